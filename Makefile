@@ -1,0 +1,42 @@
+# Quick start: `make run` (baseline scenario -> results/baseline/) and `make test`.
+# Both create .venv with a Python >= 3.12 found on this machine and install what they need.
+VENV := .venv
+PY := $(VENV)/bin/python
+SCENARIO ?= scenarios/baseline.toml
+
+# First interpreter that is Python >= 3.12: $PYTHON, pythonX.Y on PATH, then pyenv's versions.
+FIND_PYTHON = for p in $$PYTHON python3.14 python3.13 python3.12 python3 \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo "$$p"; exit 0; }; \
+	done; echo "error: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)" >&2; exit 1
+
+.PHONY: run test lint bench clean
+
+$(VENV)/.created:
+	@py=$$($(FIND_PYTHON)) && echo "using $$py" && "$$py" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.created pyproject.toml
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/creator-sim run $(SCENARIO)
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest -n 2 -q
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check simulation tests benchmarks
+	$(VENV)/bin/ruff format --check simulation tests benchmarks
+
+bench: $(VENV)/.installed-dev
+	$(PY) benchmarks/bench_step.py
+
+clean:
+	rm -rf $(VENV) results/*/ .pytest_cache

@@ -1,0 +1,54 @@
+"""Content creation: who posts today, which product a post or stream features (mechanism 2).
+
+Seed 000: short videos attract followers; once a base exists, scheduled live streams
+convert it, and products for a stream are chosen by engagement on earlier videos.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulation.mechanisms.sampling import sample_grouped
+
+
+def posting(consistency: np.ndarray, active: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Creators who post a short video today: a consistent creator posts most days."""
+    return active & (rng.random(consistency.size) < consistency)
+
+
+def video_products(sponsor: np.ndarray, niche: np.ndarray, sales_focus: np.ndarray,
+                   brand_category: np.ndarray, n_topics: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Product (brand id) each creator's video features today, -1 for none.
+
+    A sponsored creator features its sponsor. Otherwise, with probability ``sales_focus``
+    (the role's commercial bent), it tries a product of its own niche's category (any
+    category if its niche has no brand): the trials whose engagement later picks stream
+    products.
+    """
+    n = sponsor.size
+    in_niche = sample_grouped(brand_category, np.ones(brand_category.size), niche, n_topics, rng)
+    anywhere = rng.integers(0, brand_category.size, n)
+    trial = np.where(in_niche >= 0, in_niche, anywhere)
+    sells = rng.random(n) < sales_focus
+    return np.where(sponsor >= 0, sponsor, np.where(sells, trial, -1))
+
+
+def stream_products(sponsor: np.ndarray, engagement: np.ndarray) -> np.ndarray:
+    """Product of each creator's live stream: its sponsor, else its best-engaging product so far."""
+    best = np.argmax(engagement, axis=1)
+    has_data = engagement[np.arange(best.size), best] > 0
+    return np.where(sponsor >= 0, sponsor, np.where(has_data, best, -1))
+
+
+def streaming(step: int, interval: int, offset: np.ndarray, followers: np.ndarray,
+              threshold: float, posts_on: np.ndarray, carries_live: np.ndarray,
+              active: np.ndarray) -> np.ndarray:
+    """(creators, platforms) mask of scheduled live streams today.
+
+    A creator streams on a platform that carries live streams once it has at least
+    ``threshold`` (simulated) followers there, every ``interval`` days on its own schedule.
+    """
+    scheduled = active & (step % interval == offset)
+    eligible = posts_on & (followers >= max(threshold, 1.0)) & carries_live[None, :]
+    return eligible & scheduled[:, None]

@@ -1,0 +1,24 @@
+"""Exposure: whether a fan engages with an impression, and whether it then follows (mechanism 2)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def relevance(interest: np.ndarray, fans: np.ndarray, niches: np.ndarray) -> np.ndarray:
+    """How well content matches the fan: interest share in its niche x topics (mean 1)."""
+    return interest[fans, niches] * interest.shape[1]
+
+
+def engage_probability(engage_base: float, quality: np.ndarray, relevance: np.ndarray,
+                       trust: np.ndarray, live: np.ndarray, live_factor: float,
+                       aware: np.ndarray, aware_factor: float) -> np.ndarray:
+    """Chance an impression is liked, commented or shared.
+
+    Relevant, high-quality content engages (seeds 000, 001: niche quality content breaks
+    out); trust in a followed creator adds to it, live streams draw more interaction, and
+    a fan already aware of the featured brand (SICAS Sense or later) is more receptive.
+    """
+    p = engage_base * quality * relevance * (1.0 + trust)
+    p = p * np.where(live, live_factor, 1.0) * np.where(aware, aware_factor, 1.0)
+    return np.clip(p, 0.0, 1.0)

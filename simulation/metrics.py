@@ -1,0 +1,343 @@
+"""Measured quantities: per-day reporters for the DataCollector and end-of-run FACTS metrics.
+
+Reporters are named module-level functions (bound to a tier, role or platform with
+``functools.partial``) so a model pickles across process boundaries. End-of-run metrics
+(:func:`facts`) carry the FACTS id they measure and their operational definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from simulation.mechanisms.sicas import CONNECT
+from simulation.scenario import TIERS
+
+if TYPE_CHECKING:
+    from simulation.model import CreatorEconomy
+
+YEAR = 365
+
+
+# ------------------------------------------------------------------ inequality
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal, -> 1 = one holds all)."""
+    x = np.sort(np.asarray(x, dtype=float))
+    n, total = x.size, x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    return float((2 * np.arange(1, n + 1) - n - 1) @ x / (n * total))
+
+
+def top_share(x: np.ndarray, fraction: float = 0.01) -> float:
+    """Share of the total held by the top ``fraction`` of holders (at least one holder)."""
+    x = np.sort(np.asarray(x, dtype=float))[::-1]
+    total = x.sum()
+    if x.size == 0 or total <= 0:
+        return 0.0
+    k = max(1, int(np.ceil(fraction * x.size)))
+    return float(x[:k].sum() / total)
+
+
+# ------------------------------------------------------------------ per-day reporters
+def _active(model: CreatorEconomy) -> np.ndarray:
+    return model.creator_state.view("active")
+
+
+def gmv(model: CreatorEconomy) -> float:
+    """Yuan of sales through creators today."""
+    return float(model.today.sale_price.sum())
+
+
+def live_gmv(model: CreatorEconomy) -> float:
+    """Yuan of live-stream sales today."""
+    t = model.today
+    return float(t.sale_price[t.sale_live].sum())
+
+
+def gmv_of_tier(model: CreatorEconomy, tier: int, live_only: bool = False) -> float:
+    """Yuan of sales today by creators of one tier (tier at the time of sale)."""
+    t = model.today
+    mask = (t.sale_tier == tier) & (t.sale_live if live_only else True)
+    return float(t.sale_price[mask].sum())
+
+
+def live_gmv_smaller(model: CreatorEconomy) -> float:
+    """Live-stream yuan today by creators below the scaled 300k-follower threshold (F1, F2)."""
+    t = model.today
+    limit = model.scale.to_sim(model.scale.smaller_creator_threshold_real)
+    small = model.creator_total_followers[t.sale_creator] < limit
+    return float(t.sale_price[t.sale_live & small].sum())
+
+
+def gmv_of_role(model: CreatorEconomy, role: int) -> float:
+    """Yuan of sales today by creators of one role."""
+    t = model.today
+    return float(t.sale_price[model.creator_state.role[t.sale_creator] == role].sum())
+
+
+def gmv_of_platform(model: CreatorEconomy, platform: int) -> float:
+    """Yuan of sales today on one platform."""
+    t = model.today
+    return float(t.sale_price[t.sale_platform == platform].sum())
+
+
+def purchases(model: CreatorEconomy) -> int:
+    """Number of purchases today."""
+    return int(model.today.sale_price.size)
+
+
+def followers_of_tier(model: CreatorEconomy, tier: int) -> int:
+    """Simulated followers held by active creators of one tier."""
+    mask = _active(model) & (model.creator_tier == tier)
+    return int(model.creator_total_followers[mask].sum())
+
+
+def creators_of_tier(model: CreatorEconomy, tier: int) -> int:
+    """Active creators in one tier."""
+    return int((_active(model) & (model.creator_tier == tier)).sum())
+
+
+def creators_active(model: CreatorEconomy) -> int:
+    """Active creators."""
+    return int(_active(model).sum())
+
+
+def spend_of_tier(model: CreatorEconomy, tier: int) -> float:
+    """Yuan brands committed to creators of one tier today (deals start on budget days)."""
+    return float(model.today.spend[tier])
+
+
+def attention_of_platform(model: CreatorEconomy, platform: int) -> float:
+    """Mean share of fans' attention on one platform."""
+    return float(model.fan_state.attention[:, platform].mean())
+
+
+def impressions_of_platform(model: CreatorEconomy, platform: int) -> int:
+    """Impressions delivered on one platform today."""
+    return int(model.today.impressions[platform])
+
+
+def follower_gini(model: CreatorEconomy) -> float:
+    """Gini of active creators' followers."""
+    return gini(model.creator_total_followers[_active(model)])
+
+
+def follower_top1_share(model: CreatorEconomy) -> float:
+    """Share of all followers held by the top 1% of active creators."""
+    return top_share(model.creator_total_followers[_active(model)])
+
+
+def sales_gini(model: CreatorEconomy) -> float:
+    """Gini of active creators' cumulative sales."""
+    return gini(model.creator_state.view("gmv")[_active(model)])
+
+
+def sales_top1_share(model: CreatorEconomy) -> float:
+    """Share of cumulative sales made by the top 1% of active creators."""
+    return top_share(model.creator_state.view("gmv")[_active(model)])
+
+
+def income_gini(model: CreatorEconomy) -> float:
+    """Gini of active creators' cumulative income."""
+    return gini(model.creator_state.view("income")[_active(model)])
+
+
+def income_quantile(model: CreatorEconomy, q: float) -> float:
+    """Quantile of active creators' cumulative income, yuan."""
+    x = model.creator_state.view("income")[_active(model)]
+    return float(np.quantile(x, q)) if x.size else 0.0
+
+
+def trust_mean(model: CreatorEconomy) -> float:
+    """Mean trust over all follow edges."""
+    t = model.follows.trust
+    return float(t.mean()) if t.size else 0.0
+
+
+TRUST_QUANTILES = (0.1, 0.5, 0.9)
+
+
+def trust_quantile(model: CreatorEconomy, q: float) -> float:
+    """Quantile (one of TRUST_QUANTILES) of trust over all follow edges, computed once a day."""
+    cache = model.today.cache
+    if "trust_q" not in cache:
+        t = model.follows.trust
+        qs = np.quantile(t, TRUST_QUANTILES) if t.size else np.zeros(len(TRUST_QUANTILES))
+        cache["trust_q"] = dict(zip(TRUST_QUANTILES, qs.tolist(), strict=True))
+    return cache["trust_q"][q]
+
+
+def follows(model: CreatorEconomy) -> int:
+    """Follow edges in the market."""
+    return len(model.follows)
+
+
+def mind_share(model: CreatorEconomy) -> float:
+    """Share of (fan, brand) pairs at SICAS Connect or later: long-term brand mind-share."""
+    return float((model.fan_state.stage >= CONNECT).mean())
+
+
+def ledger_count(model: CreatorEconomy, field: str) -> int:
+    """A count of today's events (streams, new follows, scandals, entries, exits, shares)."""
+    return int(getattr(model.today, field))
+
+
+def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
+    """Every time series the DataCollector records, by column name."""
+    r: dict[str, Callable] = {"gmv": gmv, "live_gmv": live_gmv,
+                              "live_gmv_smaller": live_gmv_smaller, "purchases": purchases}
+    for i, t in enumerate(TIERS):
+        r[f"gmv_{t}"] = partial(gmv_of_tier, tier=i)
+        r[f"live_gmv_{t}"] = partial(gmv_of_tier, tier=i, live_only=True)
+        r[f"followers_{t}"] = partial(followers_of_tier, tier=i)
+        r[f"creators_{t}"] = partial(creators_of_tier, tier=i)
+        r[f"spend_{t}"] = partial(spend_of_tier, tier=i)
+    for i, role in enumerate(model.role_names):
+        r[f"gmv_role_{role}"] = partial(gmv_of_role, role=i)
+    for p in model.platform_list:
+        r[f"gmv_platform_{p.key}"] = partial(gmv_of_platform, platform=p.index)
+        r[f"attention_{p.key}"] = partial(attention_of_platform, platform=p.index)
+        r[f"impressions_{p.key}"] = partial(impressions_of_platform, platform=p.index)
+    r |= {
+        "creators_active": creators_active,
+        "follower_gini": follower_gini,
+        "follower_top1_share": follower_top1_share,
+        "sales_gini": sales_gini,
+        "sales_top1_share": sales_top1_share,
+        "income_gini": income_gini,
+        "income_median": partial(income_quantile, q=0.5),
+        "income_p99": partial(income_quantile, q=0.99),
+        "trust_mean": trust_mean,
+        **{f"trust_p{round(q * 100)}": partial(trust_quantile, q=q) for q in TRUST_QUANTILES},
+        "follows": follows,
+        "mind_share": mind_share,
+    }
+    for field in ("streams", "new_follows", "scandals", "entries", "exits", "shares"):
+        r[field] = partial(ledger_count, field=field)
+    return r
+
+
+# ------------------------------------------------------------------ end-of-run FACTS metrics
+def year_growth(series: pd.Series) -> float | None:
+    """Year-on-year growth: total of days 366-730 over days 1-365, minus one (None if < 2 years)."""
+    if len(series) < 2 * YEAR:
+        return None
+    y1, y2 = series.iloc[:YEAR].sum(), series.iloc[YEAR : 2 * YEAR].sum()
+    return None if y1 <= 0 else float(y2 / y1 - 1)
+
+
+def last_year(series: pd.Series) -> float:
+    """Total over the last 365 days (or the whole run if shorter)."""
+    return float(series.iloc[-YEAR:].sum())
+
+
+def smaller_creator_live_share(ts: pd.DataFrame) -> float | None:
+    """F1: share of last year's live GMV by creators below the scaled 300k threshold."""
+    total = last_year(ts["live_gmv"])
+    return None if total <= 0 else last_year(ts["live_gmv_smaller"]) / total
+
+
+def popular_streamers_in_thousands(model: CreatorEconomy) -> float | None:
+    """F4: of the top decile of creators by live GMV, the share whose real followers lie
+    in the scaled "thousands" band (1k-10k real followers by default)."""
+    live = model.creator_state.view("live_gmv")
+    streamers = np.flatnonzero(live > 0)
+    if streamers.size == 0:
+        return None
+    k = max(1, int(np.ceil(0.1 * streamers.size)))
+    top = streamers[np.argsort(live[streamers])[::-1][:k]]
+    real = model.scale.to_real(model.creator_total_followers[top])
+    lo, hi = model.scale.thousands_band_real
+    return float(((real >= lo) & (real < hi)).mean())
+
+
+def income_top1_to_median(model: CreatorEconomy) -> float | None:
+    """F6: mean income of the top 1% of active creators over the median creator's income."""
+    income = model.creator_state.view("income")[_active(model)]
+    median = np.median(income) if income.size else 0.0
+    if median <= 0:
+        return None
+    k = max(1, int(np.ceil(0.01 * income.size)))
+    return float(np.sort(income)[::-1][:k].mean() / median)
+
+
+def brands_raising_spend(model: CreatorEconomy) -> dict[str, float] | None:
+    """F7: share of brands spending more in year 2 than year 1, and their mean raise."""
+    days = np.array([d for d, _ in model.spend_log])
+    if days.size == 0 or days.max() < YEAR:
+        return None
+    spend = np.stack([s for _, s in model.spend_log])
+    y1, y2 = spend[days < YEAR].sum(axis=0), spend[(days >= YEAR) & (days < 2 * YEAR)].sum(axis=0)
+    ok = y1 > 0
+    raise_ = y2[ok] / y1[ok] - 1
+    return {"share_raising": float((raise_ > 0).mean()),
+            "mean_raise": float(raise_[raise_ > 0].mean()) if (raise_ > 0).any() else 0.0}
+
+
+def kol_spend_share(ts: pd.DataFrame) -> float | None:
+    """F7: share of brand spend on head and mid-tier creators (the seed's "KOLs")."""
+    total = sum(ts[f"spend_{t}"].sum() for t in TIERS)
+    return None if total <= 0 else float((ts["spend_head"].sum() + ts["spend_mid"].sum()) / total)
+
+
+def trusted_fans_who_bought(model: CreatorEconomy) -> float | None:
+    """F8: of fans who trust some followed creator at least ``trusted_threshold``, the share
+    who bought through a creator during the run (revealed willingness to buy)."""
+    fo = model.follows
+    trusted = np.unique(fo.fan[fo.trust >= model.config.trust.trusted_threshold])
+    if trusted.size == 0:
+        return None
+    return float((model.fan_state.purchases[trusted] > 0).mean())
+
+
+def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
+    """One entry per FACTS id the model can measure: value, target, definition.
+
+    None of these is calibrated yet (issue: calibrated baseline); the targets are reported
+    beside the measurements so the gap is visible.
+    """
+    s = model.scale
+    top = float(s.to_real(model.creator_total_followers.max(initial=0)))
+    gmv_y = last_year(ts["gmv"]) * s.users_per_fan / s.cny_per_usd
+    entries_y = ts["entries"].iloc[-YEAR:].sum() * s.creators_per_creator * YEAR / min(
+        len(ts), YEAR)
+    raising = brands_raising_spend(model)
+
+    def entry(fid: str, value, target: str, definition: str, unit: str = "") -> dict:
+        return {"id": fid, "value": value, "target": target, "unit": unit,
+                "definition": definition, "calibrated": False}
+
+    return {
+        "F1": entry("F1", smaller_creator_live_share(ts), "about 0.50",
+                    smaller_creator_live_share.__doc__, "share"),
+        "F2": entry("F2", year_growth(ts["live_gmv_smaller"]), "+0.58",
+                    "year-on-year growth of live GMV by creators below the scaled 300k "
+                    "threshold (days 366-730 vs 1-365)", "growth"),
+        "F3": entry("F3", {"mid": year_growth(ts["live_gmv_mid"]),
+                           "head": year_growth(ts["live_gmv_head"])},
+                    "mid +0.467, head lower than mid",
+                    "year-on-year growth of live GMV by mid-tier and by head creators", "growth"),
+        "F4": entry("F4", popular_streamers_in_thousands(model), "over 0.85",
+                    popular_streamers_in_thousands.__doc__, "share"),
+        "F5": entry("F5", top, "tens of millions (1e7 to 9.9e7)",
+                    "largest creator's followers, scaled to real units", "real followers"),
+        "F6": entry("F6", income_top1_to_median(model), "at least 1000 (heavy tail)",
+                    income_top1_to_median.__doc__, "ratio"),
+        "F7": entry("F7", {**(raising or {}), "kol_share": kol_spend_share(ts)},
+                    "81% raising / +21% / 60% on KOLs",
+                    "brands spending more in year 2; their mean raise; spend share on head "
+                    "and mid-tier creators (budgets are fixed until brands learn)", "share"),
+        "F8": entry("F8", trusted_fans_who_bought(model), "about 0.90",
+                    trusted_fans_who_bought.__doc__, "share"),
+        "F9": entry("F9", {"gmv_usd_last_year": gmv_y,
+                           "growth": year_growth(ts["gmv"])}, "about 60e9 USD, +100%",
+                    "last year's GMV scaled by real users per simulated fan, in USD", "USD"),
+        "F10": entry("F10", float(entries_y), "7.53e6 new creators a year (Douyin)",
+                     "creator entries over the last year, scaled by real creators per "
+                     "simulated creator", "creators/year"),
+    }

@@ -1,0 +1,140 @@
+"""Figures: functions ``(data, ax=None) -> Figure``; nothing calls ``plt.show()``.
+
+Figures are built on :class:`matplotlib.figure.Figure` directly, so no GUI backend or
+global pyplot state is involved and plotting is safe in worker processes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from simulation.scenario import TIERS
+
+TIER_COLORS = {"tail": "#9ecae1", "small": "#4292c6", "mid": "#fd8d3c", "head": "#a50f15"}
+WINDOW = 30  # days of the rolling window that smooths daily flows
+
+
+def _axes(ax: Axes | None, title: str) -> tuple[Figure, Axes]:
+    if ax is None:
+        fig = Figure(figsize=(7, 4.2), layout="constrained")
+        ax = fig.subplots()
+    ax.set_title(title)
+    return ax.figure, ax
+
+
+def _mean_over_replicates(ts: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return ts.groupby("step")[columns].mean()
+
+
+def _shares(df: pd.DataFrame) -> pd.DataFrame:
+    smooth = df.rolling(WINDOW, min_periods=1).sum()
+    total = smooth.sum(axis=1).replace(0, np.nan)
+    return smooth.div(total, axis=0).fillna(0)
+
+
+def sales_share_by_tier(ts: pd.DataFrame, ax: Axes | None = None, live: bool = False) -> Figure:
+    """Share of GMV (or live-stream GMV) by creator tier over time, 30-day rolling."""
+    prefix = "live_gmv" if live else "gmv"
+    fig, ax = _axes(ax, f"Share of {'live-stream ' if live else ''}sales by creator tier")
+    shares = _shares(_mean_over_replicates(ts, [f"{prefix}_{t}" for t in TIERS]))
+    ax.stackplot(shares.index, shares.T.values, labels=TIERS,
+                 colors=[TIER_COLORS[t] for t in TIERS])
+    ax.set(xlabel="day", ylabel="share of sales", ylim=(0, 1), xlim=(shares.index.min(),
+                                                                      shares.index.max()))
+    ax.legend(loc="upper left", fontsize="small", title="tier")
+    return fig
+
+
+def follower_ccdf(creators: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Complementary CDF of creators' real (scaled) followers, log-log, one line per replicate."""
+    fig, ax = _axes(ax, "Follower distribution (active creators)")
+    for rep, df in creators[creators["active"]].groupby("replicate"):
+        x = np.sort(df["real_followers"].to_numpy())
+        x = x[x > 0]
+        if x.size:
+            ax.loglog(x, 1.0 - np.arange(x.size) / x.size, drawstyle="steps-post",
+                      label=f"replicate {rep}", alpha=0.8)
+    ax.set(xlabel="followers (real units, by the scale mapping)", ylabel="P(followers >= x)")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def brand_spend_by_tier(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Brand sponsorship spend per budget period, by creator tier (stacked bars)."""
+    fig, ax = _axes(ax, "Brand spend by creator tier")
+    spend = _mean_over_replicates(ts, [f"spend_{t}" for t in TIERS])
+    spend = spend[spend.sum(axis=1) > 0]
+    bottom = np.zeros(len(spend))
+    for t in TIERS:
+        ax.bar(spend.index, spend[f"spend_{t}"], bottom=bottom, width=20, label=t,
+               color=TIER_COLORS[t])
+        bottom += spend[f"spend_{t}"].to_numpy()
+    ax.set(xlabel="day (start of budget period)", ylabel="yuan per period")
+    ax.legend(fontsize="small", title="tier")
+    return fig
+
+
+def platform_shares(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Each platform's share of GMV (30-day rolling) and of fans' attention (dashed)."""
+    fig, ax = _axes(ax, "Platform shares")
+    keys = [c.removeprefix("gmv_platform_") for c in ts.columns if c.startswith("gmv_platform_")]
+    gmv = _shares(_mean_over_replicates(ts, [f"gmv_platform_{k}" for k in keys]))
+    att = _mean_over_replicates(ts, [f"attention_{k}" for k in keys])
+    for k in keys:
+        (line,) = ax.plot(gmv.index, gmv[f"gmv_platform_{k}"], label=f"{k} sales")
+        ax.plot(att.index, att[f"attention_{k}"], ls="--", color=line.get_color(), alpha=0.7)
+    ax.set(xlabel="day", ylabel="share (solid: sales, dashed: attention)", ylim=(0, 1))
+    ax.legend(fontsize="small")
+    return fig
+
+
+def trust_distribution(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Trust of fans in the creators they follow: median and 10th-90th percentile band."""
+    fig, ax = _axes(ax, "Trust in followed creators")
+    q = _mean_over_replicates(ts, ["trust_p10", "trust_p50", "trust_p90", "trust_mean"])
+    ax.fill_between(q.index, q["trust_p10"], q["trust_p90"], alpha=0.3, label="10th-90th pct")
+    ax.plot(q.index, q["trust_p50"], label="median")
+    ax.plot(q.index, q["trust_mean"], ls="--", label="mean")
+    ax.set(xlabel="day", ylabel="trust (0-1)", ylim=(0, 1))
+    ax.legend(fontsize="small")
+    return fig
+
+
+def concentration(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Gini and top-1% share of followers and of sales over time."""
+    fig, ax = _axes(ax, "Concentration of followers and sales")
+    cols = ["follower_gini", "follower_top1_share", "sales_gini", "sales_top1_share"]
+    q = _mean_over_replicates(ts, cols)
+    for c in cols:
+        ax.plot(q.index, q[c], label=c.replace("_", " "))
+    ax.set(xlabel="day", ylim=(0, 1))
+    ax.legend(fontsize="small")
+    return fig
+
+
+# Every figure of a results folder, as (time series, creator table) -> Figure.
+FIGURES = {
+    "sales_share_by_tier": lambda ts, cr: sales_share_by_tier(ts),
+    "live_sales_share_by_tier": lambda ts, cr: sales_share_by_tier(ts, live=True),
+    "follower_ccdf": lambda ts, cr: follower_ccdf(cr),
+    "brand_spend_by_tier": lambda ts, cr: brand_spend_by_tier(ts),
+    "platform_shares": lambda ts, cr: platform_shares(ts),
+    "trust_distribution": lambda ts, cr: trust_distribution(ts),
+    "concentration": lambda ts, cr: concentration(ts),
+}
+
+
+def save_all(ts: pd.DataFrame, creators: pd.DataFrame, folder: Path) -> list[Path]:
+    """Write every figure as PNG into ``folder``; returns the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, make in FIGURES.items():
+        path = folder / f"{name}.png"
+        make(ts, creators).savefig(path, dpi=110)
+        paths.append(path)
+    return paths

@@ -1,0 +1,127 @@
+"""Results folders: written atomically, read back for reports and tests.
+
+A folder holds ``metadata.json`` (resolved scenario, seeds, versions, scale mapping, wall
+time), ``timeseries.csv`` (one row per replicate and day), ``creators.csv`` (final state
+of every creator), ``summary.json`` (end-of-run metrics, one entry per FACTS id) and
+``figures/*.png``. Everything is written to a hidden temporary folder beside the target
+and moved into place at the end, so an interrupted or failed run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation import __version__
+from simulation.runner import RunResult
+
+
+def _mean(values: list[Any]) -> Any:
+    """Mean over replicates of a scalar or of each key of a dict (None when nothing to average)."""
+    if values and isinstance(values[0], dict):
+        keys = values[0].keys()
+        return {k: _mean([v.get(k) for v in values]) for k in keys}
+    nums = [v for v in values if v is not None]
+    return float(np.mean(nums)) if nums else None
+
+
+def summary(result: RunResult) -> dict[str, Any]:
+    """End-of-run metrics: FACTS entries (mean and per replicate) and last-day time series."""
+    facts = {}
+    for fid, first in result.facts[0].items():
+        per_rep = [f[fid]["value"] for f in result.facts]
+        facts[fid] = {**{k: v for k, v in first.items() if k != "value"},
+                      "value": _mean(per_rep), "per_replicate": per_rep}
+    last = result.timeseries.groupby("replicate").tail(1).drop(columns=["replicate", "seed"])
+    return {
+        "scenario": result.scenario.name,
+        "steps": result.steps,
+        "step_unit": "day",
+        "seeds": result.seeds,
+        "facts": facts,
+        "end_of_run_mean": {k: float(v) for k, v in last.mean().items()},
+    }
+
+
+def metadata(result: RunResult) -> dict[str, Any]:
+    """Provenance of a run: what ran, with which seeds and versions, and the scale mapping."""
+    return {
+        "scenario": result.scenario.model_dump(mode="json"),
+        "scenario_file": result.scenario.source,
+        "seeds": result.seeds,
+        "steps": result.steps,
+        "step_unit": "day",
+        "versions": {
+            "creator-sim": __version__,
+            "mesa": version("mesa"),
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        },
+        "scale_mapping": result.scale,
+        "wall_time_s": round(result.wall_time, 3),
+        "command": sys.argv,
+    }
+
+
+def _finite(data: Any) -> Any:
+    """JSON has no NaN or infinity: write them as null."""
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    if isinstance(data, float) and not np.isfinite(data):
+        return None
+    return data
+
+
+def _json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(_finite(data), indent=2, allow_nan=False, default=str) + "\n")
+
+
+def write_results(result: RunResult, out: str | Path, figures: bool = True) -> Path:
+    """Write a results folder atomically; an existing folder at ``out`` is replaced."""
+    from simulation import plots  # matplotlib only when figures are written
+
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        _json(tmp / "metadata.json", metadata(result))
+        result.timeseries.to_csv(tmp / "timeseries.csv", index=False, float_format="%.10g")
+        result.creators.to_csv(tmp / "creators.csv", index=False, float_format="%.10g")
+        _json(tmp / "summary.json", summary(result))
+        if figures:
+            plots.save_all(result.timeseries, result.creators, tmp / "figures")
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            out.rename(old / out.name)
+            tmp.rename(out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def read_results(folder: str | Path) -> dict[str, Any]:
+    """Load a results folder: metadata, summary, time series and creator table."""
+    folder = Path(folder)
+    return {
+        "metadata": json.loads((folder / "metadata.json").read_text()),
+        "summary": json.loads((folder / "summary.json").read_text()),
+        "timeseries": pd.read_csv(folder / "timeseries.csv"),
+        "creators": pd.read_csv(folder / "creators.csv"),
+    }

@@ -1,0 +1,145 @@
+"""Running scenarios: replicates with their seeds, progress, and the collected outputs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation import metrics
+from simulation.model import CreatorEconomy
+from simulation.scale import ScaleMapping
+from simulation.scenario import TIERS, Scenario
+
+
+@dataclass
+class RunResult:
+    """Everything one ``run`` produced, before it is written to a results folder."""
+
+    scenario: Scenario
+    seeds: list[int]
+    steps: int
+    timeseries: pd.DataFrame  # one row per (replicate, step)
+    creators: pd.DataFrame  # final state of every creator, one row per (replicate, creator)
+    facts: list[dict[str, dict]]  # metrics.facts() of each replicate
+    wall_time: float = 0.0
+    scale: dict = field(default_factory=dict)
+
+
+def replicate_seeds(seed: int, replicates: int) -> list[int]:
+    """Seeds of the replicates: ``seed, seed + 1, ...``.
+
+    Each model hashes its seed through ``SeedSequence``, so neighbouring integers give
+    independent streams, and replicate i of a larger run equals replicate i of a smaller one.
+    """
+    return [seed + i for i in range(replicates)]
+
+
+def creators_table(model: CreatorEconomy) -> pd.DataFrame:
+    """Final state of every creator who ever existed."""
+    cs = model.creator_state
+    n = cs.n
+    df = pd.DataFrame({
+        "creator": np.arange(n),
+        "role": np.asarray(model.role_names)[cs.view("role")],
+        "niche": cs.view("niche"),
+        "quality": cs.view("quality"),
+        "active": cs.view("active"),
+        "born": cs.view("born"),
+        "followers": model.creator_total_followers,
+        "real_followers": model.scale.to_real(model.creator_total_followers),
+        "tier": np.asarray(TIERS)[model.creator_tier],
+        "income": cs.view("income"),
+        "gmv": cs.view("gmv"),
+        "live_gmv": cs.view("live_gmv"),
+    })
+    for p in model.platform_list:
+        df[f"followers_{p.key}"] = cs.view("followers")[:, p.index]
+    return df
+
+
+def run_replicate(scenario: Scenario, seed: int, steps: int,
+                  on_step: Callable[[], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                      dict[str, dict]]:
+    """Run one replicate; returns its time series, creator table and FACTS metrics."""
+    model = CreatorEconomy.from_scenario(scenario, rng=seed)
+    for _ in range(steps):
+        model.step()
+        if on_step is not None:
+            on_step()
+    ts = model.datacollector.get_model_vars_dataframe()
+    ts.insert(0, "step", np.arange(1, len(ts) + 1))
+    return ts, creators_table(model), metrics.facts(model, ts)
+
+
+def run_scenario(scenario: Scenario, seed: int | None = None, replicates: int | None = None,
+                 steps: int | None = None, progress: bool = False) -> RunResult:
+    """Run a scenario's replicates (arguments override its ``[run]`` section)."""
+    run = scenario.run
+    seeds = replicate_seeds(run.seed if seed is None else seed,
+                            run.replicates if replicates is None else replicates)
+    steps = run.steps if steps is None else steps
+    start = time.perf_counter()
+    series, tables, facts = [], [], []
+    with _progress(progress, len(seeds) * steps, scenario.name) as advance:
+        for i, s in enumerate(seeds):
+            ts, cr, fa = run_replicate(scenario, s, steps, advance)
+            for df in (ts, cr):
+                df.insert(0, "seed", s)
+                df.insert(0, "replicate", i)
+            series.append(ts)
+            tables.append(cr)
+            facts.append(fa)
+    return RunResult(
+        scenario=scenario, seeds=seeds, steps=steps,
+        timeseries=pd.concat(series, ignore_index=True),
+        creators=pd.concat(tables, ignore_index=True), facts=facts,
+        wall_time=time.perf_counter() - start,
+        scale=ScaleMapping.from_scenario(scenario).describe(),
+    )
+
+
+def run_model(params: Mapping[str, Any], seed: int, steps: int = 730) -> dict[str, Any]:
+    """The model as a plain function for sweeps: flat parameters and a seed in, metrics out.
+
+    Returns the end-of-run FACTS metrics flattened to scalars (``F3.mid``, ``F9.growth``...)
+    plus the last value of every recorded time series prefixed ``end.``.
+    """
+    scenario = Scenario.from_params(params)
+    ts, _, facts = run_replicate(scenario, seed, steps)
+    out: dict[str, Any] = {}
+    for fid, entry in facts.items():
+        value = entry["value"]
+        if isinstance(value, dict):
+            out |= {f"{fid}.{k}": v for k, v in value.items()}
+        else:
+            out[fid] = value
+    out |= {f"end.{k}": v for k, v in ts.iloc[-1].items() if k != "step"}
+    return out
+
+
+class _progress:
+    """A rich progress bar over all steps of all replicates, or nothing when disabled."""
+
+    def __init__(self, enabled: bool, total: int, label: str) -> None:
+        self.enabled, self.total, self.label = enabled, total, label
+
+    def __enter__(self) -> Callable[[], None] | None:
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+        self._bar = Progress("[bold]{task.description}", BarColumn(),
+                             "{task.completed}/{task.total} days", TimeElapsedColumn(),
+                             TimeRemainingColumn(), transient=False)
+        self._bar.__enter__()
+        task = self._bar.add_task(self.label, total=self.total)
+        return lambda: self._bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._bar.__exit__(*exc)

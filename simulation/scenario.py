@@ -1,0 +1,405 @@
+"""Scenario files: load TOML, apply ``extends``, validate, flatten into model parameters.
+
+A scenario is data. It is parsed with :mod:`tomllib` and validated by pydantic models
+whose defaults are the single source of every model parameter's default; nothing in a
+file is evaluated or unpickled. Errors name the file, the key and what was expected.
+
+The TOML is grouped into sections for readability (``[population]``, ``[trust]``...),
+but every scalar parameter has a unique name, so the model also takes them as flat
+keyword arguments (what ``mesa.batch_run`` and SolaraViz drive):
+``CreatorEconomy(n_fans=50_000, trust_gain=0.2)``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ROLES = ("KOL", "KOC", "KOS", "KOE", "KOB", "virtual")
+TIERS = ("tail", "small", "mid", "head")
+FORMATS = ("short_video", "live_stream", "image_text", "short_drama", "long_video")
+ALGORITHMS = ("interest", "follower", "social", "popularity")
+
+Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+PosFloat = Annotated[float, Field(gt=0.0)]
+NonNegFloat = Annotated[float, Field(ge=0.0)]
+
+
+class ScenarioError(ValueError):
+    """A scenario file cannot be used; the message names the file, the key and the problem."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunSection(_Section):
+    """How long to run and with which seed (not model parameters)."""
+
+    steps: int = Field(730, ge=1, le=100_000, description="simulated days (one step = one day)")
+    seed: int = Field(20261123, ge=0, description="seed of the first replicate")
+    replicates: int = Field(1, ge=1, le=1000, description="independent runs, seeds spawned")
+
+
+class PopulationSection(_Section):
+    """Sizes of the simulated market and the fans' social graph."""
+
+    n_fans: int = Field(20_000, ge=50, le=20_000_000)
+    n_creators: int = Field(1000, ge=4, le=1_000_000)
+    n_brands: int = Field(20, ge=1, le=10_000)
+    n_topics: int = Field(12, ge=1, le=256)
+    interest_concentration: PosFloat = 0.3
+    social_degree: int = Field(10, ge=0, le=1000)
+    social_rewire: Prob = 0.1
+    initial_follows: NonNegFloat = 2.0
+    creator_fame_sigma: NonNegFloat = 1.5
+
+
+class FanSection(_Section):
+    """Fans' attention, budgets and engagement with what they are shown."""
+
+    budget_mean: PosFloat = 4.0
+    budget_sigma: NonNegFloat = 0.8
+    wallet_cap_days: PosFloat = 60.0
+    engage_base: Prob = 0.15
+    live_engage_factor: NonNegFloat = 2.0
+    follow_prob: Prob = 0.04
+    stream_attendance: Prob = 0.25
+
+
+class TrustSection(_Section):
+    """How trust in followed creators and in brands grows, decays and collapses (mechanism 3)."""
+
+    trust_gain: Prob = 0.15
+    trust_engage_gain: Prob = 0.005
+    trust_decay: Prob = 0.01
+    trust_collapse: Prob = 0.2
+    trust_bad_experience: Prob = 0.3
+    unfollow_trust: Prob = 0.12
+    trusted_threshold: Prob = 0.7
+    expectation: Prob = 0.4
+    experience_noise: NonNegFloat = 0.15
+    brand_trust_initial: Prob = 0.5
+
+
+class PurchaseSection(_Section):
+    """SICAS progression, purchases and sharing (mechanisms 3 and 4)."""
+
+    purchase_base: Prob = 0.3
+    video_conversion_factor: NonNegFloat = 0.3
+    trust_exponent: NonNegFloat = 2.0
+    stranger_trust: Prob = 0.1
+    connect_trust: Prob = 0.5
+    share_prob: Prob = 0.3
+    share_reach: Prob = 0.3
+    aware_engage_factor: NonNegFloat = 1.5
+
+
+class CreatorSection(_Section):
+    """Creators' content, growth funnel, entry, exit and scandals (mechanism 2)."""
+
+    content_quality_alpha: PosFloat = 2.0
+    content_quality_beta: PosFloat = 3.0
+    consistency_alpha: PosFloat = 3.0
+    consistency_beta: PosFloat = 2.0
+    multi_platform_prob: Prob = 0.3
+    live_threshold_real: NonNegFloat = 1000.0
+    stream_interval_days: int = Field(3, ge=1, le=365)
+    engagement_memory: Prob = 0.1
+    pool_prior_impressions: PosFloat = 20.0
+    entry_rate: NonNegFloat = 0.3
+    exit_grace_days: int = Field(180, ge=0)
+    exit_follower_floor_real: NonNegFloat = 100_000.0
+    exit_prob: Prob = 0.01
+    scandal_rate: NonNegFloat = 0.02
+
+
+class BrandSection(_Section):
+    """Brands' products and their sponsorship spending (mechanism 5)."""
+
+    price_mean: PosFloat = 120.0
+    price_sigma: NonNegFloat = 0.6
+    product_quality_alpha: PosFloat = 4.0
+    product_quality_beta: PosFloat = 2.0
+    fake_rate: Prob = 0.01
+    creator_commission: Prob = 0.2
+    monthly_budget_mean: PosFloat = 30_000.0
+    monthly_budget_sigma: NonNegFloat = 1.0
+    budget_period_days: int = Field(30, ge=1, le=365)
+    fee_per_real_follower: NonNegFloat = 0.02
+    fee_floor: NonNegFloat = 500.0
+    allocation: dict[Literal[TIERS], NonNegFloat] = Field(
+        default_factory=lambda: {"tail": 0.05, "small": 0.15, "mid": 0.3, "head": 0.5}
+    )
+    brand_collapse: Prob = 0.5
+
+    @model_validator(mode="after")
+    def _allocation_sums_to_one(self) -> BrandSection:
+        total = sum(self.allocation.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"allocation shares must sum to 1 (they sum to {total:g})")
+        return self
+
+
+class ScaleSection(_Section):
+    """How real-world counts map onto the simulated population (FACTS: scale mapping).
+
+    One simulated fan stands for ``real_users / n_fans`` real users, so a creator's real
+    follower count is its simulated count times that factor; tiers and every threshold in
+    real followers are converted with the same factor.
+    """
+
+    real_users: PosFloat = 150e6
+    real_creators: PosFloat = 10e6
+    tier_thresholds: dict[Literal["small", "mid", "head"], NonNegFloat] = Field(
+        default_factory=lambda: {"small": 10_000.0, "mid": 300_000.0, "head": 5_000_000.0}
+    )
+    smaller_creator_threshold: NonNegFloat = 300_000.0
+    thousands_band: tuple[NonNegFloat, NonNegFloat] = (1_000.0, 10_000.0)
+    cny_per_usd: PosFloat = 7.1
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScaleSection:
+        t = self.tier_thresholds
+        if set(t) != {"small", "mid", "head"} or not t["small"] <= t["mid"] <= t["head"]:
+            raise ValueError("tier_thresholds needs small <= mid <= head")
+        if self.thousands_band[0] > self.thousands_band[1]:
+            raise ValueError("thousands_band must be [low, high] with low <= high")
+        return self
+
+
+class AlgorithmMix(_Section):
+    """Weights of the four distribution algorithms (normalised when used)."""
+
+    interest: NonNegFloat = 0.0
+    follower: NonNegFloat = 0.0
+    social: NonNegFloat = 0.0
+    popularity: NonNegFloat = 0.0
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> AlgorithmMix:
+        if sum(self.weights()) <= 0:
+            raise ValueError("at least one algorithm weight must be positive")
+        return self
+
+    def weights(self) -> tuple[float, float, float, float]:
+        """Weights in the order of :data:`ALGORITHMS`."""
+        return (self.interest, self.follower, self.social, self.popularity)
+
+
+class PlatformSpec(_Section):
+    """One platform: its algorithm, reach, formats and fees (mechanisms 1 and 6)."""
+
+    label: str = ""
+    user_share: PosFloat = 1.0
+    algorithm: AlgorithmMix
+    impressions_per_day: NonNegFloat = 3.0
+    formats: tuple[Literal[FORMATS], ...] = ("short_video", "live_stream")
+    commission_rate: Prob = 0.05
+    pool_escalation: NonNegFloat = 0.0
+    head_public_traffic: Prob = 1.0
+    enabled: bool = True
+
+
+class RoleSpec(_Section):
+    """One creator role: how common it is and how its followers start out trusting it."""
+
+    share: NonNegFloat
+    initial_trust: Prob
+    sales_focus: Prob
+
+
+def _default_platforms() -> dict[str, PlatformSpec]:
+    mix = AlgorithmMix
+    return {
+        "douyin": PlatformSpec(
+            label="Douyin",
+            user_share=0.45,
+            algorithm=mix(interest=0.7, follower=0.15, social=0.05, popularity=0.1),
+            impressions_per_day=4.0,
+            pool_escalation=1.0,
+        ),
+        "kuaishou": PlatformSpec(
+            label="Kuaishou",
+            user_share=0.25,
+            algorithm=mix(interest=0.3, follower=0.55, social=0.05, popularity=0.1),
+            head_public_traffic=0.5,
+        ),
+        "xiaohongshu": PlatformSpec(
+            label="Xiaohongshu (RED)",
+            user_share=0.15,
+            algorithm=mix(interest=0.55, follower=0.2, social=0.1, popularity=0.15),
+            formats=("image_text", "short_video", "live_stream"),
+            commission_rate=0.05,
+        ),
+        "wechat_channels": PlatformSpec(
+            label="WeChat Channels",
+            user_share=0.15,
+            algorithm=mix(interest=0.15, follower=0.2, social=0.6, popularity=0.05),
+            commission_rate=0.02,
+        ),
+    }
+
+
+def _default_roles() -> dict[str, RoleSpec]:
+    return {
+        "KOL": RoleSpec(share=0.15, initial_trust=0.3, sales_focus=0.5),
+        "KOC": RoleSpec(share=0.5, initial_trust=0.6, sales_focus=0.6),
+        "KOS": RoleSpec(share=0.15, initial_trust=0.25, sales_focus=0.9),
+        "KOE": RoleSpec(share=0.05, initial_trust=0.35, sales_focus=0.7),
+        "KOB": RoleSpec(share=0.05, initial_trust=0.2, sales_focus=1.0),
+        "virtual": RoleSpec(share=0.1, initial_trust=0.25, sales_focus=0.5),
+    }
+
+
+# Sections whose scalar fields are flat model keyword parameters.
+PARAM_SECTIONS: dict[str, type[_Section]] = {
+    "population": PopulationSection,
+    "fans": FanSection,
+    "trust": TrustSection,
+    "purchase": PurchaseSection,
+    "creators": CreatorSection,
+    "brands": BrandSection,
+    "scale": ScaleSection,
+}
+
+
+def _flat_names() -> dict[str, tuple[str, str]]:
+    """Map each flat parameter name to its (section, field); names are unique by design."""
+    names: dict[str, tuple[str, str]] = {}
+    for section, cls in PARAM_SECTIONS.items():
+        for field in cls.model_fields:
+            if field in names:
+                raise RuntimeError(f"parameter {field!r} is in two sections")
+            names[field] = (section, field)
+    return names
+
+
+FLAT_PARAMS: dict[str, tuple[str, str]] = _flat_names()
+
+
+class Scenario(_Section):
+    """A whole validated scenario; ``name`` and ``source`` say where it came from."""
+
+    name: str = "default"
+    description: str = ""
+    source: str | None = None
+    run: RunSection = Field(default_factory=RunSection)
+    population: PopulationSection = Field(default_factory=PopulationSection)
+    fans: FanSection = Field(default_factory=FanSection)
+    trust: TrustSection = Field(default_factory=TrustSection)
+    purchase: PurchaseSection = Field(default_factory=PurchaseSection)
+    creators: CreatorSection = Field(default_factory=CreatorSection)
+    brands: BrandSection = Field(default_factory=BrandSection)
+    scale: ScaleSection = Field(default_factory=ScaleSection)
+    platforms: dict[str, PlatformSpec] = Field(default_factory=_default_platforms)
+    roles: dict[Literal[ROLES], RoleSpec] = Field(default_factory=_default_roles)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if not any(p.enabled for p in self.platforms.values()):
+            raise ValueError("at least one platform must be enabled")
+        if sum(r.share for r in self.roles.values()) <= 0:
+            raise ValueError("role shares must not all be zero")
+        return self
+
+    def model_params(self) -> dict[str, Any]:
+        """Flat keyword parameters for :class:`simulation.CreatorEconomy`."""
+        params: dict[str, Any] = {
+            flat: getattr(getattr(self, section), field)
+            for flat, (section, field) in FLAT_PARAMS.items()
+        }
+        params["platforms"] = {k: v.model_dump() for k, v in self.platforms.items()}
+        params["roles"] = {k: v.model_dump() for k, v in self.roles.items()}
+        return params
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], **extra: Any) -> Scenario:
+        """Build a scenario from flat keyword parameters (the inverse of :meth:`model_params`)."""
+        nested: dict[str, Any] = dict(extra)
+        for key, value in params.items():
+            if key in ("platforms", "roles"):
+                nested[key] = value
+            elif key in FLAT_PARAMS:
+                section, field = FLAT_PARAMS[key]
+                nested.setdefault(section, {})[field] = value
+            else:
+                raise ScenarioError(
+                    f"unknown model parameter {key!r}; expected one of: "
+                    + ", ".join(sorted([*FLAT_PARAMS, "platforms", "roles"]))
+                )
+        return validate(nested, origin="model parameters")
+
+
+def _format_errors(err: ValidationError, origin: str) -> str:
+    lines = [f"{origin}: invalid scenario ({err.error_count()} problem(s))"]
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            lines.append(f"  key '{key}': unknown key (check the spelling against baseline.toml)")
+        else:
+            got = repr(e.get("input"))
+            got = got if len(got) <= 60 else got[:57] + "..."
+            lines.append(f"  key '{key}': {e['msg']} (got {got})")
+    return "\n".join(lines)
+
+
+def validate(data: Mapping[str, Any], origin: str = "<scenario>") -> Scenario:
+    """Validate a nested mapping as a :class:`Scenario`; raise :class:`ScenarioError`."""
+    try:
+        return Scenario.model_validate(dict(data))
+    except ValidationError as err:
+        raise ScenarioError(_format_errors(err, origin)) from None
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _deep_merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """Read one file and, recursively, the file it ``extends`` (merged underneath)."""
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path))
+        raise ScenarioError(f"{chain[-1]}: key 'extends': circular extends ({cycle})")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        where = f"{chain[-1]}: key 'extends': " if chain else ""
+        raise ScenarioError(f"{where}scenario file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: cannot read scenario file ({err})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(
+            f"{path}: key 'extends': expected a file name string (got {parent!r})"
+        )
+    base = _read_toml((path.parent / parent).resolve(), (*chain, path))
+    return _deep_merge(base, data)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, merge (``extends``) and validate a scenario file.
+
+    Raises:
+        ScenarioError: the file is missing, not TOML, or has an unknown key, a wrong type
+            or an out-of-range value; the message names the file and the key.
+    """
+    path = Path(path).resolve()
+    data = _read_toml(path, ())
+    data["name"] = path.stem  # results go to results/<file name>/, whatever the file extends
+    data["source"] = str(path)
+    return validate(data, origin=str(path))
