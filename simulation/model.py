@@ -256,7 +256,7 @@ class CreatorEconomy(mesa.Model):
         fan, creator, plat, product, edge = (imp[k] for k in
                                              ("fan", "creator", "platform", "product", "edge"))
         following = edge >= 0
-        t = np.where(following, self.follows.trust[np.maximum(edge, 0)], 0.0)
+        t = self.follows.trust_of(edge, 0.0)
         rel = engagement.relevance(fs.interest, fan, cs.niche[creator])
         has_product = product >= 0
         aware = has_product & (fs.stage[fan, np.maximum(product, 0)] >= sicas.SENSE)
@@ -311,7 +311,7 @@ class CreatorEconomy(mesa.Model):
                                              ("fan", "creator", "platform", "live", "product",
                                               "edge"))
         following = edge >= 0
-        t = np.where(following, self.follows.trust[np.maximum(edge, 0)], cfg.purchase.stranger_trust)
+        t = self.follows.trust_of(edge, cfg.purchase.stranger_trust)
         afford = np.clip(fs.wallet[fan] / bs.price[b], 0.0, 1.0)
         p = sicas.purchase_probability(cfg.purchase.purchase_base, t, cfg.purchase.trust_exponent,
                                        live, cfg.purchase.video_conversion_factor,

@@ -96,6 +96,7 @@ def write_results(result: RunResult, out: str | Path, figures: bool = True) -> P
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
     try:
         _json(tmp / "metadata.json", metadata(result))
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False, float_format="%.10g")

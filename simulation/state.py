@@ -110,6 +110,13 @@ class Follows:
         pos, found = self._locate(self.make_key(fan, creator, platform))
         return np.where(found, pos, -1)
 
+    def trust_of(self, edge: np.ndarray, default: float) -> np.ndarray:
+        """Trust on each edge index, ``default`` where the index is -1 (not following)."""
+        out = np.full(edge.size, default, dtype=np.float64)
+        has = edge >= 0
+        out[has] = self.trust[edge[has]]
+        return out
+
     def add(self, fan, creator, platform, trust) -> int:
         """Add new edges (duplicates and existing ones are ignored); returns how many were added."""
         k = self.make_key(fan, creator, platform)

@@ -1,0 +1,20 @@
+from pathlib import Path
+
+import pytest
+
+from simulation import CreatorEconomy, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ROOT / "tests" / "data" / "small.toml"
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+
+
+@pytest.fixture(scope="session")
+def small_scenario():
+    return load_scenario(SMALL)
+
+
+def small_model(seed: int = 1, **overrides) -> CreatorEconomy:
+    """The small test scenario's model with some parameters changed."""
+    params = load_scenario(SMALL).model_params() | overrides
+    return CreatorEconomy(rng=seed, **params)

@@ -1,0 +1,250 @@
+"""Unit tests of each rule, on hand-made arrays with known answers."""
+
+import numpy as np
+import pytest
+
+from simulation.mechanisms import budgets, content, distribution, engagement, sicas, trust
+from simulation.mechanisms.sampling import sample_grouped
+from simulation.state import Follows, SocialGraph
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+# ------------------------------------------------------------------ sampling
+def test_sample_grouped_draws_within_group_in_proportion_to_weight():
+    group = np.array([0, 1, 0, 1, 2])
+    weight = np.array([1.0, 1.0, 3.0, 0.0, 0.0])
+    out = sample_grouped(group, weight, np.zeros(40_000, int), 3, rng())
+    assert set(out) == {0, 2}
+    assert np.mean(out == 2) == pytest.approx(0.75, abs=0.01)
+    assert set(sample_grouped(group, weight, np.ones(100, int), 3, rng())) == {1}
+    assert (sample_grouped(group, weight, np.full(5, 2), 3, rng()) == -1).all()  # zero weight
+
+
+# ------------------------------------------------------------------ distribution (mechanism 1)
+def _feed(niche, quality=None, followers=None):
+    n = len(niche)
+    q = np.ones(n) if quality is None else quality
+    f = np.zeros(n) if followers is None else followers
+    visible = np.ones(n, bool)
+    iw, pw = distribution.public_weights(q, np.ones(n), f, 1e9, 1.0, visible)
+    return distribution.Feed(np.asarray(niche), iw, pw, visible)
+
+
+def _empty_follow_feed(n_fans):
+    return distribution.FollowFeed(np.zeros(0, int), np.zeros(n_fans, int),
+                                   np.zeros(n_fans, int), np.zeros(0, int))
+
+
+def test_interest_matching_sends_niche_content_to_matching_fans():
+    n_fans, n_topics = 2000, 4
+    interest = np.full((n_fans, n_topics), 0.01)
+    interest[:1000, 0] = 0.97  # first half loves topic 0, second half topic 3
+    interest[1000:, 3] = 0.97
+    interest /= interest.sum(1, keepdims=True)
+    niche = np.array([0, 0, 1, 2, 3, 3])
+    fans, creators = distribution.distribute(
+        rng(), np.ones(n_fans), 5.0, np.array([1.0, 0, 0, 0]), np.cumsum(interest, 1),
+        _feed(niche), _empty_follow_feed(n_fans), SocialGraph.small_world(n_fans, 0, 0, rng()),
+        np.full(n_fans, -1),
+    )
+    first = fans < 1000
+    assert np.mean(niche[creators[first]] == 0) > 0.9
+    assert np.mean(niche[creators[~first]] == 3) > 0.9
+
+
+def test_follower_feed_shows_only_followed_creators_that_posted():
+    fo = Follows()
+    fo.add([0, 0, 1], [2, 3, 3], [0, 0, 0], [0.5, 0.5, 0.5])
+    edges, starts, counts = fo.feed_index(0, 3)
+    feed = _feed(np.zeros(5, int))
+    feed.visible[3] = False  # creator 3 posted nothing today
+    fans, creators = distribution.distribute(
+        rng(), np.ones(3), 20.0, np.array([0, 1.0, 0, 0]), np.ones((3, 1)), feed,
+        distribution.FollowFeed(edges, starts, counts, fo.creator),
+        SocialGraph.small_world(3, 0, 0, rng()), np.full(3, -1),
+    )
+    assert set(zip(fans.tolist(), creators.tolist(), strict=True)) == {(0, 2)}
+
+
+def test_social_feed_shows_what_friends_engaged_with():
+    graph = SocialGraph.small_world(50, 4, 0.0, rng())
+    last = np.full(50, -1)
+    last[10] = 7  # fan 10 engaged with creator 7; its ring neighbours are 8, 9, 11, 12
+    fans, creators = distribution.distribute(
+        rng(), np.ones(50), 30.0, np.array([0, 0, 1.0, 0]), np.ones((50, 1)),
+        _feed(np.zeros(10, int)), _empty_follow_feed(50), graph, last,
+    )
+    assert set(creators) == {7}
+    assert set(fans) == {8, 9, 11, 12}
+
+
+def test_popularity_is_proportional_to_followers_plus_one():
+    followers = np.array([0.0, 9.0, 99.0])
+    fans, creators = distribution.distribute(
+        rng(), np.ones(20_000), 3.0, np.array([0, 0, 0, 1.0]), np.ones((20_000, 1)),
+        _feed(np.zeros(3, int), followers=followers), _empty_follow_feed(20_000),
+        SocialGraph.small_world(20_000, 0, 0, rng()), np.full(20_000, -1),
+    )
+    share = np.bincount(creators, minlength=3) / creators.size
+    np.testing.assert_allclose(share, [1 / 111, 10 / 111, 100 / 111], atol=0.005)
+
+
+def test_head_public_traffic_cap_lowers_head_weights():
+    iw, pw = distribution.public_weights(np.ones(2), np.ones(2), np.array([10.0, 1000.0]),
+                                         head_threshold=500, head_public_traffic=0.5,
+                                         visible=np.ones(2, bool))
+    assert iw.tolist() == [1.0, 0.5] and pw.tolist() == [11.0, 500.5]
+
+
+def test_traffic_pool_pushes_content_that_engages_its_first_pool():
+    boost = distribution.pool_boost(np.array([100, 100, 0]), np.array([30, 5, 0]), 1.0, 20.0)
+    assert boost[0] > 1 > boost[1]
+    assert boost[2] == pytest.approx(1.0)  # no evidence: the platform average
+    assert (distribution.pool_boost(np.array([100, 100]), np.array([30, 5]), 0.0, 20.0)
+            == 1).all()
+
+
+# ------------------------------------------------------------------ content (mechanism 2)
+def test_creator_past_threshold_streams_on_its_schedule():
+    followers = np.array([[5], [50], [50]])
+    offset = np.array([0, 0, 1])
+    kw = dict(interval=3, offset=offset, followers=followers, threshold=10.0,
+              posts_on=np.ones((3, 1), bool), carries_live=np.array([True]),
+              active=np.ones(3, bool))
+    assert content.streaming(step=0, **kw)[:, 0].tolist() == [False, True, False]
+    assert content.streaming(step=1, **kw)[:, 0].tolist() == [False, False, True]
+    kw["carries_live"] = np.array([False])
+    assert not content.streaming(step=0, **kw).any()
+
+
+def test_stream_product_is_sponsor_else_best_engaging_video_product():
+    eng = np.array([[0.0, 2.0, 1.0], [0.0, 0.0, 0.0], [5.0, 0.0, 0.0]])
+    sponsor = np.array([-1, -1, 2])
+    assert content.stream_products(sponsor, eng).tolist() == [1, -1, 2]
+
+
+def test_sponsored_videos_feature_the_sponsor():
+    sponsor = np.array([3, -1, -1])
+    out = content.video_products(sponsor, np.array([0, 1, 1]), np.array([0.0, 1.0, 0.0]),
+                                 np.array([0, 1, 1, 2]), 3, rng())
+    assert out[0] == 3 and out[1] in (1, 2) and out[2] == -1
+
+
+# ------------------------------------------------------------------ trust (mechanism 3)
+def test_trust_rises_after_good_experiences_and_collapses_after_fakes():
+    t = np.array([0.5, 0.5, 0.5])
+    good, fake = np.array([True, False, False]), np.array([False, False, True])
+    after = trust.after_purchase(t, good, fake, gain=0.2, bad_penalty=0.3, collapse=0.1)
+    np.testing.assert_allclose(after, [0.6, 0.35, 0.05])
+    repeated = t[:1]
+    for _ in range(20):
+        repeated = trust.after_purchase(repeated, np.array([True]), np.array([False]),
+                                        0.2, 0.3, 0.1)
+    assert 0.98 < repeated[0] <= 1.0
+    assert trust.decay(np.array([0.5]), 0.1)[0] == pytest.approx(0.45)
+
+
+def test_experience_is_good_when_quality_meets_expectation_and_never_for_fakes():
+    q = np.array([0.9] * 1000 + [0.1] * 1000)
+    fake = np.zeros(2000, bool)
+    fake[:500] = True
+    good = trust.experience(q, fake, expectation=0.5, noise=0.05, rng=rng())
+    assert not good[:500].any() and good[500:1000].all() and not good[1000:].any()
+
+
+# ------------------------------------------------------------------ engagement and SICAS
+def test_engagement_rises_with_quality_relevance_trust_and_awareness():
+    one = np.ones(1)
+    base = engagement.engage_probability(0.1, one, one, 0 * one, np.array([False]), 2.0,
+                                         np.array([False]), 1.5)[0]
+    assert base == pytest.approx(0.1)
+    for kw in (dict(quality=2 * one), dict(relevance=2 * one), dict(trust=one)):
+        args = dict(quality=one, relevance=one, trust=0 * one) | kw
+        p = engagement.engage_probability(0.1, args["quality"], args["relevance"], args["trust"],
+                                          np.array([False]), 2.0, np.array([False]), 1.5)[0]
+        assert p == pytest.approx(0.2)
+    live = engagement.engage_probability(0.1, one, one, 0 * one, np.array([True]), 2.0,
+                                         np.array([True]), 1.5)[0]
+    assert live == pytest.approx(0.3)
+
+
+def test_relevance_is_interest_share_times_topics():
+    interest = np.array([[0.5, 0.25, 0.25]])
+    assert engagement.relevance(interest, np.array([0, 0]), np.array([0, 1])).tolist() == [1.5,
+                                                                                          0.75]
+
+
+def test_purchase_probability_grows_with_trust_and_is_highest_live():
+    t = np.array([0.2, 0.5, 1.0])
+    p = sicas.purchase_probability(0.4, t, 2.0, np.ones(3, bool), 0.3, np.ones(3), np.ones(3))
+    np.testing.assert_allclose(p, 0.4 * t**2)
+    video = sicas.purchase_probability(0.4, t, 2.0, np.zeros(3, bool), 0.3, np.ones(3),
+                                       np.ones(3))
+    np.testing.assert_allclose(video, 0.3 * p)
+    broke = sicas.purchase_probability(0.4, t, 2.0, np.ones(3, bool), 0.3, np.ones(3),
+                                       np.zeros(3))
+    assert (broke == 0).all()
+
+
+def test_stages_only_advance():
+    stage = np.zeros((2, 2), dtype=np.int8)
+    sicas.advance(stage, np.array([0, 0]), np.array([1, 1]), sicas.ACTION)
+    sicas.advance(stage, np.array([0]), np.array([1]), sicas.SENSE)
+    assert stage.tolist() == [[0, sicas.ACTION], [0, 0]]
+
+
+def test_one_purchase_per_fan_per_day():
+    fans = np.array([3, 3, 3, 1, 2, 2])
+    keep = sicas.first_per_fan(fans, rng())
+    assert sorted(fans[keep].tolist()) == [1, 2, 3]
+
+
+def test_sharing_reaches_friends():
+    graph = SocialGraph.small_world(100, 6, 0.0, rng())
+    src, friend = graph.spread(np.array([0, 50]), reach=1.0, rng=rng())
+    assert sorted(friend[src == 0].tolist()) == [1, 2, 3, 97, 98, 99]
+    assert sorted(friend[src == 1].tolist()) == [47, 48, 49, 51, 52, 53]
+    assert graph.spread(np.array([0]), reach=0.0, rng=rng())[1].size == 0
+
+
+# ------------------------------------------------------------------ state containers
+def test_follows_add_find_keep():
+    fo = Follows()
+    assert fo.add([2, 1, 1, 1], [5, 4, 4, 9], [0, 1, 1, 0], [0.1, 0.2, 0.3, 0.4]) == 3
+    assert fo.add([1], [4], [1], [0.9]) == 0  # already following
+    assert fo.fan.tolist() == [1, 1, 2]  # sorted by fan
+    idx = fo.find([1, 2, 2], [4, 5, 6], [1, 0, 0])
+    assert idx[2] == -1 and fo.trust[idx[0]] == 0.2 and fo.creator[idx[1]] == 5
+    fo.keep(fo.trust > 0.15)
+    assert len(fo) == 2 and fo.follower_counts(10, 2)[4, 1] == 1
+
+
+def test_small_world_graph_is_symmetric_with_expected_degree():
+    g = SocialGraph.small_world(1000, 10, 0.1, rng())
+    pairs = set(zip(np.repeat(np.arange(1000), g.degree()).tolist(), g.indices.tolist(),
+                    strict=True))
+    assert all((b, a) in pairs for a, b in pairs)
+    assert g.degree().mean() == pytest.approx(10, abs=0.3)
+
+
+# ------------------------------------------------------------------ budgets (mechanism 5)
+def test_deals_respect_budget_allocation_and_one_brand_per_creator():
+    tier = np.array([0, 0, 1, 1, 1, 2])
+    fees = np.array([10.0, 10.0, 50.0, 50.0, 50.0, 500.0])
+    shares = np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]])
+    sponsor, spend, paid = budgets.sign_deals(
+        rng(), np.array([200.0, 100.0]), shares, tier, np.zeros(6, int), np.zeros(2, int),
+        fees, np.ones(6, bool))
+    assert (spend <= np.array([[100, 100, 0], [0, 100, 0]]) + 1e-9).all()
+    assert spend[0, 0] == 20.0  # both tail creators fit in brand 0's 100 yuan
+    assert spend[:, 1].sum() == 150.0  # three mid creators at 50 shared between the brands
+    assert sponsor[5] == -1 and paid.sum() == spend.sum()
+    assert budgets.FixedAllocation(np.array([0.2, 0.8])).shares(7).tolist() == [0.2, 0.8]
+
+
+def test_fees_rise_with_followers():
+    f = budgets.creator_fees(np.array([0.0, 1e5, 1e7]), 0.02, 500.0)
+    assert f.tolist() == [500.0, 2500.0, 200500.0]
