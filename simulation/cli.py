@@ -15,21 +15,30 @@ def _run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    result = run_scenario(scenario, seed=args.seed, replicates=args.replicates,
-                          steps=args.steps, progress=not args.quiet)
+    result = run_scenario(
+        scenario,
+        seed=args.seed,
+        replicates=args.replicates,
+        steps=args.steps,
+        progress=not args.quiet,
+    )
     folder = write_results(result, out, figures=not args.no_figures)
-    print(f"{scenario.name}: {len(result.seeds)} replicate(s) x {result.steps} days "
-          f"in {result.wall_time:.1f} s -> {folder}")
+    print(
+        f"{scenario.name}: {len(result.seeds)} replicate(s) x {result.steps} days "
+        f"in {result.wall_time:.1f} s -> {folder}"
+    )
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
     for path in args.files:
         s = load_scenario(path)
-        print(f"OK {path}: {s.population.n_fans} fans, {s.population.n_creators} creators, "
-              f"{s.population.n_brands} brands, platforms "
-              f"{', '.join(k for k, p in s.platforms.items() if p.enabled)}; "
-              f"{s.run.steps} days, seed {s.run.seed}")
+        print(
+            f"OK {path}: {s.population.n_fans} fans, {s.population.n_creators} creators, "
+            f"{s.population.n_brands} brands, platforms "
+            f"{', '.join(k for k, p in s.platforms.items() if p.enabled)}; "
+            f"{s.run.steps} days, seed {s.run.seed}"
+        )
     return 0
 
 

@@ -189,8 +189,12 @@ def ledger_count(model: CreatorEconomy, field: str) -> int:
 
 def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
     """Every time series the DataCollector records, by column name."""
-    r: dict[str, Callable] = {"gmv": gmv, "live_gmv": live_gmv,
-                              "live_gmv_smaller": live_gmv_smaller, "purchases": purchases}
+    r: dict[str, Callable] = {
+        "gmv": gmv,
+        "live_gmv": live_gmv,
+        "live_gmv_smaller": live_gmv_smaller,
+        "purchases": purchases,
+    }
     for i, t in enumerate(TIERS):
         r[f"gmv_{t}"] = partial(gmv_of_tier, tier=i)
         r[f"live_gmv_{t}"] = partial(gmv_of_tier, tier=i, live_only=True)
@@ -243,8 +247,11 @@ def smaller_creator_live_share(ts: pd.DataFrame) -> float | None:
 
 
 def popular_streamers_in_thousands(model: CreatorEconomy) -> float | None:
-    """F4: of the top decile of creators by live GMV, the share whose real followers lie
-    in the scaled "thousands" band (1k-10k real followers by default)."""
+    """F4: share of top-decile live streamers whose following is in the "thousands" band.
+
+    Popular live streamers are the top decile of creators by cumulative live GMV; the band
+    is the scaled 1k-10k real followers by default.
+    """
     live = model.creator_state.view("live_gmv")
     streamers = np.flatnonzero(live > 0)
     if streamers.size == 0:
@@ -275,8 +282,10 @@ def brands_raising_spend(model: CreatorEconomy) -> dict[str, float] | None:
     y1, y2 = spend[days < YEAR].sum(axis=0), spend[(days >= YEAR) & (days < 2 * YEAR)].sum(axis=0)
     ok = y1 > 0
     raise_ = y2[ok] / y1[ok] - 1
-    return {"share_raising": float((raise_ > 0).mean()),
-            "mean_raise": float(raise_[raise_ > 0].mean()) if (raise_ > 0).any() else 0.0}
+    return {
+        "share_raising": float((raise_ > 0).mean()),
+        "mean_raise": float(raise_[raise_ > 0].mean()) if (raise_ > 0).any() else 0.0,
+    }
 
 
 def kol_spend_share(ts: pd.DataFrame) -> float | None:
@@ -286,8 +295,12 @@ def kol_spend_share(ts: pd.DataFrame) -> float | None:
 
 
 def trusted_fans_who_bought(model: CreatorEconomy) -> float | None:
-    """F8: of fans who trust some followed creator at least ``trusted_threshold``, the share
-    who bought through a creator during the run (revealed willingness to buy)."""
+    """F8: share of fans trusting a followed creator who bought through a creator.
+
+    Fans count as trusting when some follow edge has trust of at least
+    ``trusted_threshold``; buying anything through a creator during the run is their
+    revealed willingness to buy what an anchor recommends.
+    """
     fo = model.follows
     trusted = np.unique(fo.fan[fo.trust >= model.config.trust.trusted_threshold])
     if trusted.size == 0:
@@ -304,40 +317,92 @@ def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
     s = model.scale
     top = float(s.to_real(model.creator_total_followers.max(initial=0)))
     gmv_y = last_year(ts["gmv"]) * s.users_per_fan / s.cny_per_usd
-    entries_y = ts["entries"].iloc[-YEAR:].sum() * s.creators_per_creator * YEAR / min(
-        len(ts), YEAR)
+    entries_y = (
+        ts["entries"].iloc[-YEAR:].sum() * s.creators_per_creator * YEAR / min(len(ts), YEAR)
+    )
     raising = brands_raising_spend(model)
 
     def entry(fid: str, value, target: str, definition: str, unit: str = "") -> dict:
-        return {"id": fid, "value": value, "target": target, "unit": unit,
-                "definition": definition, "calibrated": False}
+        return {
+            "id": fid,
+            "value": value,
+            "target": target,
+            "unit": unit,
+            "definition": definition,
+            "calibrated": False,
+        }
 
     return {
-        "F1": entry("F1", smaller_creator_live_share(ts), "about 0.50",
-                    smaller_creator_live_share.__doc__, "share"),
-        "F2": entry("F2", year_growth(ts["live_gmv_smaller"]), "+0.58",
-                    "year-on-year growth of live GMV by creators below the scaled 300k "
-                    "threshold (days 366-730 vs 1-365)", "growth"),
-        "F3": entry("F3", {"mid": year_growth(ts["live_gmv_mid"]),
-                           "head": year_growth(ts["live_gmv_head"])},
-                    "mid +0.467, head lower than mid",
-                    "year-on-year growth of live GMV by mid-tier and by head creators", "growth"),
-        "F4": entry("F4", popular_streamers_in_thousands(model), "over 0.85",
-                    popular_streamers_in_thousands.__doc__, "share"),
-        "F5": entry("F5", top, "tens of millions (1e7 to 9.9e7)",
-                    "largest creator's followers, scaled to real units", "real followers"),
-        "F6": entry("F6", income_top1_to_median(model), "at least 1000 (heavy tail)",
-                    income_top1_to_median.__doc__, "ratio"),
-        "F7": entry("F7", {**(raising or {}), "kol_share": kol_spend_share(ts)},
-                    "81% raising / +21% / 60% on KOLs",
-                    "brands spending more in year 2; their mean raise; spend share on head "
-                    "and mid-tier creators (budgets are fixed until brands learn)", "share"),
-        "F8": entry("F8", trusted_fans_who_bought(model), "about 0.90",
-                    trusted_fans_who_bought.__doc__, "share"),
-        "F9": entry("F9", {"gmv_usd_last_year": gmv_y,
-                           "growth": year_growth(ts["gmv"])}, "about 60e9 USD, +100%",
-                    "last year's GMV scaled by real users per simulated fan, in USD", "USD"),
-        "F10": entry("F10", float(entries_y), "7.53e6 new creators a year (Douyin)",
-                     "creator entries over the last year, scaled by real creators per "
-                     "simulated creator", "creators/year"),
+        "F1": entry(
+            "F1",
+            smaller_creator_live_share(ts),
+            "about 0.50",
+            smaller_creator_live_share.__doc__,
+            "share",
+        ),
+        "F2": entry(
+            "F2",
+            year_growth(ts["live_gmv_smaller"]),
+            "+0.58",
+            "year-on-year growth of live GMV by creators below the scaled 300k "
+            "threshold (days 366-730 vs 1-365)",
+            "growth",
+        ),
+        "F3": entry(
+            "F3",
+            {"mid": year_growth(ts["live_gmv_mid"]), "head": year_growth(ts["live_gmv_head"])},
+            "mid +0.467, head lower than mid",
+            "year-on-year growth of live GMV by mid-tier and by head creators",
+            "growth",
+        ),
+        "F4": entry(
+            "F4",
+            popular_streamers_in_thousands(model),
+            "over 0.85",
+            popular_streamers_in_thousands.__doc__,
+            "share",
+        ),
+        "F5": entry(
+            "F5",
+            top,
+            "tens of millions (1e7 to 9.9e7)",
+            "largest creator's followers, scaled to real units",
+            "real followers",
+        ),
+        "F6": entry(
+            "F6",
+            income_top1_to_median(model),
+            "at least 1000 (heavy tail)",
+            income_top1_to_median.__doc__,
+            "ratio",
+        ),
+        "F7": entry(
+            "F7",
+            {**(raising or {}), "kol_share": kol_spend_share(ts)},
+            "81% raising / +21% / 60% on KOLs",
+            "brands spending more in year 2; their mean raise; spend share on head "
+            "and mid-tier creators (budgets are fixed until brands learn)",
+            "share",
+        ),
+        "F8": entry(
+            "F8",
+            trusted_fans_who_bought(model),
+            "about 0.90",
+            trusted_fans_who_bought.__doc__,
+            "share",
+        ),
+        "F9": entry(
+            "F9",
+            {"gmv_usd_last_year": gmv_y, "growth": year_growth(ts["gmv"])},
+            "about 60e9 USD, +100%",
+            "last year's GMV scaled by real users per simulated fan, in USD",
+            "USD",
+        ),
+        "F10": entry(
+            "F10",
+            float(entries_y),
+            "7.53e6 new creators a year (Douyin)",
+            "creator entries over the last year, scaled by real creators per simulated creator",
+            "creators/year",
+        ),
     }

@@ -16,8 +16,16 @@ from simulation.scale import ScaleMapping
 from simulation.scenario import ROLES, TIERS, Scenario
 from simulation.state import BrandState, CreatorState, FanState, Follows, Ledger, SocialGraph
 
-PHASES = ("setup", "content", "distribution", "exposure", "purchase", "sharing", "growth",
-          "budgets")
+PHASES = (
+    "setup",
+    "content",
+    "distribution",
+    "exposure",
+    "purchase",
+    "sharing",
+    "growth",
+    "budgets",
+)
 
 
 def _lognormal(rng: np.random.Generator, mean: float, sigma: float, n: int) -> np.ndarray:
@@ -86,7 +94,9 @@ class CreatorEconomy(mesa.Model):
         n = pop.n_fans
         friends = SocialGraph.small_world(n, pop.social_degree, pop.social_rewire, r)
         self.fan_state = FanState.create(
-            n, pop.n_topics, pop.n_brands,
+            n,
+            pop.n_topics,
+            pop.n_brands,
             attention=r.dirichlet(2.0 * self.platform_user_share, n),
             interest=r.dirichlet(np.full(pop.n_topics, pop.interest_concentration), n),
             budget=_lognormal(r, self.config.fans.budget_mean, self.config.fans.budget_sigma, n),
@@ -112,10 +122,15 @@ class CreatorEconomy(mesa.Model):
     def _add_creators(self, k: int, rng: np.random.Generator) -> None:
         cfg = self.config.creators
         cols = growth.draw_creators(
-            rng, k, self.role_share, self.config.population.n_topics,
+            rng,
+            k,
+            self.role_share,
+            self.config.population.n_topics,
             (cfg.content_quality_alpha, cfg.content_quality_beta),
             (cfg.consistency_alpha, cfg.consistency_beta),
-            len(self.platform_list), self.platform_user_share, cfg.multi_platform_prob,
+            len(self.platform_list),
+            self.platform_user_share,
+            cfg.multi_platform_prob,
             cfg.stream_interval_days,
         )
         idx = self.creator_state.append(born=np.full(k, self.steps), **cols)
@@ -133,12 +148,14 @@ class CreatorEconomy(mesa.Model):
         u = r.random(fans.size)[:, None]
         plat = (np.cumsum(self.fan_state.attention[fans], axis=1) < u).sum(axis=1)
         plat = np.minimum(plat, n_p - 1)
-        pick = sample_grouped(cs.niche[c_idx] * n_p + p_idx, fame[c_idx], topic * n_p + plat,
-                              n_t * n_p, r)
+        pick = sample_grouped(
+            cs.niche[c_idx] * n_p + p_idx, fame[c_idx], topic * n_p + plat, n_t * n_p, r
+        )
         ok = pick >= 0
         creators = c_idx[pick[ok]]
-        self.follows.add(fans[ok], creators, p_idx[pick[ok]],
-                         self.role_initial_trust[cs.role[creators]])
+        self.follows.add(
+            fans[ok], creators, p_idx[pick[ok]], self.role_initial_trust[cs.role[creators]]
+        )
 
     # ---------------------------------------------------------------- helpers
     @property
@@ -172,7 +189,7 @@ class CreatorEconomy(mesa.Model):
 
     # ---------------------------------------------------------------- the day
     def step(self) -> None:
-        """One simulated day. The phases, in order:
+        """One simulated day; its phases run in this fixed order.
 
         1. content: creators post short videos (by consistency) featuring a product;
            creators past the follower threshold go live on their schedule.
@@ -205,14 +222,23 @@ class CreatorEconomy(mesa.Model):
         r, cs, cfg = self.streams["content"], self.creator_state, self.config
         self.posted = content.posting(cs.view("consistency"), cs.view("active"), r)
         self.video_product = content.video_products(
-            cs.view("sponsor"), cs.view("niche"), self.role_sales_focus[cs.view("role")],
-            self.brand_state.category, cfg.population.n_topics, r,
+            cs.view("sponsor"),
+            cs.view("niche"),
+            self.role_sales_focus[cs.view("role")],
+            self.brand_state.category,
+            cfg.population.n_topics,
+            r,
         )
         self.stream_product = content.stream_products(cs.view("sponsor"), cs.view("engagement"))
         carries = np.array([p.carries_live for p in self.platform_list])
         self.live = content.streaming(
-            day, cfg.creators.stream_interval_days, cs.view("stream_offset"), cs.view("followers"),
-            self.scale.to_sim(cfg.creators.live_threshold_real), cs.view("posts_on"), carries,
+            day,
+            cfg.creators.stream_interval_days,
+            cs.view("stream_offset"),
+            cs.view("followers"),
+            self.scale.to_sim(cfg.creators.live_threshold_real),
+            cs.view("posts_on"),
+            carries,
             cs.view("active"),
         )
         self.live &= (self.stream_product >= 0)[:, None]
@@ -225,15 +251,26 @@ class CreatorEconomy(mesa.Model):
         for p in self.platform_list:
             visible = (self.posted & cs.view("posts_on")[:, p.index]) | self.live[:, p.index]
             interest_w, pop_w = distribution.public_weights(
-                cs.view("quality"), cs.view("pool_boost")[:, p.index],
-                cs.view("followers")[:, p.index], head, p.spec.head_public_traffic, visible,
+                cs.view("quality"),
+                cs.view("pool_boost")[:, p.index],
+                cs.view("followers")[:, p.index],
+                head,
+                p.spec.head_public_traffic,
+                visible,
             )
             feed = distribution.Feed(cs.view("niche"), interest_w, pop_w, visible)
             edges, starts, counts = self.follows.feed_index(p.index, fs.budget.size)
             follow_feed = distribution.FollowFeed(edges, starts, counts, self.follows.creator)
             f, c = distribution.distribute(
-                r, fs.attention[:, p.index], p.spec.impressions_per_day, p.algorithm_weights,
-                fs.interest_cdf, feed, follow_feed, fs.friends, fs.last_engaged,
+                r,
+                fs.attention[:, p.index],
+                p.spec.impressions_per_day,
+                p.algorithm_weights,
+                fs.interest_cdf,
+                feed,
+                follow_feed,
+                fs.friends,
+                fs.last_engaged,
             )
             fans.append(f)
             creators.append(c)
@@ -248,21 +285,34 @@ class CreatorEconomy(mesa.Model):
         fan, creator, plat = (np.concatenate(x) for x in (fans, creators, plats))
         live = self.live[creator, plat]
         product = np.where(live, self.stream_product[creator], self.video_product[creator])
-        return {"fan": fan, "creator": creator, "platform": plat, "live": live,
-                "product": product, "edge": self.follows.find(fan, creator, plat)}
+        return {
+            "fan": fan,
+            "creator": creator,
+            "platform": plat,
+            "live": live,
+            "product": product,
+            "edge": self.follows.find(fan, creator, plat),
+        }
 
     def _expose(self, imp: dict[str, np.ndarray]) -> None:
         r, cs, fs, cfg = self.streams["exposure"], self.creator_state, self.fan_state, self.config
-        fan, creator, plat, product, edge = (imp[k] for k in
-                                             ("fan", "creator", "platform", "product", "edge"))
+        fan, creator, plat, product, edge = (
+            imp[k] for k in ("fan", "creator", "platform", "product", "edge")
+        )
         following = edge >= 0
         t = self.follows.trust_of(edge, 0.0)
         rel = engagement.relevance(fs.interest, fan, cs.niche[creator])
         has_product = product >= 0
         aware = has_product & (fs.stage[fan, np.maximum(product, 0)] >= sicas.SENSE)
         p = engagement.engage_probability(
-            cfg.fans.engage_base, cs.quality[creator], rel, t, imp["live"],
-            cfg.fans.live_engage_factor, aware, cfg.purchase.aware_engage_factor,
+            cfg.fans.engage_base,
+            cs.quality[creator],
+            rel,
+            t,
+            imp["live"],
+            cfg.fans.live_engage_factor,
+            aware,
+            cfg.purchase.aware_engage_factor,
         )
         engaged = r.random(fan.size) < p
         imp["engaged"] = engaged
@@ -275,7 +325,9 @@ class CreatorEconomy(mesa.Model):
         n_eng = np.bincount(pair[engaged], minlength=cs.n * n_p).reshape(cs.n, n_p)
         for pl in self.platform_list:
             cs.pool_boost[: cs.n, pl.index] = distribution.pool_boost(
-                n_imp[:, pl.index], n_eng[:, pl.index], pl.spec.pool_escalation,
+                n_imp[:, pl.index],
+                n_eng[:, pl.index],
+                pl.spec.pool_escalation,
                 cfg.creators.pool_prior_impressions,
             )
         # Engagement on videos is the evidence creators pick stream products by (seed 000).
@@ -304,23 +356,35 @@ class CreatorEconomy(mesa.Model):
         sicas.advance(fs.stage, fan[connected], product[connected], sicas.CONNECT)
 
     def _purchase(self, imp: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        r, cs, fs, bs, cfg = (self.streams["purchase"], self.creator_state, self.fan_state,
-                              self.brand_state, self.config)
+        r, cs, fs, bs, cfg = (
+            self.streams["purchase"],
+            self.creator_state,
+            self.fan_state,
+            self.brand_state,
+            self.config,
+        )
         cand = np.flatnonzero(imp["engaged"] & (imp["product"] >= 0))
-        fan, creator, plat, live, b, edge = (imp[k][cand] for k in
-                                             ("fan", "creator", "platform", "live", "product",
-                                              "edge"))
+        fan, creator, plat, live, b, edge = (
+            imp[k][cand] for k in ("fan", "creator", "platform", "live", "product", "edge")
+        )
         following = edge >= 0
         t = self.follows.trust_of(edge, cfg.purchase.stranger_trust)
         afford = np.clip(fs.wallet[fan] / bs.price[b], 0.0, 1.0)
-        p = sicas.purchase_probability(cfg.purchase.purchase_base, t, cfg.purchase.trust_exponent,
-                                       live, cfg.purchase.video_conversion_factor,
-                                       fs.brand_trust[fan, b], afford)
+        p = sicas.purchase_probability(
+            cfg.purchase.purchase_base,
+            t,
+            cfg.purchase.trust_exponent,
+            live,
+            cfg.purchase.video_conversion_factor,
+            fs.brand_trust[fan, b],
+            afford,
+        )
         buy = r.random(cand.size) < p
         buy[buy] = sicas.first_per_fan(fan[buy], r)
         buy &= fs.wallet[fan] >= bs.price[b]
         fan, creator, plat, live, b, edge, following = (
-            x[buy] for x in (fan, creator, plat, live, b, edge, following))
+            x[buy] for x in (fan, creator, plat, live, b, edge, following)
+        )
         price = bs.price[b]
 
         fs.wallet[fan] -= price
@@ -335,16 +399,25 @@ class CreatorEconomy(mesa.Model):
         t_.sale_live, t_.sale_price, t_.sale_tier = live, price, self.creator_tier[creator]
 
         fake = r.random(fan.size) < cfg.brands.fake_rate
-        good = trust.experience(bs.quality[b], fake, cfg.trust.expectation,
-                                cfg.trust.experience_noise, r)
+        good = trust.experience(
+            bs.quality[b], fake, cfg.trust.expectation, cfg.trust.experience_noise, r
+        )
         e = edge[following]
         self.follows.trust[e] = trust.after_purchase(
-            self.follows.trust[e], good[following], fake[following], cfg.trust.trust_gain,
-            cfg.trust.trust_bad_experience, cfg.trust.trust_collapse,
+            self.follows.trust[e],
+            good[following],
+            fake[following],
+            cfg.trust.trust_gain,
+            cfg.trust.trust_bad_experience,
+            cfg.trust.trust_collapse,
         )
         fs.brand_trust[fan, b] = trust.after_purchase(
-            fs.brand_trust[fan, b], good, fake, cfg.trust.trust_gain,
-            cfg.trust.trust_bad_experience, cfg.brands.brand_collapse,
+            fs.brand_trust[fan, b],
+            good,
+            fake,
+            cfg.trust.trust_gain,
+            cfg.trust.trust_bad_experience,
+            cfg.brands.brand_collapse,
         )
         return {"fan": fan[good], "brand": b[good]}
 
@@ -358,8 +431,13 @@ class CreatorEconomy(mesa.Model):
         self.today.shares = int(fan.size)
 
     def _grow(self) -> None:
-        r, cs, fs, cfg, fo = (self.streams["growth"], self.creator_state, self.fan_state,
-                              self.config, self.follows)
+        r, cs, fs, cfg, fo = (
+            self.streams["growth"],
+            self.creator_state,
+            self.fan_state,
+            self.config,
+            self.follows,
+        )
         fo.trust = trust.decay(fo.trust, cfg.trust.trust_decay)
 
         hit = growth.scandals(r, cs.view("active"), cfg.creators.scandal_rate)
@@ -378,8 +456,15 @@ class CreatorEconomy(mesa.Model):
 
         age = self.steps - cs.view("born")
         floor = self.scale.to_sim(cfg.creators.exit_follower_floor_real)
-        leave = growth.exits(r, cs.view("active"), age, self.creator_total_followers, floor,
-                             cfg.creators.exit_grace_days, cfg.creators.exit_prob)
+        leave = growth.exits(
+            r,
+            cs.view("active"),
+            age,
+            self.creator_total_followers,
+            floor,
+            cfg.creators.exit_grace_days,
+            cfg.creators.exit_prob,
+        )
         if leave.any():
             cs.active[: cs.n][leave] = False
             cs.sponsor[: cs.n][leave] = -1
@@ -397,17 +482,27 @@ class CreatorEconomy(mesa.Model):
 
     def _spend(self, day: int) -> None:
         cs, bs, cfg = self.creator_state, self.brand_state, self.config.brands
-        fees = budgets.creator_fees(self.scale.to_real(self.creator_total_followers),
-                                    cfg.fee_per_real_follower, cfg.fee_floor)
+        fees = budgets.creator_fees(
+            self.scale.to_real(self.creator_total_followers),
+            cfg.fee_per_real_follower,
+            cfg.fee_floor,
+        )
         shares = np.stack([self.allocation_policy.shares(b) for b in range(bs.budget.size)])
         sponsor, spend, paid = budgets.sign_deals(
-            self.streams["budgets"], bs.budget, shares, self.creator_tier, cs.view("niche"),
-            bs.category, fees, cs.view("active"),
+            self.streams["budgets"],
+            bs.budget,
+            shares,
+            self.creator_tier,
+            cs.view("niche"),
+            bs.category,
+            fees,
+            cs.view("active"),
         )
         cs.sponsor[: cs.n] = sponsor
         cs.income[: cs.n] += paid
         bs.spend += spend
         self.today.spend = spend.sum(axis=0)
-        self.today.spend_role = np.bincount(cs.view("role"), weights=paid,
-                                            minlength=len(self.role_names))
+        self.today.spend_role = np.bincount(
+            cs.view("role"), weights=paid, minlength=len(self.role_names)
+        )
         self.spend_log.append((day, spend.sum(axis=1)))

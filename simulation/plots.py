@@ -42,10 +42,15 @@ def sales_share_by_tier(ts: pd.DataFrame, ax: Axes | None = None, live: bool = F
     prefix = "live_gmv" if live else "gmv"
     fig, ax = _axes(ax, f"Share of {'live-stream ' if live else ''}sales by creator tier")
     shares = _shares(_mean_over_replicates(ts, [f"{prefix}_{t}" for t in TIERS]))
-    ax.stackplot(shares.index, shares.T.values, labels=TIERS,
-                 colors=[TIER_COLORS[t] for t in TIERS])
-    ax.set(xlabel="day", ylabel="share of sales", ylim=(0, 1), xlim=(shares.index.min(),
-                                                                      shares.index.max()))
+    ax.stackplot(
+        shares.index, shares.T.values, labels=TIERS, colors=[TIER_COLORS[t] for t in TIERS]
+    )
+    ax.set(
+        xlabel="day",
+        ylabel="share of sales",
+        ylim=(0, 1),
+        xlim=(shares.index.min(), shares.index.max()),
+    )
     ax.legend(loc="upper left", fontsize="small", title="tier")
     return fig
 
@@ -57,8 +62,13 @@ def follower_ccdf(creators: pd.DataFrame, ax: Axes | None = None) -> Figure:
         x = np.sort(df["real_followers"].to_numpy())
         x = x[x > 0]
         if x.size:
-            ax.loglog(x, 1.0 - np.arange(x.size) / x.size, drawstyle="steps-post",
-                      label=f"replicate {rep}", alpha=0.8)
+            ax.loglog(
+                x,
+                1.0 - np.arange(x.size) / x.size,
+                drawstyle="steps-post",
+                label=f"replicate {rep}",
+                alpha=0.8,
+            )
     ax.set(xlabel="followers (real units, by the scale mapping)", ylabel="P(followers >= x)")
     ax.legend(fontsize="small")
     return fig
@@ -71,8 +81,9 @@ def brand_spend_by_tier(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
     spend = spend[spend.sum(axis=1) > 0]
     bottom = np.zeros(len(spend))
     for t in TIERS:
-        ax.bar(spend.index, spend[f"spend_{t}"], bottom=bottom, width=20, label=t,
-               color=TIER_COLORS[t])
+        ax.bar(
+            spend.index, spend[f"spend_{t}"], bottom=bottom, width=20, label=t, color=TIER_COLORS[t]
+        )
         bottom += spend[f"spend_{t}"].to_numpy()
     ax.set(xlabel="day (start of budget period)", ylabel="yuan per period")
     ax.legend(fontsize="small", title="tier")

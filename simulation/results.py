@@ -39,8 +39,11 @@ def summary(result: RunResult) -> dict[str, Any]:
     facts = {}
     for fid, first in result.facts[0].items():
         per_rep = [f[fid]["value"] for f in result.facts]
-        facts[fid] = {**{k: v for k, v in first.items() if k != "value"},
-                      "value": _mean(per_rep), "per_replicate": per_rep}
+        facts[fid] = {
+            **{k: v for k, v in first.items() if k != "value"},
+            "value": _mean(per_rep),
+            "per_replicate": per_rep,
+        }
     last = result.timeseries.groupby("replicate").tail(1).drop(columns=["replicate", "seed"])
     return {
         "scenario": result.scenario.name,

@@ -19,7 +19,9 @@ class Streams:
         entropy = int(root.integers(2**63))
         self._streams = {
             name: np.random.Generator(
-                np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=(zlib.crc32(name.encode()),)))
+                np.random.PCG64(
+                    np.random.SeedSequence(entropy, spawn_key=(zlib.crc32(name.encode()),))
+                )
             )
             for name in names
         }

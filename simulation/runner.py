@@ -43,28 +43,30 @@ def creators_table(model: CreatorEconomy) -> pd.DataFrame:
     """Final state of every creator who ever existed."""
     cs = model.creator_state
     n = cs.n
-    df = pd.DataFrame({
-        "creator": np.arange(n),
-        "role": np.asarray(model.role_names)[cs.view("role")],
-        "niche": cs.view("niche"),
-        "quality": cs.view("quality"),
-        "active": cs.view("active"),
-        "born": cs.view("born"),
-        "followers": model.creator_total_followers,
-        "real_followers": model.scale.to_real(model.creator_total_followers),
-        "tier": np.asarray(TIERS)[model.creator_tier],
-        "income": cs.view("income"),
-        "gmv": cs.view("gmv"),
-        "live_gmv": cs.view("live_gmv"),
-    })
+    df = pd.DataFrame(
+        {
+            "creator": np.arange(n),
+            "role": np.asarray(model.role_names)[cs.view("role")],
+            "niche": cs.view("niche"),
+            "quality": cs.view("quality"),
+            "active": cs.view("active"),
+            "born": cs.view("born"),
+            "followers": model.creator_total_followers,
+            "real_followers": model.scale.to_real(model.creator_total_followers),
+            "tier": np.asarray(TIERS)[model.creator_tier],
+            "income": cs.view("income"),
+            "gmv": cs.view("gmv"),
+            "live_gmv": cs.view("live_gmv"),
+        }
+    )
     for p in model.platform_list:
         df[f"followers_{p.key}"] = cs.view("followers")[:, p.index]
     return df
 
 
-def run_replicate(scenario: Scenario, seed: int, steps: int,
-                  on_step: Callable[[], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame,
-                                                                      dict[str, dict]]:
+def run_replicate(
+    scenario: Scenario, seed: int, steps: int, on_step: Callable[[], None] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict]]:
     """Run one replicate; returns its time series, creator table and FACTS metrics."""
     model = CreatorEconomy.from_scenario(scenario, rng=seed)
     for _ in range(steps):
@@ -76,12 +78,18 @@ def run_replicate(scenario: Scenario, seed: int, steps: int,
     return ts, creators_table(model), metrics.facts(model, ts)
 
 
-def run_scenario(scenario: Scenario, seed: int | None = None, replicates: int | None = None,
-                 steps: int | None = None, progress: bool = False) -> RunResult:
+def run_scenario(
+    scenario: Scenario,
+    seed: int | None = None,
+    replicates: int | None = None,
+    steps: int | None = None,
+    progress: bool = False,
+) -> RunResult:
     """Run a scenario's replicates (arguments override its ``[run]`` section)."""
     run = scenario.run
-    seeds = replicate_seeds(run.seed if seed is None else seed,
-                            run.replicates if replicates is None else replicates)
+    seeds = replicate_seeds(
+        run.seed if seed is None else seed, run.replicates if replicates is None else replicates
+    )
     steps = run.steps if steps is None else steps
     start = time.perf_counter()
     series, tables, facts = [], [], []
@@ -95,9 +103,12 @@ def run_scenario(scenario: Scenario, seed: int | None = None, replicates: int | 
             tables.append(cr)
             facts.append(fa)
     return RunResult(
-        scenario=scenario, seeds=seeds, steps=steps,
+        scenario=scenario,
+        seeds=seeds,
+        steps=steps,
         timeseries=pd.concat(series, ignore_index=True),
-        creators=pd.concat(tables, ignore_index=True), facts=facts,
+        creators=pd.concat(tables, ignore_index=True),
+        facts=facts,
         wall_time=time.perf_counter() - start,
         scale=ScaleMapping.from_scenario(scenario).describe(),
     )
@@ -133,9 +144,14 @@ class _progress:
             return None
         from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
-        self._bar = Progress("[bold]{task.description}", BarColumn(),
-                             "{task.completed}/{task.total} days", TimeElapsedColumn(),
-                             TimeRemainingColumn(), transient=False)
+        self._bar = Progress(
+            "[bold]{task.description}",
+            BarColumn(),
+            "{task.completed}/{task.total} days",
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            transient=False,
+        )
         self._bar.__enter__()
         task = self._bar.add_task(self.label, total=self.total)
         return lambda: self._bar.advance(task)

@@ -384,9 +384,7 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if parent is None:
         return data
     if not isinstance(parent, str):
-        raise ScenarioError(
-            f"{path}: key 'extends': expected a file name string (got {parent!r})"
-        )
+        raise ScenarioError(f"{path}: key 'extends': expected a file name string (got {parent!r})")
     base = _read_toml((path.parent / parent).resolve(), (*chain, path))
     return _deep_merge(base, data)
 

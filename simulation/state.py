@@ -140,12 +140,13 @@ class Follows:
 
     def follower_counts(self, n_creators: int, n_platforms: int) -> np.ndarray:
         """(creators, platforms) follower counts."""
-        flat = np.bincount(self.creator * n_platforms + self.platform,
-                           minlength=n_creators * n_platforms)
+        flat = np.bincount(
+            self.creator * n_platforms + self.platform, minlength=n_creators * n_platforms
+        )
         return flat.reshape(n_creators, n_platforms)
 
     def feed_index(self, platform: int, n_fans: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Edges on one platform grouped by fan: (edge ids, first position per fan, count per fan)."""
+        """One platform's edges grouped by fan: (edge ids, first position, count per fan)."""
         edges = np.flatnonzero(self.platform == platform)
         counts = np.bincount(self.fan[edges], minlength=n_fans)
         starts = np.cumsum(counts) - counts
@@ -168,9 +169,17 @@ class FanState:
     friends: SocialGraph
 
     @classmethod
-    def create(cls, n: int, n_topics: int, n_brands: int, attention: np.ndarray,
-               interest: np.ndarray, budget: np.ndarray, brand_trust: float,
-               friends: SocialGraph) -> FanState:
+    def create(
+        cls,
+        n: int,
+        n_topics: int,
+        n_brands: int,
+        attention: np.ndarray,
+        interest: np.ndarray,
+        budget: np.ndarray,
+        brand_trust: float,
+        friends: SocialGraph,
+    ) -> FanState:
         """Fresh fans with no stage, full initial brand trust and an empty wallet."""
         return cls(
             interest=interest,
@@ -223,8 +232,12 @@ class CreatorState:
             arr = np.full(new_cap, fill, dtype=dtype)
             arr[:cap] = getattr(self, name)
             setattr(self, name, arr)
-        for name, fill in (("posts_on", False), ("followers", 0), ("pool_boost", 1.0),
-                           ("engagement", 0.0)):
+        for name, fill in (
+            ("posts_on", False),
+            ("followers", 0),
+            ("pool_boost", 1.0),
+            ("engagement", 0.0),
+        ):
             old = getattr(self, name)
             arr = np.full((new_cap, old.shape[1]), fill, dtype=old.dtype)
             arr[:cap] = old

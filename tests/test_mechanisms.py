@@ -34,8 +34,9 @@ def _feed(niche, quality=None, followers=None):
 
 
 def _empty_follow_feed(n_fans):
-    return distribution.FollowFeed(np.zeros(0, int), np.zeros(n_fans, int),
-                                   np.zeros(n_fans, int), np.zeros(0, int))
+    return distribution.FollowFeed(
+        np.zeros(0, int), np.zeros(n_fans, int), np.zeros(n_fans, int), np.zeros(0, int)
+    )
 
 
 def test_interest_matching_sends_niche_content_to_matching_fans():
@@ -46,8 +47,14 @@ def test_interest_matching_sends_niche_content_to_matching_fans():
     interest /= interest.sum(1, keepdims=True)
     niche = np.array([0, 0, 1, 2, 3, 3])
     fans, creators = distribution.distribute(
-        rng(), np.ones(n_fans), 5.0, np.array([1.0, 0, 0, 0]), np.cumsum(interest, 1),
-        _feed(niche), _empty_follow_feed(n_fans), SocialGraph.small_world(n_fans, 0, 0, rng()),
+        rng(),
+        np.ones(n_fans),
+        5.0,
+        np.array([1.0, 0, 0, 0]),
+        np.cumsum(interest, 1),
+        _feed(niche),
+        _empty_follow_feed(n_fans),
+        SocialGraph.small_world(n_fans, 0, 0, rng()),
         np.full(n_fans, -1),
     )
     first = fans < 1000
@@ -62,9 +69,15 @@ def test_follower_feed_shows_only_followed_creators_that_posted():
     feed = _feed(np.zeros(5, int))
     feed.visible[3] = False  # creator 3 posted nothing today
     fans, creators = distribution.distribute(
-        rng(), np.ones(3), 20.0, np.array([0, 1.0, 0, 0]), np.ones((3, 1)), feed,
+        rng(),
+        np.ones(3),
+        20.0,
+        np.array([0, 1.0, 0, 0]),
+        np.ones((3, 1)),
+        feed,
         distribution.FollowFeed(edges, starts, counts, fo.creator),
-        SocialGraph.small_world(3, 0, 0, rng()), np.full(3, -1),
+        SocialGraph.small_world(3, 0, 0, rng()),
+        np.full(3, -1),
     )
     assert set(zip(fans.tolist(), creators.tolist(), strict=True)) == {(0, 2)}
 
@@ -74,8 +87,15 @@ def test_social_feed_shows_what_friends_engaged_with():
     last = np.full(50, -1)
     last[10] = 7  # fan 10 engaged with creator 7; its ring neighbours are 8, 9, 11, 12
     fans, creators = distribution.distribute(
-        rng(), np.ones(50), 30.0, np.array([0, 0, 1.0, 0]), np.ones((50, 1)),
-        _feed(np.zeros(10, int)), _empty_follow_feed(50), graph, last,
+        rng(),
+        np.ones(50),
+        30.0,
+        np.array([0, 0, 1.0, 0]),
+        np.ones((50, 1)),
+        _feed(np.zeros(10, int)),
+        _empty_follow_feed(50),
+        graph,
+        last,
     )
     assert set(creators) == {7}
     assert set(fans) == {8, 9, 11, 12}
@@ -83,19 +103,30 @@ def test_social_feed_shows_what_friends_engaged_with():
 
 def test_popularity_is_proportional_to_followers_plus_one():
     followers = np.array([0.0, 9.0, 99.0])
-    fans, creators = distribution.distribute(
-        rng(), np.ones(20_000), 3.0, np.array([0, 0, 0, 1.0]), np.ones((20_000, 1)),
-        _feed(np.zeros(3, int), followers=followers), _empty_follow_feed(20_000),
-        SocialGraph.small_world(20_000, 0, 0, rng()), np.full(20_000, -1),
+    _fans, creators = distribution.distribute(
+        rng(),
+        np.ones(20_000),
+        3.0,
+        np.array([0, 0, 0, 1.0]),
+        np.ones((20_000, 1)),
+        _feed(np.zeros(3, int), followers=followers),
+        _empty_follow_feed(20_000),
+        SocialGraph.small_world(20_000, 0, 0, rng()),
+        np.full(20_000, -1),
     )
     share = np.bincount(creators, minlength=3) / creators.size
     np.testing.assert_allclose(share, [1 / 111, 10 / 111, 100 / 111], atol=0.005)
 
 
 def test_head_public_traffic_cap_lowers_head_weights():
-    iw, pw = distribution.public_weights(np.ones(2), np.ones(2), np.array([10.0, 1000.0]),
-                                         head_threshold=500, head_public_traffic=0.5,
-                                         visible=np.ones(2, bool))
+    iw, pw = distribution.public_weights(
+        np.ones(2),
+        np.ones(2),
+        np.array([10.0, 1000.0]),
+        head_threshold=500,
+        head_public_traffic=0.5,
+        visible=np.ones(2, bool),
+    )
     assert iw.tolist() == [1.0, 0.5] and pw.tolist() == [11.0, 500.5]
 
 
@@ -103,17 +134,22 @@ def test_traffic_pool_pushes_content_that_engages_its_first_pool():
     boost = distribution.pool_boost(np.array([100, 100, 0]), np.array([30, 5, 0]), 1.0, 20.0)
     assert boost[0] > 1 > boost[1]
     assert boost[2] == pytest.approx(1.0)  # no evidence: the platform average
-    assert (distribution.pool_boost(np.array([100, 100]), np.array([30, 5]), 0.0, 20.0)
-            == 1).all()
+    assert (distribution.pool_boost(np.array([100, 100]), np.array([30, 5]), 0.0, 20.0) == 1).all()
 
 
 # ------------------------------------------------------------------ content (mechanism 2)
 def test_creator_past_threshold_streams_on_its_schedule():
     followers = np.array([[5], [50], [50]])
     offset = np.array([0, 0, 1])
-    kw = dict(interval=3, offset=offset, followers=followers, threshold=10.0,
-              posts_on=np.ones((3, 1), bool), carries_live=np.array([True]),
-              active=np.ones(3, bool))
+    kw = dict(
+        interval=3,
+        offset=offset,
+        followers=followers,
+        threshold=10.0,
+        posts_on=np.ones((3, 1), bool),
+        carries_live=np.array([True]),
+        active=np.ones(3, bool),
+    )
     assert content.streaming(step=0, **kw)[:, 0].tolist() == [False, True, False]
     assert content.streaming(step=1, **kw)[:, 0].tolist() == [False, False, True]
     kw["carries_live"] = np.array([False])
@@ -128,8 +164,9 @@ def test_stream_product_is_sponsor_else_best_engaging_video_product():
 
 def test_sponsored_videos_feature_the_sponsor():
     sponsor = np.array([3, -1, -1])
-    out = content.video_products(sponsor, np.array([0, 1, 1]), np.array([0.0, 1.0, 0.0]),
-                                 np.array([0, 1, 1, 2]), 3, rng())
+    out = content.video_products(
+        sponsor, np.array([0, 1, 1]), np.array([0.0, 1.0, 0.0]), np.array([0, 1, 1, 2]), 3, rng()
+    )
     assert out[0] == 3 and out[1] in (1, 2) and out[2] == -1
 
 
@@ -141,8 +178,9 @@ def test_trust_rises_after_good_experiences_and_collapses_after_fakes():
     np.testing.assert_allclose(after, [0.6, 0.35, 0.05])
     repeated = t[:1]
     for _ in range(20):
-        repeated = trust.after_purchase(repeated, np.array([True]), np.array([False]),
-                                        0.2, 0.3, 0.1)
+        repeated = trust.after_purchase(
+            repeated, np.array([True]), np.array([False]), 0.2, 0.3, 0.1
+        )
     assert 0.98 < repeated[0] <= 1.0
     assert trust.decay(np.array([0.5]), 0.1)[0] == pytest.approx(0.45)
 
@@ -158,34 +196,44 @@ def test_experience_is_good_when_quality_meets_expectation_and_never_for_fakes()
 # ------------------------------------------------------------------ engagement and SICAS
 def test_engagement_rises_with_quality_relevance_trust_and_awareness():
     one = np.ones(1)
-    base = engagement.engage_probability(0.1, one, one, 0 * one, np.array([False]), 2.0,
-                                         np.array([False]), 1.5)[0]
+    base = engagement.engage_probability(
+        0.1, one, one, 0 * one, np.array([False]), 2.0, np.array([False]), 1.5
+    )[0]
     assert base == pytest.approx(0.1)
     for kw in (dict(quality=2 * one), dict(relevance=2 * one), dict(trust=one)):
         args = dict(quality=one, relevance=one, trust=0 * one) | kw
-        p = engagement.engage_probability(0.1, args["quality"], args["relevance"], args["trust"],
-                                          np.array([False]), 2.0, np.array([False]), 1.5)[0]
+        p = engagement.engage_probability(
+            0.1,
+            args["quality"],
+            args["relevance"],
+            args["trust"],
+            np.array([False]),
+            2.0,
+            np.array([False]),
+            1.5,
+        )[0]
         assert p == pytest.approx(0.2)
-    live = engagement.engage_probability(0.1, one, one, 0 * one, np.array([True]), 2.0,
-                                         np.array([True]), 1.5)[0]
+    live = engagement.engage_probability(
+        0.1, one, one, 0 * one, np.array([True]), 2.0, np.array([True]), 1.5
+    )[0]
     assert live == pytest.approx(0.3)
 
 
 def test_relevance_is_interest_share_times_topics():
     interest = np.array([[0.5, 0.25, 0.25]])
-    assert engagement.relevance(interest, np.array([0, 0]), np.array([0, 1])).tolist() == [1.5,
-                                                                                          0.75]
+    assert engagement.relevance(interest, np.array([0, 0]), np.array([0, 1])).tolist() == [
+        1.5,
+        0.75,
+    ]
 
 
 def test_purchase_probability_grows_with_trust_and_is_highest_live():
     t = np.array([0.2, 0.5, 1.0])
     p = sicas.purchase_probability(0.4, t, 2.0, np.ones(3, bool), 0.3, np.ones(3), np.ones(3))
     np.testing.assert_allclose(p, 0.4 * t**2)
-    video = sicas.purchase_probability(0.4, t, 2.0, np.zeros(3, bool), 0.3, np.ones(3),
-                                       np.ones(3))
+    video = sicas.purchase_probability(0.4, t, 2.0, np.zeros(3, bool), 0.3, np.ones(3), np.ones(3))
     np.testing.assert_allclose(video, 0.3 * p)
-    broke = sicas.purchase_probability(0.4, t, 2.0, np.ones(3, bool), 0.3, np.ones(3),
-                                       np.zeros(3))
+    broke = sicas.purchase_probability(0.4, t, 2.0, np.ones(3, bool), 0.3, np.ones(3), np.zeros(3))
     assert (broke == 0).all()
 
 
@@ -224,8 +272,9 @@ def test_follows_add_find_keep():
 
 def test_small_world_graph_is_symmetric_with_expected_degree():
     g = SocialGraph.small_world(1000, 10, 0.1, rng())
-    pairs = set(zip(np.repeat(np.arange(1000), g.degree()).tolist(), g.indices.tolist(),
-                    strict=True))
+    pairs = set(
+        zip(np.repeat(np.arange(1000), g.degree()).tolist(), g.indices.tolist(), strict=True)
+    )
     assert all((b, a) in pairs for a, b in pairs)
     assert g.degree().mean() == pytest.approx(10, abs=0.3)
 
@@ -236,8 +285,15 @@ def test_deals_respect_budget_allocation_and_one_brand_per_creator():
     fees = np.array([10.0, 10.0, 50.0, 50.0, 50.0, 500.0])
     shares = np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]])
     sponsor, spend, paid = budgets.sign_deals(
-        rng(), np.array([200.0, 100.0]), shares, tier, np.zeros(6, int), np.zeros(2, int),
-        fees, np.ones(6, bool))
+        rng(),
+        np.array([200.0, 100.0]),
+        shares,
+        tier,
+        np.zeros(6, int),
+        np.zeros(2, int),
+        fees,
+        np.ones(6, bool),
+    )
     assert (spend <= np.array([[100, 100, 0], [0, 100, 0]]) + 1e-9).all()
     assert spend[0, 0] == 20.0  # both tail creators fit in brand 0's 100 yuan
     assert spend[:, 1].sum() == 150.0  # three mid creators at 50 shared between the brands

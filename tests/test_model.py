@@ -6,7 +6,7 @@ import pandas as pd
 from conftest import small_model
 
 from simulation import CreatorEconomy
-from simulation.agents import Brand, Creator, Fan, Platform
+from simulation.agents import Brand, Fan, Platform
 from simulation.mechanisms.sicas import SENSE, SHARE
 
 
@@ -21,8 +21,12 @@ def test_agents_are_real_mesa_agents_a_user_can_inspect():
     run(model, 10)
     by_type = model.agents_by_type
     assert len(by_type[Fan]) == 2000 and len(by_type[Brand]) == 6
-    assert [p.key for p in by_type[Platform]] == ["douyin", "kuaishou", "xiaohongshu",
-                                                 "wechat_channels"]
+    assert [p.key for p in by_type[Platform]] == [
+        "douyin",
+        "kuaishou",
+        "xiaohongshu",
+        "wechat_channels",
+    ]
     fan = by_type[Fan].select(lambda a: len(a.follows) > 0).to_list()[0]
     assert isinstance(fan, mesa.Agent)
     assert abs(sum(fan.attention.values()) - 1) < 1e-9 and fan.interest.sum() > 0.999
@@ -72,13 +76,15 @@ def test_scandal_of_a_sponsored_creator_hurts_the_brand_among_its_followers():
     # A scandal for exactly this creator, through the growth phase's own rule.
     cs.active[: cs.n] = False
     cs.active[hit] = True
-    model.config = model.config.model_copy(update={"creators": model.config.creators.model_copy(
-        update={"scandal_rate": 1e9})})
+    model.config = model.config.model_copy(
+        update={"creators": model.config.creators.model_copy(update={"scandal_rate": 1e9})}
+    )
     model._grow()
     after = model.fan_state.brand_trust[:, brand]
     assert followers.size > 0 and model.today.scandals == 1
-    np.testing.assert_allclose(after[followers],
-                               before[followers] * model.config.brands.brand_collapse)
+    np.testing.assert_allclose(
+        after[followers], before[followers] * model.config.brands.brand_collapse
+    )
     np.testing.assert_array_equal(after[others], before[others])
 
 
@@ -103,8 +109,9 @@ def test_only_creators_past_the_threshold_stream():
 
 
 def test_creators_enter_and_struggling_ones_leave():
-    model = small_model(seed=1, entry_rate=20.0, exit_grace_days=0, exit_prob=1.0,
-                        exit_follower_floor_real=1e12)
+    model = small_model(
+        seed=1, entry_rate=20.0, exit_grace_days=0, exit_prob=1.0, exit_follower_floor_real=1e12
+    )
     df = run(model, 5)
     assert df["entries"].sum() > 20 and df["exits"].sum() > 100
     assert len(model.creators) == df["creators_active"].iloc[-1]
@@ -126,9 +133,16 @@ def test_gmv_accounting_is_consistent():
 def test_mesa_batch_run_varies_population_and_a_mechanism_parameter():
     results = mesa.batch_run(
         CreatorEconomy,
-        parameters={"n_fans": [400, 800], "n_creators": 40, "n_brands": 3,
-                    "trust_gain": [0.05, 0.3]},
-        rng=[11], max_steps=5, number_processes=1, display_progress=False,
+        parameters={
+            "n_fans": [400, 800],
+            "n_creators": 40,
+            "n_brands": 3,
+            "trust_gain": [0.05, 0.3],
+        },
+        rng=[11],
+        max_steps=5,
+        number_processes=1,
+        display_progress=False,
     )
     df = pd.DataFrame(results)
     assert len(df) == 4 and set(df["n_fans"]) == {400, 800}

@@ -53,11 +53,18 @@ def test_extends_merges_tables_key_by_key(tmp_path):
         ("[trust]\ntrust_gain = 1.5\n", "trust.trust_gain", "less than or equal to 1"),
         ("[population]\nn_fans = -3\n", "population.n_fans", "greater than or equal to 50"),
         ("[brands]\nallocation = { tail = 0.5, head = 0.6 }\n", "brands", "sum to 1"),
-        ("[platforms.douyin.algorithm]\ninterest = 0\nfollower = 0\nsocial = 0\n"
-         "popularity = 0\n", "platforms.douyin.algorithm", "at least one"),
+        (
+            "[platforms.douyin.algorithm]\ninterest = 0\nfollower = 0\nsocial = 0\n"
+            "popularity = 0\n",
+            "platforms.douyin.algorithm",
+            "at least one",
+        ),
         ("[platforms.tiktok]\nlabel = 'x'\n", "platforms.tiktok.algorithm", "Field required"),
-        ("[roles.guru]\nshare = 1\ninitial_trust = 0.5\nsales_focus = 0.5\n", "roles.guru",
-         "Input should be"),
+        (
+            "[roles.guru]\nshare = 1\ninitial_trust = 0.5\nsales_focus = 0.5\n",
+            "roles.guru",
+            "Input should be",
+        ),
     ],
 )
 def test_bad_values_name_file_key_and_expectation(tmp_path, body, key, expected):
@@ -93,7 +100,7 @@ def test_invalid_toml_is_reported_with_file(tmp_path):
 
 
 def test_scenario_files_are_data_not_code(tmp_path):
-    path = write(tmp_path, '[population]\nn_fans = "__import__(\'os\').getpid()"\n')
+    path = write(tmp_path, "[population]\nn_fans = \"__import__('os').getpid()\"\n")
     with pytest.raises(ScenarioError, match="valid integer"):
         load_scenario(path)
 
@@ -115,14 +122,16 @@ def _field_bounds(section: str, field: str):
 
 
 BOUNDED = sorted(
-    flat for flat, (section, field) in FLAT_PARAMS.items()
+    flat
+    for flat, (section, field) in FLAT_PARAMS.items()
     if PARAM_SECTIONS[section].model_fields[field].annotation in (int, float)
     and any(b is not None for b in _field_bounds(section, field))
 )
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          deadline=None)
+@settings(
+    max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 @given(name=st.sampled_from(BOUNDED), value=st.floats(-1e9, 1e9, allow_nan=False))
 def test_any_number_is_accepted_iff_in_range(tmp_path, name, value):
     section, field = FLAT_PARAMS[name]
@@ -130,8 +139,9 @@ def test_any_number_is_accepted_iff_in_range(tmp_path, name, value):
     is_int = PARAM_SECTIONS[section].model_fields[field].annotation is int
     if is_int:
         value = int(value)
-    in_range = ((lo is None or value >= lo) and (hi is None or value <= hi)
-                and (gt is None or value > gt))
+    in_range = (
+        (lo is None or value >= lo) and (hi is None or value <= hi) and (gt is None or value > gt)
+    )
     path = write(tmp_path, f'extends = "{BASELINE}"\n[{section}]\n{field} = {value!r}\n')
     if in_range:
         assert getattr(getattr(load_scenario(path), section), field) == value
@@ -141,10 +151,13 @@ def test_any_number_is_accepted_iff_in_range(tmp_path, name, value):
         assert f"'{section}.{field}'" in str(err.value)
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          deadline=None)
-@given(key=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=20),
-       section=st.sampled_from(sorted(PARAM_SECTIONS)))
+@settings(
+    max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
+@given(
+    key=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=20),
+    section=st.sampled_from(sorted(PARAM_SECTIONS)),
+)
 def test_unknown_keys_are_always_rejected(tmp_path, key, section):
     if key in PARAM_SECTIONS[section].model_fields:
         return

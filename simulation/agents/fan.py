@@ -43,8 +43,11 @@ class Fan(mesa.Agent):
         lo, hi = np.searchsorted(f.fan, [self.index, self.index + 1])
         keys = [p.key for p in self.model.platform_list]
         return [
-            {"creator": int(f.creator[i]), "platform": keys[f.platform[i]],
-             "trust": float(f.trust[i])}
+            {
+                "creator": int(f.creator[i]),
+                "platform": keys[f.platform[i]],
+                "trust": float(f.trust[i]),
+            }
             for i in range(lo, hi)
         ]
 

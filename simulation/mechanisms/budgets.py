@@ -1,4 +1,4 @@
-"""Brand spending: how a budget is split across creator tiers, and deals with creators (mechanism 5).
+"""Brand spending: a budget split across creator tiers, and deals with creators (mechanism 5).
 
 The split is a replaceable policy object. :class:`FixedAllocation` keeps the scenario's
 shares; a learning policy (a later issue) implements the same ``shares`` method.
@@ -35,9 +35,17 @@ def creator_fees(real_followers: np.ndarray, per_follower: float, floor: float) 
     return floor + per_follower * real_followers
 
 
-def sign_deals(rng: np.random.Generator, budgets: np.ndarray, shares: np.ndarray,
-               tier: np.ndarray, niche: np.ndarray, category: np.ndarray, fees: np.ndarray,
-               available: np.ndarray, niche_preference: float = 4.0):
+def sign_deals(
+    rng: np.random.Generator,
+    budgets: np.ndarray,
+    shares: np.ndarray,
+    tier: np.ndarray,
+    niche: np.ndarray,
+    category: np.ndarray,
+    fees: np.ndarray,
+    available: np.ndarray,
+    niche_preference: float = 4.0,
+):
     """Each brand buys sponsored content from creators tier by tier until its budget is spent.
 
     Within a tier, candidates are drawn without replacement, creators of the brand's own

@@ -16,9 +16,14 @@ def posting(consistency: np.ndarray, active: np.ndarray, rng: np.random.Generato
     return active & (rng.random(consistency.size) < consistency)
 
 
-def video_products(sponsor: np.ndarray, niche: np.ndarray, sales_focus: np.ndarray,
-                   brand_category: np.ndarray, n_topics: int,
-                   rng: np.random.Generator) -> np.ndarray:
+def video_products(
+    sponsor: np.ndarray,
+    niche: np.ndarray,
+    sales_focus: np.ndarray,
+    brand_category: np.ndarray,
+    n_topics: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Product (brand id) each creator's video features today, -1 for none.
 
     A sponsored creator features its sponsor. Otherwise, with probability ``sales_focus``
@@ -41,9 +46,16 @@ def stream_products(sponsor: np.ndarray, engagement: np.ndarray) -> np.ndarray:
     return np.where(sponsor >= 0, sponsor, np.where(has_data, best, -1))
 
 
-def streaming(step: int, interval: int, offset: np.ndarray, followers: np.ndarray,
-              threshold: float, posts_on: np.ndarray, carries_live: np.ndarray,
-              active: np.ndarray) -> np.ndarray:
+def streaming(
+    step: int,
+    interval: int,
+    offset: np.ndarray,
+    followers: np.ndarray,
+    threshold: float,
+    posts_on: np.ndarray,
+    carries_live: np.ndarray,
+    active: np.ndarray,
+) -> np.ndarray:
     """(creators, platforms) mask of scheduled live streams today.
 
     A creator streams on a platform that carries live streams once it has at least

@@ -52,9 +52,14 @@ def draw_topics(interest_cdf: np.ndarray, fans: np.ndarray, rng: np.random.Gener
     return np.minimum(topics, interest_cdf.shape[1] - 1)
 
 
-def public_weights(quality: np.ndarray, pool_boost: np.ndarray, followers: np.ndarray,
-                   head_threshold: float, head_public_traffic: float,
-                   visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def public_weights(
+    quality: np.ndarray,
+    pool_boost: np.ndarray,
+    followers: np.ndarray,
+    head_threshold: float,
+    head_public_traffic: float,
+    visible: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Interest and popularity weights of each creator on one platform.
 
     ``head_public_traffic`` < 1 caps the public traffic head accounts get (Kuaishou).
@@ -66,10 +71,17 @@ def public_weights(quality: np.ndarray, pool_boost: np.ndarray, followers: np.nd
     return interest, popularity
 
 
-def distribute(rng: np.random.Generator, attention: np.ndarray, impressions_per_day: float,
-               weights: np.ndarray, interest_cdf: np.ndarray, feed: Feed,
-               follow_feed: FollowFeed, friends: SocialGraph,
-               last_engaged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def distribute(
+    rng: np.random.Generator,
+    attention: np.ndarray,
+    impressions_per_day: float,
+    weights: np.ndarray,
+    interest_cdf: np.ndarray,
+    feed: Feed,
+    follow_feed: FollowFeed,
+    friends: SocialGraph,
+    last_engaged: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Impressions on one platform today.
 
     Args:
@@ -97,12 +109,18 @@ def distribute(rng: np.random.Generator, attention: np.ndarray, impressions_per_
 
     sel = np.flatnonzero(source == INTEREST)
     topics = draw_topics(interest_cdf, fans[sel], rng)
-    creator[sel] = sample_grouped(feed.niche, feed.public_weight, topics,
-                                  interest_cdf.shape[1], rng)
+    creator[sel] = sample_grouped(
+        feed.niche, feed.public_weight, topics, interest_cdf.shape[1], rng
+    )
 
     sel = np.flatnonzero(source == POPULARITY)
-    creator[sel] = sample_grouped(np.zeros(feed.niche.size, np.int64), feed.popularity_weight,
-                                  np.zeros(sel.size, np.int64), 1, rng)
+    creator[sel] = sample_grouped(
+        np.zeros(feed.niche.size, np.int64),
+        feed.popularity_weight,
+        np.zeros(sel.size, np.int64),
+        1,
+        rng,
+    )
 
     sel = np.flatnonzero(source == FOLLOWER)
     f = fans[sel]
@@ -123,8 +141,9 @@ def distribute(rng: np.random.Generator, attention: np.ndarray, impressions_per_
     return fans[filled], creator[filled]
 
 
-def pool_boost(impressions: np.ndarray, engagements: np.ndarray, escalation: float,
-               prior: float) -> np.ndarray:
+def pool_boost(
+    impressions: np.ndarray, engagements: np.ndarray, escalation: float, prior: float
+) -> np.ndarray:
     """Traffic-pool multiplier for tomorrow from today's engagement (Douyin's escalation).
 
     Content that engages its pool better than the platform average is pushed to a larger

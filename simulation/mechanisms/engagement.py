@@ -10,9 +10,16 @@ def relevance(interest: np.ndarray, fans: np.ndarray, niches: np.ndarray) -> np.
     return interest[fans, niches] * interest.shape[1]
 
 
-def engage_probability(engage_base: float, quality: np.ndarray, relevance: np.ndarray,
-                       trust: np.ndarray, live: np.ndarray, live_factor: float,
-                       aware: np.ndarray, aware_factor: float) -> np.ndarray:
+def engage_probability(
+    engage_base: float,
+    quality: np.ndarray,
+    relevance: np.ndarray,
+    trust: np.ndarray,
+    live: np.ndarray,
+    live_factor: float,
+    aware: np.ndarray,
+    aware_factor: float,
+) -> np.ndarray:
     """Chance an impression is liked, commented or shared.
 
     Relevant, high-quality content engages (seeds 000, 001: niche quality content breaks

@@ -5,10 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 
-def draw_creators(rng: np.random.Generator, k: int, role_shares: np.ndarray, n_topics: int,
-                  quality: tuple[float, float], consistency: tuple[float, float],
-                  n_platforms: int, platform_shares: np.ndarray, multi_platform_prob: float,
-                  stream_interval: int) -> dict[str, np.ndarray]:
+def draw_creators(
+    rng: np.random.Generator,
+    k: int,
+    role_shares: np.ndarray,
+    n_topics: int,
+    quality: tuple[float, float],
+    consistency: tuple[float, float],
+    n_platforms: int,
+    platform_shares: np.ndarray,
+    multi_platform_prob: float,
+    stream_interval: int,
+) -> dict[str, np.ndarray]:
     """Traits of ``k`` new creators: role, niche, quality, consistency and where they post.
 
     Every creator posts on one home platform drawn by user share; with probability
@@ -33,8 +41,15 @@ def entrants(rng: np.random.Generator, rate_per_year: float, n_reference: int) -
     return int(rng.poisson(rate_per_year * n_reference / 365.0))
 
 
-def exits(rng: np.random.Generator, active: np.ndarray, age: np.ndarray,
-          followers: np.ndarray, floor: float, grace: int, prob: float) -> np.ndarray:
+def exits(
+    rng: np.random.Generator,
+    active: np.ndarray,
+    age: np.ndarray,
+    followers: np.ndarray,
+    floor: float,
+    grace: int,
+    prob: float,
+) -> np.ndarray:
     """Creators who give up today: past the grace period and still below the follower floor."""
     struggling = active & (age > grace) & (followers < floor)
     return struggling & (rng.random(active.size) < prob)

@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def sample_grouped(item_group: np.ndarray, weight: np.ndarray, query_group: np.ndarray,
-                   n_groups: int, rng: np.random.Generator) -> np.ndarray:
+def sample_grouped(
+    item_group: np.ndarray,
+    weight: np.ndarray,
+    query_group: np.ndarray,
+    n_groups: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """For each query, draw one item of the queried group with probability proportional to weight.
 
     Cost is O(items log items + queries log items), never items x queries.

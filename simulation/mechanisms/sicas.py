@@ -18,9 +18,15 @@ def advance(stage: np.ndarray, fans: np.ndarray, brands: np.ndarray, to: int) ->
     stage[fans, brands] = np.maximum(stage[fans, brands], to)
 
 
-def purchase_probability(purchase_base: float, trust: np.ndarray, trust_exponent: float,
-                         live: np.ndarray, video_factor: float, brand_trust: np.ndarray,
-                         affordability: np.ndarray) -> np.ndarray:
+def purchase_probability(
+    purchase_base: float,
+    trust: np.ndarray,
+    trust_exponent: float,
+    live: np.ndarray,
+    video_factor: float,
+    brand_trust: np.ndarray,
+    affordability: np.ndarray,
+) -> np.ndarray:
     """Probability an engaged fan buys the recommended product on this exposure.
 
     It rises steeply with trust in the recommending creator (F8: ~90% of fans would buy

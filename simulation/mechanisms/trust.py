@@ -19,15 +19,26 @@ def decay(trust: np.ndarray, rate: float) -> np.ndarray:
     return trust * (1.0 - rate)
 
 
-def experience(quality: np.ndarray, fake: np.ndarray, expectation: float, noise: float,
-               rng: np.random.Generator) -> np.ndarray:
+def experience(
+    quality: np.ndarray,
+    fake: np.ndarray,
+    expectation: float,
+    noise: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """True where a purchase met the buyer's expectation; a fake product never does."""
     perceived = quality + noise * rng.standard_normal(quality.size)
     return (perceived >= expectation) & ~fake
 
 
-def after_purchase(trust: np.ndarray, good: np.ndarray, fake: np.ndarray, gain: float,
-                   bad_penalty: float, collapse: float) -> np.ndarray:
+def after_purchase(
+    trust: np.ndarray,
+    good: np.ndarray,
+    fake: np.ndarray,
+    gain: float,
+    bad_penalty: float,
+    collapse: float,
+) -> np.ndarray:
     """Trust after a purchase: up when good, down when disappointing, collapsed when fake."""
     bad = np.where(fake, trust * collapse, trust * (1.0 - bad_penalty))
     return np.where(good, grow(trust, gain), bad)

@@ -1,0 +1,152 @@
+"""The command line as a user runs it: files written, errors reported, nothing half-written."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import BASELINE, SMALL
+
+from simulation import cli, plots
+from simulation.results import read_results
+
+FACTS_IDS = [f"F{i}" for i in range(1, 11)]
+
+
+def creator_sim(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "simulation", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "small"
+    proc = creator_sim("run", SMALL, "--steps", 30, "--replicates", 2, "--out", out, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert f"-> {out}" in proc.stdout
+    return out
+
+
+def test_run_writes_every_result_file(run_dir):
+    names = {p.name for p in run_dir.iterdir()}
+    assert names == {"metadata.json", "timeseries.csv", "creators.csv", "summary.json", "figures"}
+    figs = sorted(p.name for p in (run_dir / "figures").iterdir())
+    assert figs == sorted(f"{n}.png" for n in plots.FIGURES)
+    for f in (run_dir / "figures").iterdir():
+        assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f.stat().st_size > 10_000
+
+
+def test_metadata_records_scenario_seeds_versions_and_scale(run_dir):
+    meta = read_results(run_dir)["metadata"]
+    assert meta["seeds"] == [7, 8] and meta["steps"] == 30 and meta["step_unit"] == "day"
+    assert meta["scenario"]["population"]["n_fans"] == 2000
+    assert meta["scenario_file"] == str(SMALL)
+    assert {"creator-sim", "mesa", "numpy", "python"} <= set(meta["versions"])
+    scale = meta["scale_mapping"]
+    assert scale["real_users_per_simulated_fan"] == pytest.approx(150e6 / 2000)
+    assert set(scale["tiers"]) == {"tail", "small", "mid", "head"}
+    assert meta["wall_time_s"] > 0
+
+
+def test_timeseries_and_summary_are_complete(run_dir):
+    res = read_results(run_dir)
+    ts = res["timeseries"]
+    assert len(ts) == 60 and sorted(ts["replicate"].unique()) == [0, 1]
+    assert ts.groupby("replicate")["step"].apply(list).tolist() == [list(range(1, 31))] * 2
+    assert ts["gmv"].sum() > 0
+    facts = res["summary"]["facts"]
+    assert list(facts) == FACTS_IDS
+    for entry in facts.values():
+        assert {"value", "target", "definition", "calibrated", "per_replicate"} <= set(entry)
+        assert len(entry["per_replicate"]) == 2
+    creators = res["creators"]
+    assert set(creators["replicate"]) == {0, 1} and (creators["followers"] >= 0).all()
+
+
+def test_rerun_is_byte_identical(run_dir, tmp_path):
+    again = tmp_path / "again"
+    proc = creator_sim(
+        "run", SMALL, "--steps", 30, "--replicates", 2, "--out", again, "--quiet", "--no-figures"
+    )
+    assert proc.returncode == 0, proc.stderr
+    for name in ("timeseries.csv", "creators.csv", "summary.json"):
+        assert (again / name).read_bytes() == (run_dir / name).read_bytes(), name
+
+
+def test_other_seed_gives_other_results(run_dir, tmp_path):
+    other = tmp_path / "other"
+    assert (
+        creator_sim(
+            "run", SMALL, "--steps", 30, "--seed", 99, "--out", other, "--quiet", "--no-figures"
+        ).returncode
+        == 0
+    )
+    a = pd.read_csv(other / "timeseries.csv")
+    b = pd.read_csv(run_dir / "timeseries.csv")
+    assert not a["gmv"].equals(b[b["replicate"] == 0]["gmv"].reset_index(drop=True))
+
+
+def test_default_output_folder_is_results_scenario_name(tmp_path):
+    proc = creator_sim("run", SMALL, "--steps", 3, "--quiet", "--no-figures", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "results" / "small" / "summary.json").exists()
+
+
+def test_check_accepts_good_files():
+    proc = creator_sim("check", BASELINE, SMALL)
+    assert proc.returncode == 0 and proc.stdout.count("OK ") == 2
+
+
+def test_bad_scenario_fails_clearly_and_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'extends = "{BASELINE}"\n[trust]\ntrust_gain = "high"\n')
+    for command in ("check", "run"):
+        proc = creator_sim(command, bad, cwd=tmp_path)
+        assert proc.returncode == 2
+        assert str(bad) in proc.stderr and "trust.trust_gain" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_bad_command_line_arguments_are_rejected():
+    proc = creator_sim("run", SMALL, "--replicates", 0)
+    assert proc.returncode == 2 and "positive integer" in proc.stderr
+
+
+def test_failed_run_leaves_nothing_half_written(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full while plotting")
+
+    monkeypatch.setattr(plots, "save_all", broken)
+    out = tmp_path / "x"
+    with pytest.raises(RuntimeError, match="disk full"):
+        cli.main(["run", str(SMALL), "--steps", "2", "--out", str(out), "--quiet"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_rerun_replaces_an_existing_folder(tmp_path):
+    out = tmp_path / "r"
+    (out / "stale").mkdir(parents=True)
+    assert (
+        cli.main(["run", str(SMALL), "--steps", "2", "--out", str(out), "--quiet", "--no-figures"])
+        == 0
+    )
+    assert not (out / "stale").exists() and (out / "summary.json").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).parent / "creator-sim"
+    proc = subprocess.run([str(script), "check", str(SMALL)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_summary_is_strict_json(run_dir):
+    json.loads((run_dir / "summary.json").read_text(), parse_constant=pytest.fail)
