@@ -1,3 +1,4 @@
+SHELL := /bin/bash
 # Quick start: `make run` (baseline scenario -> results/baseline/) and `make test`.
 # Both create .venv with a Python >= 3.12 found on this machine and install what they need.
 VENV := .venv
@@ -10,7 +11,7 @@ FIND_PYTHON = for p in $$PYTHON python3.14 python3.13 python3.12 python3 \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo "$$p"; exit 0; }; \
 	done; echo "error: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)" >&2; exit 1
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean figures
 
 $(VENV)/.created:
 	@py=$$($(FIND_PYTHON)) && echo "using $$py" && "$$py" -m venv $(VENV)
@@ -40,3 +41,7 @@ bench: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) results/*/ .pytest_cache
+
+figures: $(VENV)/.installed
+	$(VENV)/bin/creator-sim run scenarios/baseline.toml --quiet
+	cp results/baseline/figures/{sales_share_by_tier,follower_ccdf,platform_shares,trust_distribution}.png docs/figures/
