@@ -24,7 +24,7 @@ def test_run_model_is_a_plain_function_of_params_and_seed():
 def test_model_rejects_unknown_or_invalid_parameters():
     with pytest.raises(ScenarioError, match="unknown model parameter 'n_fanz'"):
         CreatorEconomy(n_fanz=10)
-    with pytest.raises(ScenarioError, match="population.n_fans"):
+    with pytest.raises(ScenarioError, match=r"population\.n_fans"):
         CreatorEconomy(n_fans=-1)
 
 
