@@ -12,8 +12,13 @@ def single_platform(algorithm: dict) -> dict:
 
 
 def concentration(algorithm: dict, seed: int) -> tuple[float, float]:
-    model = small_model(seed=seed, platforms=single_platform(algorithm), n_creators=200,
-                        entry_rate=0.5, creator_fame_sigma=0.0)
+    model = small_model(
+        seed=seed,
+        platforms=single_platform(algorithm),
+        n_creators=200,
+        entry_rate=0.5,
+        creator_fame_sigma=0.0,
+    )
     for _ in range(150):
         model.step()
     return metrics.follower_gini(model), metrics.follower_top1_share(model)

@@ -33,9 +33,31 @@ def _feed(niche, quality=None, followers=None):
     return distribution.Feed(np.asarray(niche), iw, pw, visible)
 
 
-def _empty_follow_feed(n_fans):
-    return distribution.FollowFeed(
-        np.zeros(0, int), np.zeros(n_fans, int), np.zeros(n_fans, int), np.zeros(0, int)
+def only(
+    algorithm: str,
+    n_fans: int,
+    feed,
+    per_day=5.0,
+    interest=None,
+    follows=None,
+    graph=None,
+    last_engaged=None,
+):
+    """Run one platform whose mix is a single algorithm; unset inputs are empty."""
+    weights = np.array([algorithm == a for a in ("interest", "follower", "social", "popularity")])
+    if follows is None:
+        empty = np.zeros(n_fans, int)
+        follows = distribution.FollowFeed(np.zeros(0, int), empty, empty, np.zeros(0, int))
+    return distribution.distribute(
+        rng(),
+        np.ones(n_fans),
+        per_day,
+        weights.astype(float),
+        np.cumsum(interest, 1) if interest is not None else np.ones((n_fans, 1)),
+        feed,
+        follows,
+        graph or SocialGraph.small_world(n_fans, 0, 0, rng()),
+        np.full(n_fans, -1) if last_engaged is None else last_engaged,
     )
 
 
@@ -46,17 +68,7 @@ def test_interest_matching_sends_niche_content_to_matching_fans():
     interest[1000:, 3] = 0.97
     interest /= interest.sum(1, keepdims=True)
     niche = np.array([0, 0, 1, 2, 3, 3])
-    fans, creators = distribution.distribute(
-        rng(),
-        np.ones(n_fans),
-        5.0,
-        np.array([1.0, 0, 0, 0]),
-        np.cumsum(interest, 1),
-        _feed(niche),
-        _empty_follow_feed(n_fans),
-        SocialGraph.small_world(n_fans, 0, 0, rng()),
-        np.full(n_fans, -1),
-    )
+    fans, creators = only("interest", n_fans, _feed(niche), interest=interest)
     first = fans < 1000
     assert np.mean(niche[creators[first]] == 0) > 0.9
     assert np.mean(niche[creators[~first]] == 3) > 0.9
@@ -68,16 +80,12 @@ def test_follower_feed_shows_only_followed_creators_that_posted():
     edges, starts, counts = fo.feed_index(0, 3)
     feed = _feed(np.zeros(5, int))
     feed.visible[3] = False  # creator 3 posted nothing today
-    fans, creators = distribution.distribute(
-        rng(),
-        np.ones(3),
-        20.0,
-        np.array([0, 1.0, 0, 0]),
-        np.ones((3, 1)),
+    fans, creators = only(
+        "follower",
+        3,
         feed,
-        distribution.FollowFeed(edges, starts, counts, fo.creator),
-        SocialGraph.small_world(3, 0, 0, rng()),
-        np.full(3, -1),
+        per_day=20.0,
+        follows=distribution.FollowFeed(edges, starts, counts, fo.creator),
     )
     assert set(zip(fans.tolist(), creators.tolist(), strict=True)) == {(0, 2)}
 
@@ -86,34 +94,16 @@ def test_social_feed_shows_what_friends_engaged_with():
     graph = SocialGraph.small_world(50, 4, 0.0, rng())
     last = np.full(50, -1)
     last[10] = 7  # fan 10 engaged with creator 7; its ring neighbours are 8, 9, 11, 12
-    fans, creators = distribution.distribute(
-        rng(),
-        np.ones(50),
-        30.0,
-        np.array([0, 0, 1.0, 0]),
-        np.ones((50, 1)),
-        _feed(np.zeros(10, int)),
-        _empty_follow_feed(50),
-        graph,
-        last,
+    fans, creators = only(
+        "social", 50, _feed(np.zeros(10, int)), per_day=30.0, graph=graph, last_engaged=last
     )
     assert set(creators) == {7}
     assert set(fans) == {8, 9, 11, 12}
 
 
 def test_popularity_is_proportional_to_followers_plus_one():
-    followers = np.array([0.0, 9.0, 99.0])
-    _fans, creators = distribution.distribute(
-        rng(),
-        np.ones(20_000),
-        3.0,
-        np.array([0, 0, 0, 1.0]),
-        np.ones((20_000, 1)),
-        _feed(np.zeros(3, int), followers=followers),
-        _empty_follow_feed(20_000),
-        SocialGraph.small_world(20_000, 0, 0, rng()),
-        np.full(20_000, -1),
-    )
+    feed = _feed(np.zeros(3, int), followers=np.array([0.0, 9.0, 99.0]))
+    _fans, creators = only("popularity", 20_000, feed, per_day=3.0)
     share = np.bincount(creators, minlength=3) / creators.size
     np.testing.assert_allclose(share, [1 / 111, 10 / 111, 100 / 111], atol=0.005)
 
