@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from simulation.mechanisms.sicas import CONNECT
-from simulation.scenario import TIERS
+from simulation.scenario import BUDGET_ARMS, TIERS
 
 if TYPE_CHECKING:
     from simulation.model import CreatorEconomy
@@ -107,9 +107,51 @@ def creators_active(model: CreatorEconomy) -> int:
     return int(_active(model).sum())
 
 
-def spend_of_tier(model: CreatorEconomy, tier: int) -> float:
-    """Yuan brands committed to creators of one tier today (deals start on budget days)."""
-    return float(model.today.spend[tier])
+def spend_of_arm(model: CreatorEconomy, arm: int) -> float:
+    """Yuan brands spent today on one arm.
+
+    Deals with a creator tier are paid on budget days; traffic bought for own accounts
+    is paid every day.
+    """
+    return float(model.today.spend[arm])
+
+
+def budget_share(model: CreatorEconomy, arm: int) -> float:
+    """Budget-weighted mean share brands planned for one arm this period (key mission plot)."""
+    budget = model.brand_state.budget
+    return float(budget @ model.planned_shares[:, arm] / budget.sum())
+
+
+def return_on_spend(model: CreatorEconomy, arm: int) -> float:
+    """Value (sales, plus weighted mind-share) per yuan that an arm returned last period."""
+    return float(model.arm_return[arm])
+
+
+def budget_total(model: CreatorEconomy) -> float:
+    """Sum of brands' budgets per period, yuan."""
+    return float(model.brand_state.budget.sum())
+
+
+def own_account_followers(model: CreatorEconomy) -> int:
+    """Followers of brands' own accounts (their private-domain traffic)."""
+    owned = model.creator_state.view("owner") >= 0
+    return int(model.creator_total_followers[owned].sum())
+
+
+def live_viewers(model: CreatorEconomy) -> int:
+    """Viewers of live streams today."""
+    return int(model.today.live_viewers)
+
+
+def peak_viewers(model: CreatorEconomy, stat: str) -> float:
+    """Mean or max over today's streams of peak concurrent viewers."""
+    peaks = model.today.peak_viewers
+    return float(getattr(np, stat)(peaks)) if peaks.size else 0.0
+
+
+def formats_carried(model: CreatorEconomy, platform: int) -> int:
+    """Number of formats a platform carries."""
+    return int(model.carries[platform].sum())
 
 
 def attention_of_platform(model: CreatorEconomy, platform: int) -> float:
@@ -200,13 +242,17 @@ def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
         r[f"live_gmv_{t}"] = partial(gmv_of_tier, tier=i, live_only=True)
         r[f"followers_{t}"] = partial(followers_of_tier, tier=i)
         r[f"creators_{t}"] = partial(creators_of_tier, tier=i)
-        r[f"spend_{t}"] = partial(spend_of_tier, tier=i)
+    for i, arm in enumerate(BUDGET_ARMS):
+        r[f"spend_{arm}"] = partial(spend_of_arm, arm=i)
+        r[f"budget_share_{arm}"] = partial(budget_share, arm=i)
+        r[f"return_{arm}"] = partial(return_on_spend, arm=i)
     for i, role in enumerate(model.role_names):
         r[f"gmv_role_{role}"] = partial(gmv_of_role, role=i)
     for p in model.platform_list:
         r[f"gmv_platform_{p.key}"] = partial(gmv_of_platform, platform=p.index)
         r[f"attention_{p.key}"] = partial(attention_of_platform, platform=p.index)
         r[f"impressions_{p.key}"] = partial(impressions_of_platform, platform=p.index)
+        r[f"formats_{p.key}"] = partial(formats_carried, platform=p.index)
     r |= {
         "creators_active": creators_active,
         "follower_gini": follower_gini,
@@ -220,6 +266,11 @@ def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
         **{f"trust_p{round(q * 100)}": partial(trust_quantile, q=q) for q in TRUST_QUANTILES},
         "follows": follows,
         "mind_share": mind_share,
+        "budget_total": budget_total,
+        "own_account_followers": own_account_followers,
+        "live_viewers": live_viewers,
+        "peak_viewers_mean": partial(peak_viewers, stat="mean"),
+        "peak_viewers_max": partial(peak_viewers, stat="max"),
     }
     for field in ("streams", "new_follows", "scandals", "entries", "exits", "shares"):
         r[field] = partial(ledger_count, field=field)
@@ -274,24 +325,25 @@ def income_top1_to_median(model: CreatorEconomy) -> float | None:
 
 
 def brands_raising_spend(model: CreatorEconomy) -> dict[str, float] | None:
-    """F7: share of brands spending more in year 2 than year 1, and their mean raise."""
-    days = np.array([d for d, _ in model.spend_log])
-    if days.size == 0 or days.max() < YEAR:
+    """F7: share of brands raising their social budget at the first yearly review.
+
+    Also the mean raise among those that raised.
+    """
+    if not model.budget_reviews:
         return None
-    spend = np.stack([s for _, s in model.spend_log])
-    y1, y2 = spend[days < YEAR].sum(axis=0), spend[(days >= YEAR) & (days < 2 * YEAR)].sum(axis=0)
-    ok = y1 > 0
-    raise_ = y2[ok] / y1[ok] - 1
+    review = model.budget_reviews[0]
+    old, new = np.asarray(review["old"]), np.asarray(review["new"])
+    raised = new > old
     return {
-        "share_raising": float((raise_ > 0).mean()),
-        "mean_raise": float(raise_[raise_ > 0].mean()) if (raise_ > 0).any() else 0.0,
+        "share_raising": float(raised.mean()),
+        "mean_raise": float((new[raised] / old[raised] - 1).mean()) if raised.any() else 0.0,
     }
 
 
 def kol_spend_share(ts: pd.DataFrame) -> float | None:
-    """F7: share of brand spend on head and mid-tier creators (the seed's "KOLs")."""
-    total = sum(ts[f"spend_{t}"].sum() for t in TIERS)
-    return None if total <= 0 else float((ts["spend_head"].sum() + ts["spend_mid"].sum()) / total)
+    """F7: share of social spend going to creators (KOL deals) rather than own accounts."""
+    total = sum(ts[f"spend_{a}"].sum() for a in BUDGET_ARMS)
+    return None if total <= 0 else float(1 - ts["spend_own"].sum() / total)
 
 
 def trusted_fans_who_bought(model: CreatorEconomy) -> float | None:
@@ -380,8 +432,8 @@ def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
             "F7",
             {**(raising or {}), "kol_share": kol_spend_share(ts)},
             "81% raising / +21% / 60% on KOLs",
-            "brands spending more in year 2; their mean raise; spend share on head "
-            "and mid-tier creators (budgets are fixed until brands learn)",
+            "share of brands raising their budget at the first yearly review and their mean "
+            "raise; share of social spend on creator deals rather than own accounts",
             "share",
         ),
         "F8": entry(
@@ -405,4 +457,20 @@ def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
             "creator entries over the last year, scaled by real creators per simulated creator",
             "creators/year",
         ),
+    }
+
+
+def outcomes(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, Any]:
+    """Headline outcomes beside the FACTS metrics: the mission's budget shift, the brand day."""
+    share = ts["budget_share_mid"]
+    return {
+        "budget_share_mid": {"start": float(share.iloc[0]), "end": float(share.iloc[-1])},
+        "budget_share_own": {
+            "start": float(ts["budget_share_own"].iloc[0]),
+            "end": float(ts["budget_share_own"].iloc[-1]),
+        },
+        "mind_share_end": float(ts["mind_share"].iloc[-1]),
+        "gmv_last_year": last_year(ts["gmv"]),
+        "brand_day": model.brand_day_result,
+        "formats": {p.key: p.formats for p in model.platform_list},
     }

@@ -9,11 +9,23 @@ import numpy as np
 
 from simulation import metrics
 from simulation.agents import Brand, Creator, Fan, Platform
-from simulation.mechanisms import budgets, content, distribution, engagement, growth, sicas, trust
+from simulation.mechanisms import (
+    attention,
+    budgets,
+    content,
+    distribution,
+    engagement,
+    formats,
+    growth,
+    livestream,
+    sicas,
+    trust,
+)
+from simulation.mechanisms.learning import MultiplicativeWeights
 from simulation.mechanisms.sampling import sample_grouped
 from simulation.rngs import Streams
 from simulation.scale import ScaleMapping
-from simulation.scenario import ROLES, TIERS, Scenario
+from simulation.scenario import BUDGET_ARMS, DEAL_FORMATS, FORMATS, ROLES, TIERS, Scenario
 from simulation.state import BrandState, CreatorState, FanState, Follows, Ledger, SocialGraph
 
 PHASES = (
@@ -24,8 +36,12 @@ PHASES = (
     "purchase",
     "sharing",
     "growth",
+    "competition",
     "budgets",
 )
+LIVE = FORMATS.index("live_stream")
+OWN = BUDGET_ARMS.index("own")
+VIDEO_DEAL, LIVE_DEAL = range(len(DEAL_FORMATS))
 
 
 def _lognormal(rng: np.random.Generator, mean: float, sigma: float, n: int) -> np.ndarray:
@@ -54,9 +70,12 @@ class CreatorEconomy(mesa.Model):
         self._setup_brands()
         self._setup_fans()
         self._setup_creators()
+        self._setup_learning()
         self.follower_counts()
         self.today = self._new_ledger()
         self.spend_log: list[tuple[int, np.ndarray]] = []  # (day, yuan per brand) per period
+        self.budget_reviews: list[dict[str, Any]] = []  # one entry per yearly budget review
+        self.brand_day_result: dict[str, float] | None = None
         self.datacollector = mesa.DataCollector(model_reporters=metrics.model_reporters(self))
 
     @classmethod
@@ -72,33 +91,48 @@ class CreatorEconomy(mesa.Model):
         self.platform_list = [Platform(self, i, k, s) for i, (k, s) in enumerate(enabled)]
         shares = np.array([s.user_share for _, s in enabled])
         self.platform_user_share = shares / shares.sum()
+        # Formats each platform carries; they change as platforms converge (mechanism 6).
+        self.carries = np.array([[f in s.formats for f in FORMATS] for _, s in enabled])
+        appeal = self.config.competition.format_appeal
+        self.format_appeal = np.array([appeal.get(f, 1.0) for f in FORMATS])
+        self.format_impressions = np.zeros(self.carries.shape)
+        self.format_engagements = np.zeros(self.carries.shape)
 
     def _setup_brands(self) -> None:
         c, r = self.config.brands, self.streams["setup"]
-        n = self.config.population.n_brands
+        n, n_p = self.config.population.n_brands, len(self.platform_list)
+        zeros = np.zeros(n)
         self.brand_state = BrandState(
             category=r.integers(0, self.config.population.n_topics, n),
             quality=r.beta(c.product_quality_alpha, c.product_quality_beta, n),
             price=_lognormal(r, c.price_mean, c.price_sigma, n),
             budget=_lognormal(r, c.monthly_budget_mean, c.monthly_budget_sigma, n),
-            spend=np.zeros((n, len(TIERS))),
-            gmv=np.zeros(n),
-        )
-        self.allocation_policy: budgets.AllocationPolicy = budgets.FixedAllocation(
-            np.array([c.allocation.get(t, 0.0) for t in TIERS])
+            spend=np.zeros((n, len(BUDGET_ARMS))),
+            gmv=zeros.copy(),
+            ad_budget=np.zeros((n, n_p)),
+            own_spend=zeros.copy(),
+            own_revenue=zeros.copy(),
+            own_connects=zeros.copy(),
+            year_value=zeros.copy(),
+            year_spend=zeros.copy(),
         )
         Brand.create_agents(self, n, list(range(n)))
 
     def _setup_fans(self) -> None:
         pop, r = self.config.population, self.streams["setup"]
         n = pop.n_fans
-        friends = SocialGraph.small_world(n, pop.social_degree, pop.social_rewire, r)
+        interest = r.dirichlet(np.full(pop.n_topics, pop.interest_concentration), n)
+        # Friends are alike: a share `social_homophily` of fans sit on the ring by interest.
+        alike = r.random(n) < pop.social_homophily
+        key = np.where(alike, interest.argmax(axis=1), r.integers(0, pop.n_topics, n))
+        order = np.lexsort((r.random(n), key))
+        friends = SocialGraph.small_world(n, pop.social_degree, pop.social_rewire, r, order)
         self.fan_state = FanState.create(
             n,
             pop.n_topics,
             pop.n_brands,
             attention=r.dirichlet(2.0 * self.platform_user_share, n),
-            interest=r.dirichlet(np.full(pop.n_topics, pop.interest_concentration), n),
+            interest=interest,
             budget=_lognormal(r, self.config.fans.budget_mean, self.config.fans.budget_sigma, n),
             brand_trust=self.config.trust.brand_trust_initial,
             friends=friends,
@@ -117,9 +151,24 @@ class CreatorEconomy(mesa.Model):
         self.follows = Follows()
         self._creator_agents: dict[int, Creator] = {}
         self._add_creators(cfg.population.n_creators, self.streams["setup"])
+        day = cfg.brand_day
+        if day.enabled:  # the brand of the brand day gets its own account on that platform
+            p = [pl.key for pl in self.platform_list].index(day.platform)
+            posts_on = np.zeros((1, len(self.platform_list)), dtype=bool)
+            posts_on[0, p] = True
+            self._add_creators(
+                1, self.streams["setup"], role="KOB", owner=day.brand, posts_on=posts_on
+            )
         self._initial_follows()
 
-    def _add_creators(self, k: int, rng: np.random.Generator) -> None:
+    def _add_creators(
+        self,
+        k: int,
+        rng: np.random.Generator,
+        role: str | None = None,
+        owner: int | None = None,
+        posts_on: np.ndarray | None = None,
+    ) -> None:
         cfg = self.config.creators
         cols = growth.draw_creators(
             rng,
@@ -133,6 +182,18 @@ class CreatorEconomy(mesa.Model):
             cfg.multi_platform_prob,
             cfg.stream_interval_days,
         )
+        if role is not None:
+            cols["role"] = np.full(k, self.role_names.index(role))
+        if posts_on is not None:
+            cols["posts_on"] = posts_on
+        # A KOB account belongs to a brand and sells that brand's product (seed 002).
+        kob = cols["role"] == self.role_names.index("KOB") if "KOB" in self.role_names else None
+        n_brands = self.config.population.n_brands
+        owners = np.full(k, -1) if owner is None else np.full(k, owner)
+        if kob is not None and owner is None:
+            owners[kob] = rng.integers(0, n_brands, kob.sum())
+        cols["owner"] = owners
+        cols["niche"] = np.where(owners >= 0, self.brand_state.category[owners], cols["niche"])
         idx = self.creator_state.append(born=np.full(k, self.steps), **cols)
         for i in idx:
             self._creator_agents[int(i)] = Creator(self, int(i))
@@ -157,6 +218,30 @@ class CreatorEconomy(mesa.Model):
             fans[ok], creators, p_idx[pick[ok]], self.role_initial_trust[cs.role[creators]]
         )
 
+    def _setup_learning(self) -> None:
+        """Brands' budget splits: over tiers + own account, platforms and deal formats."""
+        c, n_b, n_p = self.config.brands, self.config.population.n_brands, len(self.platform_list)
+        has_account = np.zeros(n_b, dtype=bool)
+        owners = self.creator_state.view("owner")
+        has_account[owners[owners >= 0]] = True
+        arms = np.array([c.allocation.get(a, 0.0) for a in BUDGET_ARMS])
+        available = np.ones((n_b, len(BUDGET_ARMS)), dtype=bool)
+        available[:, OWN] = has_account
+        explore = c.exploration if c.data_driven > 0 else 0.0
+
+        def learner(initial: np.ndarray, avail: np.ndarray) -> MultiplicativeWeights:
+            return MultiplicativeWeights(
+                np.broadcast_to(initial, avail.shape), avail, c.data_driven, explore
+            )
+
+        self.tier_policy = learner(arms, available)
+        self.platform_policy = learner(self.platform_user_share, np.ones((n_b, n_p), bool))
+        fmt = np.array([c.format_allocation.get(f, 0.0) for f in DEAL_FORMATS])
+        self.format_policy = learner(fmt, np.ones((n_b, len(DEAL_FORMATS)), bool))
+        self.arm_return = np.full(len(BUDGET_ARMS), np.nan)  # last period, yuan of value per yuan
+        self.arm_value_total = np.zeros(len(BUDGET_ARMS))  # whole run: value returned per arm
+        self.arm_spend_total = np.zeros(len(BUDGET_ARMS))  # whole run: yuan spent per arm
+
     # ---------------------------------------------------------------- helpers
     @property
     def platforms(self) -> list[Platform]:
@@ -178,7 +263,7 @@ class CreatorEconomy(mesa.Model):
         return self._creator_agents[index]
 
     def _new_ledger(self) -> Ledger:
-        return Ledger(len(self.platform_list), len(TIERS), len(self.role_names))
+        return Ledger(len(self.platform_list), len(BUDGET_ARMS), len(self.role_names))
 
     def follower_counts(self) -> None:
         """Refresh followers per (creator, platform), total followers and tiers."""
@@ -187,67 +272,105 @@ class CreatorEconomy(mesa.Model):
         self.creator_total_followers = cs.view("followers").sum(axis=1)
         self.creator_tier = self.scale.tier_of(self.creator_total_followers)
 
+    def live_eligible(self) -> np.ndarray:
+        """(creators, platforms): may stream there (enough followers, platform carries live)."""
+        cs = self.creator_state
+        return content.live_eligible(
+            cs.view("followers"),
+            self.scale.to_sim(self.config.creators.live_threshold_real),
+            cs.view("posts_on"),
+            self.carries[:, LIVE],
+        )
+
+    def budget_shares(self) -> np.ndarray:
+        """(brands, arms) this period's budget split over creator tiers and the own account."""
+        return np.stack([self.tier_policy.shares(b) for b in range(self.brand_state.budget.size)])
+
     # ---------------------------------------------------------------- the day
     def step(self) -> None:
         """One simulated day; its phases run in this fixed order.
 
-        1. content: creators post short videos (by consistency) featuring a product;
-           creators past the follower threshold go live on their schedule.
+        1. content: creators post (by consistency) in one of the platform's formats,
+           featuring a sponsor's, their own brand's or a trial product; creators past the
+           follower threshold go live on their schedule.
         2. distribution: each platform fills fans' impression slots with its mix of
-           interest, follower, social and popularity algorithms; followers of creators
-           live today may attend their stream.
-        3. exposure: fans engage, follow, and trust followed creators more through
-           interaction; SICAS Sense, Interest and Connect.
-        4. purchase: engaged fans buy featured products (trust, format, price, wallet);
-           the experience moves trust in creator and brand; fakes collapse both.
+           interest, follower, social and popularity algorithms; followers attend streams;
+           brands' bought traffic reaches targeted fans.
+        3. exposure: fans engage (a live viewer for the minutes it stays), follow, and
+           trust followed creators more through interaction; SICAS Sense, Interest,
+           Connect; deals and bought traffic record what they achieved.
+        4. purchase: engaged fans buy featured products (trust, format, minutes watched,
+           price, wallet); the experience moves trust in creator and brand.
         5. sharing: satisfied buyers share, putting friends into Sense.
-        6. growth: trust decays, scandals strike, low-trust follows end, wallets refill,
-           follower counts and tiers update, creators exit and enter.
-        7. budgets: at the start of each budget period brands sign sponsorship deals.
-        8. data collection.
+        6. growth: trust decays, scandals strike (brands pause those creators), low-trust
+           follows end, wallets refill, follower counts and tiers update, creators exit
+           and enter.
+        7. competition: fans shift attention toward satisfying platforms; at reviews
+           platforms adopt formats that draw attention and creators move platforms.
+        8. budgets: at each budget period brands learn from what their spend returned and
+           sign new deals; once a year they revise their total budget.
+        9. data collection.
         """
         self.today = self._new_ledger()
         day = self.steps - 1
         self._content(day)
-        imp = self._distribute()
+        imp = self._distribute(day)
         self._expose(imp)
         buyers = self._purchase(imp)
         self._share(buyers)
-        self._grow()
-        if day % self.config.brands.budget_period_days == 0:
-            self._spend(day)
+        self._grow(day)
+        self._compete(day)
+        self._spend(day)
         self.datacollector.collect(self)
 
     def _content(self, day: int) -> None:
         r, cs, cfg = self.streams["content"], self.creator_state, self.config
+        n, n_p = cs.n, len(self.platform_list)
         self.posted = content.posting(cs.view("consistency"), cs.view("active"), r)
-        self.video_product = content.video_products(
-            cs.view("sponsor"),
+        post_formats = self.carries.copy()
+        post_formats[:, LIVE] = False
+        self.video_format = formats.draw_formats(r, post_formats, n)
+        trial = content.video_products(
+            cs.view("owner"),
             cs.view("niche"),
             self.role_sales_focus[cs.view("role")],
             self.brand_state.category,
             cfg.population.n_topics,
             r,
         )
-        self.stream_product = content.stream_products(cs.view("sponsor"), cs.view("engagement"))
-        carries = np.array([p.carries_live for p in self.platform_list])
+        best = content.stream_products(cs.view("owner"), cs.view("engagement"))
+        self.video_product = np.repeat(trial[:, None], n_p, axis=1)
+        self.stream_product = np.repeat(best[:, None], n_p, axis=1)
+        # A deal puts the sponsor's product into the content it bought.
+        for fmt, product in ((VIDEO_DEAL, self.video_product), (LIVE_DEAL, self.stream_product)):
+            dealt = np.flatnonzero((cs.view("sponsor") >= 0) & (cs.view("deal_format") == fmt))
+            product[dealt, cs.deal_platform[dealt]] = cs.sponsor[dealt]
         self.live = content.streaming(
             day,
             cfg.creators.stream_interval_days,
             cs.view("stream_offset"),
-            cs.view("followers"),
-            self.scale.to_sim(cfg.creators.live_threshold_real),
-            cs.view("posts_on"),
-            carries,
+            self.live_eligible(),
             cs.view("active"),
         )
-        self.live &= (self.stream_product >= 0)[:, None]
+        self.live &= self.stream_product >= 0
+        if cfg.brand_day.enabled and day == cfg.brand_day.day:
+            accounts = self._brand_day_accounts()
+            self.live |= accounts
+            self._brand_day_followers = int(self.creator_total_followers[accounts.any(1)].sum())
         self.today.streams = int(self.live.sum())
 
-    def _distribute(self) -> dict[str, np.ndarray]:
+    def _brand_day_accounts(self) -> np.ndarray:
+        """(creators, platforms) the brand day's own accounts, which stream that day."""
+        cs, bd = self.creator_state, self.config.brand_day
+        p = [pl.key for pl in self.platform_list].index(bd.platform)
+        mask = np.zeros((cs.n, len(self.platform_list)), dtype=bool)
+        mask[:, p] = (cs.view("owner") == bd.brand) & cs.view("posts_on")[:, p] & cs.view("active")
+        return mask
+
+    def _distribute(self, day: int) -> dict[str, np.ndarray]:
         r, cs, fs = self.streams["distribution"], self.creator_state, self.fan_state
         head = self.scale.to_sim(self.scale.tier_thresholds_real[2])
-        fans, creators, plats = [], [], []
+        parts = []
         for p in self.platform_list:
             visible = (self.posted & cs.view("posts_on")[:, p.index]) | self.live[:, p.index]
             interest_w, pop_w = distribution.public_weights(
@@ -261,7 +384,7 @@ class CreatorEconomy(mesa.Model):
             feed = distribution.Feed(cs.view("niche"), interest_w, pop_w, visible)
             edges, starts, counts = self.follows.feed_index(p.index, fs.budget.size)
             follow_feed = distribution.FollowFeed(edges, starts, counts, self.follows.creator)
-            f, c = distribution.distribute(
+            f, c, algo = distribution.distribute(
                 r,
                 fs.attention[:, p.index],
                 p.spec.impressions_per_day,
@@ -272,52 +395,152 @@ class CreatorEconomy(mesa.Model):
                 fs.friends,
                 fs.last_engaged,
             )
-            fans.append(f)
-            creators.append(c)
-            plats.append(np.full(f.size, p.index))
+            parts.append(
+                (
+                    f,
+                    c,
+                    np.full(f.size, p.index),
+                    np.zeros(f.size, bool),
+                    algo == distribution.SOCIAL,
+                )
+            )
         # Followers of creators who are live today may come to the stream.
         fo = self.follows
-        on_live = self.live[fo.creator, fo.platform]
-        attend = on_live & (r.random(fo.fan.size) < self.config.fans.stream_attendance)
-        fans.append(fo.fan[attend])
-        creators.append(fo.creator[attend])
-        plats.append(fo.platform[attend])
-        fan, creator, plat = (np.concatenate(x) for x in (fans, creators, plats))
+        attend = self.live[fo.creator, fo.platform] & (
+            r.random(fo.fan.size) < self.config.fans.stream_attendance
+        )
+        none = np.zeros(attend.sum(), bool)
+        parts.append((fo.fan[attend], fo.creator[attend], fo.platform[attend], none, none))
+        parts.append(self._bought_traffic(day, r))
+        fan, creator, plat, ad, social = (np.concatenate(x) for x in zip(*parts, strict=True))
         live = self.live[creator, plat]
-        product = np.where(live, self.stream_product[creator], self.video_product[creator])
+        product = np.where(
+            live, self.stream_product[creator, plat], self.video_product[creator, plat]
+        )
+        fmt = np.where(live, LIVE, self.video_format[creator, plat])
         return {
             "fan": fan,
             "creator": creator,
             "platform": plat,
             "live": live,
+            "ad": ad,
+            "social": social,
             "product": product,
+            "format": fmt,
             "edge": self.follows.find(fan, creator, plat),
         }
 
+    def _bought_traffic(self, day: int, r: np.random.Generator) -> tuple[np.ndarray, ...]:
+        """Impressions brands buy for their own accounts, targeted by interest (seed 002)."""
+        cs, fs, bs, bd = self.creator_state, self.fan_state, self.brand_state, self.config.brand_day
+        cost = self.config.brands.ad_cost_per_thousand / 1000 * self.scale.users_per_fan
+        budget = bs.ad_budget.copy()
+        if bd.enabled and day == bd.day:
+            p = [pl.key for pl in self.platform_list].index(bd.platform)
+            budget[bd.brand, p] += bd.ad_budget
+        fans, creators, plats = [], [], []
+        owner, active = cs.view("owner"), cs.view("active")
+        for b, p in zip(*np.nonzero(budget > 0), strict=True):
+            accounts = np.flatnonzero((owner == b) & active & cs.view("posts_on")[:, p])
+            n = r.poisson(budget[b, p] / cost) if accounts.size else 0
+            if n == 0:  # most days a small brand's budget buys under one simulated impression
+                continue
+            w = fs.attention[:, p] * fs.interest[:, bs.category[b]]
+            fans.append(r.choice(w.size, size=n, p=w / w.sum()))
+            creators.append(r.choice(accounts, size=n))
+            plats.append(np.full(n, p))
+            bs.own_spend[b] += n * cost
+            self.today.spend[OWN] += n * cost
+        if not fans:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty, np.zeros(0, bool), np.zeros(0, bool)
+        fan = np.concatenate(fans)
+        bought = np.ones(fan.size, bool)
+        return fan, np.concatenate(creators), np.concatenate(plats), bought, ~bought
+
     def _expose(self, imp: dict[str, np.ndarray]) -> None:
         r, cs, fs, cfg = self.streams["exposure"], self.creator_state, self.fan_state, self.config
-        fan, creator, plat, product, edge = (
-            imp[k] for k in ("fan", "creator", "platform", "product", "edge")
+        fan, creator, plat, product, edge, live = (
+            imp[k] for k in ("fan", "creator", "platform", "product", "edge", "live")
         )
         following = edge >= 0
         t = self.follows.trust_of(edge, 0.0)
+        self._watch(imp, t)
         rel = engagement.relevance(fs.interest, fan, cs.niche[creator])
         has_product = product >= 0
         aware = has_product & (fs.stage[fan, np.maximum(product, 0)] >= sicas.SENSE)
         p = engagement.engage_probability(
             cfg.fans.engage_base,
-            cs.quality[creator],
+            cs.quality[creator] * self.format_appeal[imp["format"]],
             rel,
             t,
-            imp["live"],
+            live,
             cfg.fans.live_engage_factor,
             aware,
             cfg.purchase.aware_engage_factor,
+            imp["social"],
+            cfg.fans.social_proof,
         )
-        engaged = r.random(fan.size) < p
+        engaged = r.random(fan.size) < p * np.where(live, imp["watch"], 1.0)
         imp["engaged"] = engaged
+        self._record_engagement(imp)
 
-        n_p = len(self.platform_list)
+        fs.last_engaged[fan[engaged]] = creator[engaged]
+        e = edge[engaged & following]
+        self.follows.trust[e] = trust.grow(self.follows.trust[e], cfg.trust.trust_engage_gain)
+        new = engaged & ~following & (r.random(fan.size) < cfg.fans.follow_prob)
+        self.today.new_follows = self.follows.add(
+            fan[new], creator[new], plat[new], self.role_initial_trust[cs.role[creator[new]]]
+        )
+        if self.today.new_follows:  # insertion shifted edge positions
+            imp["edge"] = self.follows.find(fan, creator, plat)
+        np.add.at(self.brand_state.own_connects, cs.owner[creator[new & imp["ad"]]], 1.0)
+
+        sicas.advance(fs.stage, fan[has_product], product[has_product], sicas.SENSE)
+        hit = engaged & has_product
+        sicas.advance(fs.stage, fan[hit], product[hit], sicas.INTEREST)
+        e = imp["edge"]
+        connected = hit & (e >= 0)
+        connected[connected] = self.follows.trust[e[connected]] >= cfg.purchase.connect_trust
+        connected &= fs.stage[fan, np.maximum(product, 0)] < sicas.CONNECT
+        sicas.advance(fs.stage, fan[connected], product[connected], sicas.CONNECT)
+        self._attribute(imp, connected, "deal_connects", "own_connects", np.ones(fan.size))
+
+    def _watch(self, imp: dict[str, np.ndarray], t: np.ndarray) -> None:
+        """Live viewers' sessions: minutes watched, and each stream's peak audience."""
+        live, lc = imp["live"], self.config.live
+        rows = np.flatnonzero(live)
+        streams, sid = np.unique(
+            imp["creator"][rows] * len(self.platform_list) + imp["platform"][rows],
+            return_inverse=True,
+        )
+        arrival, watched = livestream.sessions(
+            self.streams["exposure"],
+            imp["edge"][rows] >= 0,
+            t[rows],
+            lc.stream_minutes,
+            lc.dwell_minutes,
+            lc.follower_arrival_skew,
+        )
+        imp["watch"] = np.ones(live.size)
+        imp["watch"][rows] = livestream.watch_factor(watched, lc.conversion_minutes)
+        imp["stream"] = np.full(live.size, -1)
+        imp["stream"][rows] = sid
+        t_ = self.today
+        t_.stream_creator, t_.stream_platform = np.divmod(streams, len(self.platform_list))
+        t_.peak_viewers = livestream.peak_concurrent(
+            sid, arrival, watched, streams.size, lc.stream_minutes, lc.tick_minutes
+        )
+        t_.live_viewers = int(rows.size)
+        t_.stream_units = np.zeros(streams.size, np.int64)
+        t_.stream_gmv = np.zeros(streams.size)
+
+    def _record_engagement(self, imp: dict[str, np.ndarray]) -> None:
+        """Engagement statistics the platforms' algorithms, fees and product choice use."""
+        cs, cfg, n_p = self.creator_state, self.config, len(self.platform_list)
+        creator, plat, engaged, product = (
+            imp[k] for k in ("creator", "platform", "engaged", "product")
+        )
         self.today.impressions = np.bincount(plat, minlength=n_p)
         self.today.engagements = np.bincount(plat[engaged], minlength=n_p)
         pair = creator * n_p + plat
@@ -330,30 +553,53 @@ class CreatorEconomy(mesa.Model):
                 pl.spec.pool_escalation,
                 cfg.creators.pool_prior_impressions,
             )
-        # Engagement on videos is the evidence creators pick stream products by (seed 000).
         mem = cfg.creators.engagement_memory
-        vid = engaged & ~imp["live"] & has_product
+        seen = n_imp > 0
+        rate = np.where(seen, n_eng / np.where(seen, n_imp, 1), 0.0)
+        cs.eng_rate[: cs.n] = np.where(
+            seen, (1 - mem) * cs.eng_rate[: cs.n] + mem * rate, cs.eng_rate[: cs.n]
+        )
+        # Engagement on videos is the evidence creators pick stream products by (seed 000).
+        vid = engaged & ~imp["live"] & (product >= 0)
         n_b = cfg.population.n_brands
         counts = np.bincount(creator[vid] * n_b + product[vid], minlength=cs.n * n_b)
         cs.engagement[: cs.n] = (1 - mem) * cs.engagement[: cs.n] + mem * counts.reshape(cs.n, n_b)
-
-        fs.last_engaged[fan[engaged]] = creator[engaged]
-        e = edge[engaged & following]
-        self.follows.trust[e] = trust.grow(self.follows.trust[e], cfg.trust.trust_engage_gain)
-        new = engaged & ~following & (r.random(fan.size) < cfg.fans.follow_prob)
-        self.today.new_follows = self.follows.add(
-            fan[new], creator[new], plat[new], self.role_initial_trust[cs.role[creator[new]]]
+        cell = plat * len(FORMATS) + imp["format"]
+        size = self.carries.size
+        self.format_impressions += np.bincount(cell, minlength=size).reshape(self.carries.shape)
+        self.format_engagements += np.bincount(cell[engaged], minlength=size).reshape(
+            self.carries.shape
         )
-        if self.today.new_follows:  # insertion shifted edge positions
-            imp["edge"] = self.follows.find(fan, creator, plat)
+        # What each fan got from each platform today: impressions, and engagements (to which
+        # purchases are added) as the reward that drives attention (mechanism 6).
+        n_f = self.fan_state.budget.size
+        self.seen_today = np.bincount(imp["fan"] * n_p + plat, minlength=n_f * n_p).reshape(
+            n_f, n_p
+        )
+        self.reward_today = (
+            np.bincount(imp["fan"][engaged] * n_p + plat[engaged], minlength=n_f * n_p)
+            .reshape(n_f, n_p)
+            .astype(float)
+        )
 
-        sicas.advance(fs.stage, fan[has_product], product[has_product], sicas.SENSE)
-        hit = engaged & has_product
-        sicas.advance(fs.stage, fan[hit], product[hit], sicas.INTEREST)
-        e = imp["edge"]
-        connected = hit & (e >= 0)
-        connected[connected] = self.follows.trust[e[connected]] >= cfg.purchase.connect_trust
-        sicas.advance(fs.stage, fan[connected], product[connected], sicas.CONNECT)
+    def _attribute(
+        self,
+        imp: dict[str, np.ndarray],
+        mask: np.ndarray,
+        deal_field: str,
+        own_field: str,
+        amount: np.ndarray,
+    ) -> None:
+        """Credit what sponsored content and bought traffic achieved to the deal or brand."""
+        cs = self.creator_state
+        creator, product = imp["creator"], imp["product"]
+        sponsored = (cs.sponsor[creator] >= 0) & (product == cs.sponsor[creator])
+        sponsored &= imp["platform"] == cs.deal_platform[creator]
+        sponsored &= imp["live"] == (cs.deal_format[creator] == LIVE_DEAL)
+        deal = mask & sponsored & ~imp["ad"]
+        np.add.at(getattr(cs, deal_field), creator[deal], amount[deal])
+        own = mask & imp["ad"]
+        np.add.at(getattr(self.brand_state, own_field), cs.owner[creator[own]], amount[own])
 
     def _purchase(self, imp: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         r, cs, fs, bs, cfg = (
@@ -364,11 +610,13 @@ class CreatorEconomy(mesa.Model):
             self.config,
         )
         cand = np.flatnonzero(imp["engaged"] & (imp["product"] >= 0))
-        fan, creator, plat, live, b, edge = (
-            imp[k][cand] for k in ("fan", "creator", "platform", "live", "product", "edge")
-        )
-        following = edge >= 0
+        sel = {k: v[cand] for k, v in imp.items()}
+        fan, b, edge, live = sel["fan"], sel["product"], sel["edge"], sel["live"]
         t = self.follows.trust_of(edge, cfg.purchase.stranger_trust)
+        # A brand's own account speaks for the brand: a viewer who does not follow it
+        # trusts it as much as the brand.
+        own = (edge < 0) & (cs.owner[sel["creator"]] >= 0)
+        t[own] = fs.brand_trust[fan[own], b[own]]
         afford = np.clip(fs.wallet[fan] / bs.price[b], 0.0, 1.0)
         p = sicas.purchase_probability(
             cfg.purchase.purchase_base,
@@ -379,21 +627,32 @@ class CreatorEconomy(mesa.Model):
             fs.brand_trust[fan, b],
             afford,
         )
-        buy = r.random(cand.size) < p
+        buy = r.random(cand.size) < p * sel["watch"]
         buy[buy] = sicas.first_per_fan(fan[buy], r)
         buy &= fs.wallet[fan] >= bs.price[b]
-        fan, creator, plat, live, b, edge, following = (
-            x[buy] for x in (fan, creator, plat, live, b, edge, following)
+        sel = {k: v[buy] for k, v in sel.items()}
+        fan, creator, plat, live, b, edge = (
+            sel[k] for k in ("fan", "creator", "platform", "live", "product", "edge")
         )
+        following = edge >= 0
         price = bs.price[b]
 
         fs.wallet[fan] -= price
         fs.purchases[fan] += 1
         np.add.at(cs.gmv, creator, price)
         np.add.at(cs.live_gmv, creator[live], price[live])
-        np.add.at(cs.income, creator, cfg.brands.creator_commission * price)
+        np.add.at(
+            cs.income,
+            creator,
+            np.where(cs.owner[creator] >= 0, 0.0, cfg.brands.creator_commission * price),
+        )
         np.add.at(bs.gmv, b, price)
+        self._attribute(sel, np.ones(fan.size, bool), "deal_revenue", "own_revenue", price)
+        stream = sel["stream"][live]
+        np.add.at(self.today.stream_units, stream, 1)
+        np.add.at(self.today.stream_gmv, stream, price[live])
         sicas.advance(fs.stage, fan, b, sicas.ACTION)
+        np.add.at(self.reward_today, (fan, plat), 1.0)
         t_ = self.today
         t_.sale_creator, t_.sale_brand, t_.sale_platform = creator, b, plat
         t_.sale_live, t_.sale_price, t_.sale_tier = live, price, self.creator_tier[creator]
@@ -430,7 +689,7 @@ class CreatorEconomy(mesa.Model):
         sicas.advance(fs.stage, friend, brand[src], sicas.SENSE)
         self.today.shares = int(fan.size)
 
-    def _grow(self) -> None:
+    def _grow(self, day: int) -> None:
         r, cs, fs, cfg, fo = (
             self.streams["growth"],
             self.creator_state,
@@ -449,6 +708,9 @@ class CreatorEconomy(mesa.Model):
             sponsored = brand >= 0
             f, b = fo.fan[e][sponsored], brand[sponsored]
             fs.brand_trust[f, b] *= cfg.brands.brand_collapse
+            # Brands react: the deal ends and no brand signs the creator for a while.
+            cs.sponsor[: cs.n][hit] = -1
+            cs.paused_until[: cs.n][hit] = day + cfg.brands.scandal_pause_days
         fo.keep(fo.trust >= cfg.trust.unfollow_trust)
 
         fs.wallet = np.minimum(fs.wallet + fs.budget, fs.budget * cfg.fans.wallet_cap_days)
@@ -458,7 +720,7 @@ class CreatorEconomy(mesa.Model):
         floor = self.scale.to_sim(cfg.creators.exit_follower_floor_real)
         leave = growth.exits(
             r,
-            cs.view("active"),
+            cs.view("active") & (cs.view("owner") < 0),
             age,
             self.creator_total_followers,
             floor,
@@ -479,30 +741,196 @@ class CreatorEconomy(mesa.Model):
             self._add_creators(k, r)
             self.follower_counts()
         self.today.entries = k
+        if cfg.brand_day.enabled and day == cfg.brand_day.day:
+            self._record_brand_day()
+
+    def _record_brand_day(self) -> None:
+        """The brand day's units sold and followers gained, in simulated and real units."""
+        accounts = self._brand_day_accounts().any(axis=1)
+        t = self.today
+        units = int(np.isin(t.sale_creator, np.flatnonzero(accounts)).sum())
+        gained = int(self.creator_total_followers[accounts].sum()) - self._brand_day_followers
+        upf = self.scale.users_per_fan
+        self.brand_day_result = {
+            "units": units,
+            "real_units": units * upf,
+            "followers_gained": gained,
+            "real_followers_gained": gained * upf,
+        }
+
+    def _compete(self, day: int) -> None:
+        r, fs, cfg = self.streams["competition"], self.fan_state, self.config.competition
+        fs.satisfaction = attention.update_satisfaction(
+            fs.satisfaction, self.seen_today, self.reward_today, cfg.satisfaction_memory
+        )
+        fs.attention = attention.shift_attention(
+            fs.attention, fs.satisfaction, cfg.attention_mobility, cfg.attention_floor
+        )
+        if day == 0 or day % cfg.format_review_days:
+            return
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fmt_rate = self.format_engagements.sum(0) / self.format_impressions.sum(0)
+            plat_rate = self.format_engagements.sum(1) / self.format_impressions.sum(1)
+        self.carries = formats.adopt_formats(
+            r, self.carries, fmt_rate, np.nan_to_num(plat_rate, nan=np.inf), cfg.convergence_rate
+        )
+        self.format_impressions[:] = 0
+        self.format_engagements[:] = 0
+        cs = self.creator_state
+        cs.posts_on[: cs.n] = growth.move_platforms(
+            r,
+            cs.view("posts_on"),
+            cs.view("followers"),
+            fs.attention.mean(axis=0),
+            cfg.creator_mobility,
+            cs.view("active") & (cs.view("owner") < 0),
+        )
 
     def _spend(self, day: int) -> None:
-        cs, bs, cfg = self.creator_state, self.brand_state, self.config.brands
-        fees = budgets.creator_fees(
-            self.scale.to_real(self.creator_total_followers),
-            cfg.fee_per_real_follower,
-            cfg.fee_floor,
+        cfg = self.config.brands
+        if day > 0 and day % cfg.budget_review_days == 0:
+            self._review_budgets(day)
+        if day % cfg.budget_period_days:
+            return
+        if day > 0:
+            self._learn()
+        self._sign_deals(day)
+
+    def _learn(self) -> None:
+        """Each brand observes what every arm returned this period and updates its split."""
+        cs, bs = self.creator_state, self.brand_state
+        n_b, n_p = bs.budget.size, len(self.platform_list)
+        # Value in real yuan, like fees: each simulated sale or connected fan stands for
+        # users_per_fan real ones.
+        upf = self.scale.users_per_fan
+        dealt = np.flatnonzero(cs.view("sponsor") >= 0)
+        b = cs.sponsor[dealt]
+        value = upf * self._value(cs.deal_revenue[dealt], cs.deal_connects[dealt])
+        fee = cs.deal_fee[dealt]
+
+        def per(arm: np.ndarray, n_arms: int, x: np.ndarray) -> np.ndarray:
+            return np.bincount(b * n_arms + arm, weights=x, minlength=n_b * n_arms).reshape(
+                n_b, n_arms
+            )
+
+        n_arms = len(BUDGET_ARMS)
+        tier_value, tier_spend = (
+            per(cs.deal_tier[dealt], n_arms, value),
+            per(cs.deal_tier[dealt], n_arms, fee),
         )
-        shares = np.stack([self.allocation_policy.shares(b) for b in range(bs.budget.size)])
-        sponsor, spend, paid = budgets.sign_deals(
+        tier_value[:, OWN] = upf * self._value(bs.own_revenue, bs.own_connects)
+        tier_spend[:, OWN] = bs.own_spend
+        self.tier_policy.update(tier_value, tier_spend)
+        self.platform_policy.update(
+            per(cs.deal_platform[dealt], n_p, value), per(cs.deal_platform[dealt], n_p, fee)
+        )
+        self.format_policy.update(
+            per(cs.deal_format[dealt], 2, value), per(cs.deal_format[dealt], 2, fee)
+        )
+        spent = tier_spend.sum(axis=0)
+        self.arm_value_total += tier_value.sum(axis=0)
+        self.arm_spend_total += spent
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.arm_return = np.where(spent > 0, tier_value.sum(axis=0) / spent, np.nan)
+        bs.year_value += tier_value.sum(axis=1)
+        bs.year_spend += tier_spend.sum(axis=1)
+        bs.own_spend[:] = 0
+        bs.own_revenue[:] = 0
+        bs.own_connects[:] = 0
+
+    def _value(self, revenue: np.ndarray, connects: np.ndarray) -> np.ndarray:
+        """What a brand counts as return: sales now and mind-share for later, weighted."""
+        c = self.config.brands
+        return (
+            1 - c.long_term_weight
+        ) * revenue + c.long_term_weight * c.mind_share_value * connects
+
+    def _review_budgets(self, day: int) -> None:
+        """Yearly: brands raise or cut their total social budget by its return (F7)."""
+        bs, c = self.brand_state, self.config.brands
+        old = bs.budget.copy()
+        bs.budget = budgets.review_budget(
+            old,
+            bs.year_value,
+            bs.year_spend,
+            c.return_reference,
+            c.budget_elasticity,
+            c.budget_max_raise,
+            c.budget_max_cut,
+        )
+        self.budget_reviews.append(
+            {
+                "day": day,
+                "old": old.tolist(),
+                "new": bs.budget.tolist(),
+                "value": bs.year_value.tolist(),
+                "spend": bs.year_spend.tolist(),
+            }
+        )
+        bs.year_value[:] = 0
+        bs.year_spend[:] = 0
+
+    def _sign_deals(self, day: int) -> None:
+        cs, bs, c = self.creator_state, self.brand_state, self.config.brands
+        n_p, n_t = len(self.platform_list), len(TIERS)
+        eligible = np.zeros((cs.n, n_p, 2), dtype=bool)
+        free = cs.view("active") & (cs.view("owner") < 0) & (cs.view("paused_until") <= day)
+        eligible[:, :, VIDEO_DEAL] = cs.view("posts_on") & free[:, None]
+        eligible[:, :, LIVE_DEAL] = self.live_eligible() & free[:, None]
+        # Brands plan only on tiers that have creators to hire; the rule treats every
+        # tier alike, so it prefers none.
+        supply = np.append(
+            np.bincount(self.creator_tier[eligible.any(axis=(1, 2))], minlength=n_t) > 0, True
+        )
+        shares = self.budget_shares() * supply
+        shares /= np.maximum(shares.sum(axis=1, keepdims=True), 1e-12)
+        self.planned_shares = shares
+        plat = np.stack([self.platform_policy.shares(b) for b in range(bs.budget.size)])
+        fmt = np.stack([self.format_policy.shares(b) for b in range(bs.budget.size)])
+        platform_rate = cs.view("eng_rate").mean(axis=0)
+        rel_eng = cs.view("eng_rate") / np.where(platform_rate > 0, platform_rate, 1.0)
+        fees = budgets.creator_fees(
+            self.scale.to_real(cs.view("followers")),
+            np.where(platform_rate > 0, rel_eng, 1.0),
+            c.fee_per_real_follower,
+            c.fee_floor,
+            c.fee_engagement_elasticity,
+        )
+        fees = fees[:, :, None] * np.array([1.0, c.live_fee_factor])
+        deals = budgets.sign_deals(
             self.streams["budgets"],
-            bs.budget,
-            shares,
+            bs.budget[:, None] * shares[:, :n_t],
+            plat[:, :, None] * fmt[:, None, :],
+            eligible,
             self.creator_tier,
             cs.view("niche"),
             bs.category,
             fees,
-            cs.view("active"),
         )
-        cs.sponsor[: cs.n] = sponsor
-        cs.income[: cs.n] += paid
+        cs.sponsor[: cs.n], cs.deal_fee[: cs.n] = deals["sponsor"], deals["fee"]
+        cs.deal_platform[: cs.n], cs.deal_format[: cs.n] = deals["platform"], deals["format"]
+        cs.deal_tier[: cs.n] = np.where(deals["sponsor"] >= 0, self.creator_tier, -1)
+        cs.deal_revenue[: cs.n] = 0.0
+        cs.deal_connects[: cs.n] = 0.0
+        cs.income[: cs.n] += deals["fee"]
+        dealt = deals["sponsor"] >= 0
+        spend = np.zeros((bs.budget.size, len(BUDGET_ARMS)))
+        np.add.at(spend, (deals["sponsor"][dealt], self.creator_tier[dealt]), deals["fee"][dealt])
         bs.spend += spend
-        self.today.spend = spend.sum(axis=0)
+        # The own-account share buys traffic day by day through the period.
+        own = bs.budget * shares[:, OWN] / c.budget_period_days
+        bs.ad_budget = own[:, None] * plat * self._has_account_on()
+        self.today.spend[: len(TIERS)] = spend[:, : len(TIERS)].sum(axis=0)
         self.today.spend_role = np.bincount(
-            cs.view("role"), weights=paid, minlength=len(self.role_names)
+            cs.view("role"), weights=deals["fee"], minlength=len(self.role_names)
         )
         self.spend_log.append((day, spend.sum(axis=1)))
+
+    def _has_account_on(self) -> np.ndarray:
+        """(brands, platforms): the brand has an active own account posting there."""
+        cs = self.creator_state
+        mask = np.zeros((self.brand_state.budget.size, len(self.platform_list)), dtype=bool)
+        acc = np.flatnonzero((cs.view("owner") >= 0) & cs.view("active"))
+        for c in acc:
+            mask[cs.owner[c]] |= cs.posts_on[c]
+        return mask

@@ -22,16 +22,18 @@ import numpy as np
 import pandas as pd
 
 from simulation import __version__
-from simulation.runner import RunResult
+from simulation.runner import RunResult, finite
 
 
 def _mean(values: list[Any]) -> Any:
-    """Mean over replicates of a scalar or of each key of a dict (None when nothing to average)."""
+    """Mean over replicates of numbers, recursively through dicts; other values from the first."""
     if values and isinstance(values[0], dict):
         keys = values[0].keys()
-        return {k: _mean([v.get(k) for v in values]) for k in keys}
-    nums = [v for v in values if v is not None]
-    return float(np.mean(nums)) if nums else None
+        return {k: _mean([(v or {}).get(k) for v in values]) for k in keys}
+    nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if nums:
+        return float(np.mean(nums))
+    return values[0] if values else None
 
 
 def summary(result: RunResult) -> dict[str, Any]:
@@ -51,6 +53,8 @@ def summary(result: RunResult) -> dict[str, Any]:
         "step_unit": "day",
         "seeds": result.seeds,
         "facts": facts,
+        "outcomes": _mean(result.outcomes),
+        "outcomes_per_replicate": result.outcomes,
         "end_of_run_mean": {k: float(v) for k, v in last.mean().items()},
     }
 
@@ -77,19 +81,8 @@ def metadata(result: RunResult) -> dict[str, Any]:
     }
 
 
-def _finite(data: Any) -> Any:
-    """JSON has no NaN or infinity: write them as null."""
-    if isinstance(data, dict):
-        return {k: _finite(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_finite(v) for v in data]
-    if isinstance(data, float) and not np.isfinite(data):
-        return None
-    return data
-
-
 def _json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(_finite(data), indent=2, allow_nan=False, default=str) + "\n")
+    path.write_text(json.dumps(finite(data), indent=2, allow_nan=False, default=str) + "\n")
 
 
 def write_results(result: RunResult, out: str | Path, figures: bool = True) -> Path:

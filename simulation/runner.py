@@ -26,8 +26,20 @@ class RunResult:
     timeseries: pd.DataFrame  # one row per (replicate, step)
     creators: pd.DataFrame  # final state of every creator, one row per (replicate, creator)
     facts: list[dict[str, dict]]  # metrics.facts() of each replicate
+    outcomes: list[dict[str, Any]]  # metrics.outcomes() of each replicate
     wall_time: float = 0.0
     scale: dict = field(default_factory=dict)
+
+
+def finite(data: Any) -> Any:
+    """The same data with NaN and infinities replaced by None (JSON has neither)."""
+    if isinstance(data, dict):
+        return {k: finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [finite(v) for v in data]
+    if isinstance(data, float) and not np.isfinite(data):
+        return None
+    return data
 
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
@@ -66,8 +78,8 @@ def creators_table(model: CreatorEconomy) -> pd.DataFrame:
 
 def run_replicate(
     scenario: Scenario, seed: int, steps: int, on_step: Callable[[], None] | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict]]:
-    """Run one replicate; returns its time series, creator table and FACTS metrics."""
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict], dict[str, Any]]:
+    """Run one replicate; returns its time series, creator table, FACTS metrics, outcomes."""
     model = CreatorEconomy.from_scenario(scenario, rng=seed)
     for _ in range(steps):
         model.step()
@@ -75,7 +87,7 @@ def run_replicate(
             on_step()
     ts = model.datacollector.get_model_vars_dataframe()
     ts.insert(0, "step", np.arange(1, len(ts) + 1))
-    return ts, creators_table(model), metrics.facts(model, ts)
+    return ts, creators_table(model), metrics.facts(model, ts), metrics.outcomes(model, ts)
 
 
 def run_scenario(
@@ -92,16 +104,17 @@ def run_scenario(
     )
     steps = run.steps if steps is None else steps
     start = time.perf_counter()
-    series, tables, facts = [], [], []
+    series, tables, facts, outcomes = [], [], [], []
     with _progress(progress, len(seeds) * steps, scenario.name) as advance:
         for i, s in enumerate(seeds):
-            ts, cr, fa = run_replicate(scenario, s, steps, advance)
+            ts, cr, fa, out = run_replicate(scenario, s, steps, advance)
             for df in (ts, cr):
                 df.insert(0, "seed", s)
                 df.insert(0, "replicate", i)
             series.append(ts)
             tables.append(cr)
             facts.append(fa)
+            outcomes.append(out)
     return RunResult(
         scenario=scenario,
         seeds=seeds,
@@ -109,6 +122,7 @@ def run_scenario(
         timeseries=pd.concat(series, ignore_index=True),
         creators=pd.concat(tables, ignore_index=True),
         facts=facts,
+        outcomes=outcomes,
         wall_time=time.perf_counter() - start,
         scale=ScaleMapping.from_scenario(scenario).describe(),
     )
@@ -118,10 +132,11 @@ def run_model(params: Mapping[str, Any], seed: int, steps: int = 730) -> dict[st
     """The model as a plain function for sweeps: flat parameters and a seed in, metrics out.
 
     Returns the end-of-run FACTS metrics flattened to scalars (``F3.mid``, ``F9.growth``...)
-    plus the last value of every recorded time series prefixed ``end.``.
+    plus the last value of every recorded time series prefixed ``end.``; a value that is
+    not measurable (no spend, too short a run) is None.
     """
     scenario = Scenario.from_params(params)
-    ts, _, facts = run_replicate(scenario, seed, steps)
+    ts, _, facts, _ = run_replicate(scenario, seed, steps)
     out: dict[str, Any] = {}
     for fid, entry in facts.items():
         value = entry["value"]
@@ -129,8 +144,8 @@ def run_model(params: Mapping[str, Any], seed: int, steps: int = 730) -> dict[st
             out |= {f"{fid}.{k}": v for k, v in value.items()}
         else:
             out[fid] = value
-    out |= {f"end.{k}": v for k, v in ts.iloc[-1].items() if k != "step"}
-    return out
+    out |= {f"end.{k}": float(v) for k, v in ts.iloc[-1].items() if k != "step"}
+    return finite(out)
 
 
 class _progress:

@@ -21,6 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 ROLES = ("KOL", "KOC", "KOS", "KOE", "KOB", "virtual")
 TIERS = ("tail", "small", "mid", "head")
+OWN = "own"  # the brand's own account (KOB) and the public traffic it buys: a budget arm
+BUDGET_ARMS = (*TIERS, OWN)
+DEAL_FORMATS = ("short_video", "live_stream")  # what a sponsorship deal buys
 FORMATS = ("short_video", "live_stream", "image_text", "short_drama", "long_video")
 ALGORITHMS = ("interest", "follower", "social", "popularity")
 
@@ -55,6 +58,7 @@ class PopulationSection(_Section):
     interest_concentration: PosFloat = 0.3
     social_degree: int = Field(10, ge=0, le=1000)
     social_rewire: Prob = 0.1
+    social_homophily: Prob = 0.7
     initial_follows: NonNegFloat = 2.0
     creator_fame_sigma: NonNegFloat = 1.5
 
@@ -67,6 +71,7 @@ class FanSection(_Section):
     wallet_cap_days: PosFloat = 60.0
     engage_base: Prob = 0.15
     live_engage_factor: NonNegFloat = 2.0
+    social_proof: NonNegFloat = 2.0
     follow_prob: Prob = 0.04
     stream_attendance: Prob = 0.25
 
@@ -118,8 +123,14 @@ class CreatorSection(_Section):
     scandal_rate: NonNegFloat = 0.02
 
 
+def _shares_sum_to_one(shares: dict[str, float], what: str) -> None:
+    total = sum(shares.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{what} shares must sum to 1 (they sum to {total:g})")
+
+
 class BrandSection(_Section):
-    """Brands' products and their sponsorship spending (mechanism 5)."""
+    """Brands' products, deals, learning and budgets (mechanism 5, F7)."""
 
     price_mean: PosFloat = 120.0
     price_sigma: NonNegFloat = 0.6
@@ -132,17 +143,72 @@ class BrandSection(_Section):
     budget_period_days: int = Field(30, ge=1, le=365)
     fee_per_real_follower: NonNegFloat = 0.02
     fee_floor: NonNegFloat = 500.0
-    allocation: dict[Literal[TIERS], NonNegFloat] = Field(
-        default_factory=lambda: {"tail": 0.05, "small": 0.15, "mid": 0.3, "head": 0.5}
+    fee_engagement_elasticity: NonNegFloat = 0.5
+    live_fee_factor: PosFloat = 2.0
+    ad_cost_per_thousand: PosFloat = 40.0
+    allocation: dict[Literal[BUDGET_ARMS], NonNegFloat] = Field(
+        default_factory=lambda: {"own": 0.1, "tail": 0.05, "small": 0.15, "mid": 0.25, "head": 0.45}
     )
+    format_allocation: dict[Literal[DEAL_FORMATS], NonNegFloat] = Field(
+        default_factory=lambda: {"short_video": 0.6, "live_stream": 0.4}
+    )
+    data_driven: NonNegFloat = 0.5
+    exploration: Prob = 0.03
+    long_term_weight: Prob = 0.3
+    mind_share_value: NonNegFloat = 2.0
+    budget_review_days: int = Field(365, ge=1)
+    budget_elasticity: NonNegFloat = 0.5
+    budget_max_raise: NonNegFloat = 0.5
+    budget_max_cut: Prob = 0.5
+    return_reference: PosFloat = 15.0
+    scandal_pause_days: int = Field(90, ge=0)
     brand_collapse: Prob = 0.5
 
     @model_validator(mode="after")
-    def _allocation_sums_to_one(self) -> BrandSection:
-        total = sum(self.allocation.values())
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"allocation shares must sum to 1 (they sum to {total:g})")
+    def _allocations_sum_to_one(self) -> BrandSection:
+        _shares_sum_to_one(self.allocation, "allocation")
+        _shares_sum_to_one(self.format_allocation, "format_allocation")
         return self
+
+
+class LiveSection(_Section):
+    """Live-stream sessions: arrivals, dwell and conversion within a stream."""
+
+    stream_minutes: PosFloat = 180.0
+    tick_minutes: PosFloat = 5.0
+    dwell_minutes: PosFloat = 20.0
+    follower_arrival_skew: PosFloat = 3.0
+    conversion_minutes: PosFloat = 15.0
+
+
+class CompetitionSection(_Section):
+    """Platforms competing for attention, converging on formats; creators moving (mechanism 6)."""
+
+    attention_mobility: NonNegFloat = 0.5
+    satisfaction_memory: Prob = 0.05
+    attention_floor: Prob = 0.002
+    format_review_days: int = Field(90, ge=1)
+    convergence_rate: Prob = 0.3
+    format_appeal: dict[Literal[FORMATS], PosFloat] = Field(
+        default_factory=lambda: {
+            "short_video": 1.0,
+            "live_stream": 1.0,
+            "image_text": 0.8,
+            "short_drama": 1.3,
+            "long_video": 0.9,
+        }
+    )
+    creator_mobility: Prob = 0.05
+
+
+class BrandDaySection(_Section):
+    """One brand's own-account live-stream day with bought public traffic (seed 002, F13)."""
+
+    enabled: bool = False
+    day: int = Field(30, ge=0)
+    brand: int = Field(0, ge=0)
+    platform: str = "kuaishou"
+    ad_budget: NonNegFloat = 3e6
 
 
 class ScaleSection(_Section):
@@ -204,6 +270,12 @@ class PlatformSpec(_Section):
     head_public_traffic: Prob = 1.0
     enabled: bool = True
 
+    @model_validator(mode="after")
+    def _has_post_format(self) -> PlatformSpec:
+        if not set(self.formats) - {"live_stream"}:
+            raise ValueError("formats needs a post format besides live_stream")
+        return self
+
 
 class RoleSpec(_Section):
     """One creator role: how common it is and how its followers start out trusting it."""
@@ -227,6 +299,7 @@ def _default_platforms() -> dict[str, PlatformSpec]:
             label="Kuaishou",
             user_share=0.25,
             algorithm=mix(interest=0.3, follower=0.55, social=0.05, popularity=0.1),
+            formats=("short_video", "live_stream", "short_drama"),
             head_public_traffic=0.5,
         ),
         "xiaohongshu": PlatformSpec(
@@ -240,6 +313,7 @@ def _default_platforms() -> dict[str, PlatformSpec]:
             label="WeChat Channels",
             user_share=0.15,
             algorithm=mix(interest=0.15, follower=0.2, social=0.6, popularity=0.05),
+            formats=("short_video", "live_stream", "image_text"),
             commission_rate=0.02,
         ),
     }
@@ -265,6 +339,8 @@ PARAM_SECTIONS: dict[str, type[_Section]] = {
     "creators": CreatorSection,
     "brands": BrandSection,
     "scale": ScaleSection,
+    "live": LiveSection,
+    "competition": CompetitionSection,
 }
 
 
@@ -280,6 +356,7 @@ def _flat_names() -> dict[str, tuple[str, str]]:
 
 
 FLAT_PARAMS: dict[str, tuple[str, str]] = _flat_names()
+STRUCTURED_PARAMS = ("platforms", "roles", "brand_day")  # model parameters that are tables
 
 
 class Scenario(_Section):
@@ -296,6 +373,9 @@ class Scenario(_Section):
     creators: CreatorSection = Field(default_factory=CreatorSection)
     brands: BrandSection = Field(default_factory=BrandSection)
     scale: ScaleSection = Field(default_factory=ScaleSection)
+    live: LiveSection = Field(default_factory=LiveSection)
+    competition: CompetitionSection = Field(default_factory=CompetitionSection)
+    brand_day: BrandDaySection = Field(default_factory=BrandDaySection)
     platforms: dict[str, PlatformSpec] = Field(default_factory=_default_platforms)
     roles: dict[Literal[ROLES], RoleSpec] = Field(default_factory=_default_roles)
 
@@ -305,6 +385,12 @@ class Scenario(_Section):
             raise ValueError("at least one platform must be enabled")
         if sum(r.share for r in self.roles.values()) <= 0:
             raise ValueError("role shares must not all be zero")
+        day = self.brand_day
+        if day.enabled:
+            if day.platform not in self.platforms or not self.platforms[day.platform].enabled:
+                raise ValueError(f"brand_day.platform {day.platform!r} is not an enabled platform")
+            if day.brand >= self.population.n_brands:
+                raise ValueError(f"brand_day.brand must be below n_brands ({day.brand})")
         return self
 
     def model_params(self) -> dict[str, Any]:
@@ -315,6 +401,7 @@ class Scenario(_Section):
         }
         params["platforms"] = {k: v.model_dump() for k, v in self.platforms.items()}
         params["roles"] = {k: v.model_dump() for k, v in self.roles.items()}
+        params["brand_day"] = self.brand_day.model_dump()
         return params
 
     @classmethod
@@ -322,7 +409,7 @@ class Scenario(_Section):
         """Build a scenario from flat keyword parameters (the inverse of :meth:`model_params`)."""
         nested: dict[str, Any] = dict(extra)
         for key, value in params.items():
-            if key in ("platforms", "roles"):
+            if key in STRUCTURED_PARAMS:
                 nested[key] = value
             elif key in FLAT_PARAMS:
                 section, field = FLAT_PARAMS[key]
@@ -330,7 +417,7 @@ class Scenario(_Section):
             else:
                 raise ScenarioError(
                     f"unknown model parameter {key!r}; expected one of: "
-                    + ", ".join(sorted([*FLAT_PARAMS, "platforms", "roles"]))
+                    + ", ".join(sorted([*FLAT_PARAMS, *STRUCTURED_PARAMS]))
                 )
         return validate(nested, origin="model parameters")
 

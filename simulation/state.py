@@ -25,13 +25,26 @@ class SocialGraph:
     indices: np.ndarray  # (2 x edges,) int32: friend ids
 
     @classmethod
-    def small_world(cls, n: int, degree: int, rewire: float, rng: np.random.Generator):
-        """Watts-Strogatz-like ring lattice with random rewiring, built in O(n x degree)."""
+    def small_world(
+        cls,
+        n: int,
+        degree: int,
+        rewire: float,
+        rng: np.random.Generator,
+        order: np.ndarray | None = None,
+    ):
+        """Watts-Strogatz-like ring lattice with random rewiring, built in O(n x degree).
+
+        ``order`` places fans around the ring (neighbours on the ring become friends); a
+        ring ordered by interest makes friends alike (homophily).
+        """
         half = max(degree // 2, 0)
         if half == 0 or n < 2:
             return cls(np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32))
-        src = np.repeat(np.arange(n, dtype=np.int64), half)
-        dst = (src + np.tile(np.arange(1, half + 1), n)) % n
+        ring = np.arange(n, dtype=np.int64) if order is None else np.asarray(order, np.int64)
+        pos = np.repeat(np.arange(n, dtype=np.int64), half)
+        src = ring[pos]
+        dst = ring[(pos + np.tile(np.arange(1, half + 1), n)) % n]
         rewired = rng.random(src.size) < rewire
         dst[rewired] = rng.integers(0, n, rewired.sum())
         keep = src != dst
@@ -166,6 +179,7 @@ class FanState:
     brand_trust: np.ndarray  # (fans, brands) trust in each brand, 0..1
     last_engaged: np.ndarray  # (fans,) creator the fan last engaged with or shared, -1 if none
     purchases: np.ndarray  # (fans,) purchases made through creators so far
+    satisfaction: np.ndarray  # (fans, platforms) reward per impression there, recent; NaN unknown
     friends: SocialGraph
 
     @classmethod
@@ -191,6 +205,7 @@ class FanState:
             brand_trust=np.full((n, n_brands), brand_trust),
             last_engaged=np.full(n, -1, dtype=np.int64),
             purchases=np.zeros(n, dtype=np.int64),
+            satisfaction=np.full_like(attention, np.nan),
             friends=friends,
         )
 
@@ -204,9 +219,27 @@ _CREATOR_FIELDS: dict[str, tuple[type, float]] = {
     "born": (np.int64, 0),  # step the creator entered
     "stream_offset": (np.int64, 0),  # day within the stream interval of its scheduled streams
     "sponsor": (np.int64, -1),  # brand sponsoring it this budget period, -1 if none
+    "deal_platform": (np.int64, -1),  # platform of that deal
+    "deal_format": (np.int64, -1),  # 0 short video, 1 live stream
+    "deal_tier": (np.int64, -1),  # creator's tier when the deal was signed
+    "deal_fee": (np.float64, 0.0),  # yuan paid for the deal
+    "deal_revenue": (np.float64, 0.0),  # yuan of the sponsor's sales through the deal so far
+    "deal_connects": (np.float64, 0.0),  # fans the deal's content moved into SICAS Connect
+    "owner": (np.int64, -1),  # brand owning this account (KOB), -1 otherwise
+    "paused_until": (np.int64, -1),  # after a scandal, brands sign no deal before this day
     "income": (np.float64, 0.0),  # yuan earned so far (commission + fees)
     "gmv": (np.float64, 0.0),  # yuan of sales made through it so far
     "live_gmv": (np.float64, 0.0),  # of which in live streams
+}
+
+
+# Per-creator rows of width "platforms" or "brands": (dtype, fill value, width).
+_CREATOR_TABLES: dict[str, tuple[type, float, str]] = {
+    "posts_on": (bool, False, "platforms"),  # platforms it posts on
+    "followers": (np.int64, 0, "platforms"),  # followers per platform
+    "pool_boost": (np.float64, 1.0, "platforms"),  # traffic-pool multiplier
+    "eng_rate": (np.float64, 0.0, "platforms"),  # engagement per impression, recent average
+    "engagement": (np.float64, 0.0, "brands"),  # engagement memory per product
 }
 
 
@@ -215,33 +248,26 @@ class CreatorState:
 
     def __init__(self, n_platforms: int, n_brands: int, capacity: int = 64) -> None:
         self.n = 0
-        self.n_platforms, self.n_brands = n_platforms, n_brands
+        self.width = {"platforms": n_platforms, "brands": n_brands}
+        self._allocate(capacity)
+
+    def _allocate(self, capacity: int) -> None:
+        """(Re)allocate every array with ``capacity`` rows, keeping the rows in use."""
+        old_n = self.n
         for name, (dtype, fill) in _CREATOR_FIELDS.items():
-            setattr(self, name, np.full(capacity, fill, dtype=dtype))
-        self.posts_on = np.zeros((capacity, n_platforms), dtype=bool)  # platforms it posts on
-        self.followers = np.zeros((capacity, n_platforms), dtype=np.int64)
-        self.pool_boost = np.ones((capacity, n_platforms))  # traffic-pool multiplier
-        self.engagement = np.zeros((capacity, n_brands))  # engagement memory per product
+            arr = np.full(capacity, fill, dtype=dtype)
+            if old_n:
+                arr[:old_n] = getattr(self, name)[:old_n]
+            setattr(self, name, arr)
+        for name, (dtype, fill, width) in _CREATOR_TABLES.items():
+            arr = np.full((capacity, self.width[width]), fill, dtype=dtype)
+            if old_n:
+                arr[:old_n] = getattr(self, name)[:old_n]
+            setattr(self, name, arr)
 
     def _grow(self, needed: int) -> None:
-        cap = self.active.size
-        if needed <= cap:
-            return
-        new_cap = max(needed, 2 * cap)
-        for name, (dtype, fill) in _CREATOR_FIELDS.items():
-            arr = np.full(new_cap, fill, dtype=dtype)
-            arr[:cap] = getattr(self, name)
-            setattr(self, name, arr)
-        for name, fill in (
-            ("posts_on", False),
-            ("followers", 0),
-            ("pool_boost", 1.0),
-            ("engagement", 0.0),
-        ):
-            old = getattr(self, name)
-            arr = np.full((new_cap, old.shape[1]), fill, dtype=old.dtype)
-            arr[:cap] = old
-            setattr(self, name, arr)
+        if needed > self.active.size:
+            self._allocate(max(needed, 2 * self.active.size))
 
     def append(self, **columns: np.ndarray) -> np.ndarray:
         """Add creators given per-field arrays; returns their new indices."""
@@ -267,8 +293,14 @@ class BrandState:
     quality: np.ndarray  # (brands,) product quality, 0..1
     price: np.ndarray  # (brands,) unit price, yuan
     budget: np.ndarray  # (brands,) sponsorship budget per period, yuan
-    spend: np.ndarray  # (brands, tiers) yuan spent so far per creator tier
+    spend: np.ndarray  # (brands, arms) yuan spent so far per budget arm (tiers, own account)
     gmv: np.ndarray  # (brands,) yuan of sales so far
+    ad_budget: np.ndarray  # (brands, platforms) yuan a day of traffic bought for own accounts
+    own_spend: np.ndarray  # (brands,) yuan of traffic bought this period
+    own_revenue: np.ndarray  # (brands,) yuan of sales from bought traffic this period
+    own_connects: np.ndarray  # (brands,) fans bought traffic made follow or connect this period
+    year_value: np.ndarray  # (brands,) value returned on spend since the last budget review
+    year_spend: np.ndarray  # (brands,) yuan spent since the last budget review
 
 
 @dataclass
@@ -276,7 +308,7 @@ class Ledger:
     """What happened today: filled by the phases, read by the metrics reporters."""
 
     n_platforms: int
-    n_tiers: int
+    n_arms: int
     n_roles: int
     sale_creator: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     sale_brand: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -286,8 +318,14 @@ class Ledger:
     sale_tier: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     impressions: np.ndarray = field(init=False)  # per platform
     engagements: np.ndarray = field(init=False)  # per platform
-    spend: np.ndarray = field(init=False)  # per tier, yuan
+    spend: np.ndarray = field(init=False)  # per budget arm (tiers, own account), yuan
     spend_role: np.ndarray = field(init=False)  # per creator role, yuan
+    live_viewers: int = 0
+    peak_viewers: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per stream today
+    stream_creator: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    stream_platform: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    stream_units: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    stream_gmv: np.ndarray = field(default_factory=lambda: np.zeros(0))
     streams: int = 0
     new_follows: int = 0
     scandals: int = 0
@@ -299,5 +337,5 @@ class Ledger:
     def __post_init__(self) -> None:
         self.impressions = np.zeros(self.n_platforms, dtype=np.int64)
         self.engagements = np.zeros(self.n_platforms, dtype=np.int64)
-        self.spend = np.zeros(self.n_tiers)
+        self.spend = np.zeros(self.n_arms)
         self.spend_role = np.zeros(self.n_roles)

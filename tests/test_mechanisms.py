@@ -3,7 +3,19 @@
 import numpy as np
 import pytest
 
-from simulation.mechanisms import budgets, content, distribution, engagement, sicas, trust
+from simulation.mechanisms import (
+    attention,
+    budgets,
+    content,
+    distribution,
+    engagement,
+    formats,
+    growth,
+    livestream,
+    sicas,
+    trust,
+)
+from simulation.mechanisms.learning import MultiplicativeWeights
 from simulation.mechanisms.sampling import sample_grouped
 from simulation.state import Follows, SocialGraph
 
@@ -68,7 +80,7 @@ def test_interest_matching_sends_niche_content_to_matching_fans():
     interest[1000:, 3] = 0.97
     interest /= interest.sum(1, keepdims=True)
     niche = np.array([0, 0, 1, 2, 3, 3])
-    fans, creators = only("interest", n_fans, _feed(niche), interest=interest)
+    fans, creators, _ = only("interest", n_fans, _feed(niche), interest=interest)
     first = fans < 1000
     assert np.mean(niche[creators[first]] == 0) > 0.9
     assert np.mean(niche[creators[~first]] == 3) > 0.9
@@ -80,7 +92,7 @@ def test_follower_feed_shows_only_followed_creators_that_posted():
     edges, starts, counts = fo.feed_index(0, 3)
     feed = _feed(np.zeros(5, int))
     feed.visible[3] = False  # creator 3 posted nothing today
-    fans, creators = only(
+    fans, creators, _ = only(
         "follower",
         3,
         feed,
@@ -94,7 +106,7 @@ def test_social_feed_shows_what_friends_engaged_with():
     graph = SocialGraph.small_world(50, 4, 0.0, rng())
     last = np.full(50, -1)
     last[10] = 7  # fan 10 engaged with creator 7; its ring neighbours are 8, 9, 11, 12
-    fans, creators = only(
+    fans, creators, _ = only(
         "social", 50, _feed(np.zeros(10, int)), per_day=30.0, graph=graph, last_engaged=last
     )
     assert set(creators) == {7}
@@ -103,7 +115,7 @@ def test_social_feed_shows_what_friends_engaged_with():
 
 def test_popularity_is_proportional_to_followers_plus_one():
     feed = _feed(np.zeros(3, int), followers=np.array([0.0, 9.0, 99.0]))
-    _fans, creators = only("popularity", 20_000, feed, per_day=3.0)
+    _fans, creators, _ = only("popularity", 20_000, feed, per_day=3.0)
     share = np.bincount(creators, minlength=3) / creators.size
     np.testing.assert_allclose(share, [1 / 111, 10 / 111, 100 / 111], atol=0.005)
 
@@ -131,19 +143,13 @@ def test_traffic_pool_pushes_content_that_engages_its_first_pool():
 def test_creator_past_threshold_streams_on_its_schedule():
     followers = np.array([[5], [50], [50]])
     offset = np.array([0, 0, 1])
-    kw = dict(
-        interval=3,
-        offset=offset,
-        followers=followers,
-        threshold=10.0,
-        posts_on=np.ones((3, 1), bool),
-        carries_live=np.array([True]),
-        active=np.ones(3, bool),
-    )
+    eligible = content.live_eligible(followers, 10.0, np.ones((3, 1), bool), np.array([True]))
+    kw = dict(interval=3, offset=offset, eligible=eligible, active=np.ones(3, bool))
     assert content.streaming(step=0, **kw)[:, 0].tolist() == [False, True, False]
     assert content.streaming(step=1, **kw)[:, 0].tolist() == [False, False, True]
-    kw["carries_live"] = np.array([False])
-    assert not content.streaming(step=0, **kw).any()
+    assert not content.live_eligible(
+        followers, 10.0, np.ones((3, 1), bool), np.array([False])
+    ).any()
 
 
 def test_stream_product_is_sponsor_else_best_engaging_video_product():
@@ -184,29 +190,18 @@ def test_experience_is_good_when_quality_meets_expectation_and_never_for_fakes()
 
 
 # ------------------------------------------------------------------ engagement and SICAS
-def test_engagement_rises_with_quality_relevance_trust_and_awareness():
-    one = np.ones(1)
-    base = engagement.engage_probability(
-        0.1, one, one, 0 * one, np.array([False]), 2.0, np.array([False]), 1.5
-    )[0]
-    assert base == pytest.approx(0.1)
-    for kw in (dict(quality=2 * one), dict(relevance=2 * one), dict(trust=one)):
-        args = dict(quality=one, relevance=one, trust=0 * one) | kw
-        p = engagement.engage_probability(
-            0.1,
-            args["quality"],
-            args["relevance"],
-            args["trust"],
-            np.array([False]),
-            2.0,
-            np.array([False]),
-            1.5,
+def test_engagement_rises_with_quality_relevance_trust_awareness_and_social_proof():
+    one, no, yes = np.ones(1), np.array([False]), np.array([True])
+
+    def p(quality=one, relevance=one, trust=0 * one, live=no, aware=no, social=no):
+        return engagement.engage_probability(
+            0.1, quality, relevance, trust, live, 2.0, aware, 1.5, social, 3.0
         )[0]
-        assert p == pytest.approx(0.2)
-    live = engagement.engage_probability(
-        0.1, one, one, 0 * one, np.array([True]), 2.0, np.array([True]), 1.5
-    )[0]
-    assert live == pytest.approx(0.3)
+
+    assert p() == pytest.approx(0.1)
+    assert p(quality=2 * one) == p(relevance=2 * one) == p(trust=one) == pytest.approx(0.2)
+    assert p(live=yes, aware=yes) == pytest.approx(0.3)
+    assert p(social=yes) == pytest.approx(0.3)
 
 
 def test_relevance_is_interest_share_times_topics():
@@ -270,27 +265,141 @@ def test_small_world_graph_is_symmetric_with_expected_degree():
 
 
 # ------------------------------------------------------------------ budgets (mechanism 5)
-def test_deals_respect_budget_allocation_and_one_brand_per_creator():
+def test_deals_respect_tier_budgets_preferences_and_one_brand_per_creator():
     tier = np.array([0, 0, 1, 1, 1, 2])
-    fees = np.array([10.0, 10.0, 50.0, 50.0, 50.0, 500.0])
-    shares = np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]])
-    sponsor, spend, paid = budgets.sign_deals(
-        rng(),
-        np.array([200.0, 100.0]),
-        shares,
-        tier,
-        np.zeros(6, int),
-        np.zeros(2, int),
-        fees,
-        np.ones(6, bool),
+    eligible = np.ones((6, 2, 2), dtype=bool)
+    eligible[:, 1, :] = False  # nobody delivers on platform 1
+    fees = np.full((6, 2, 2), 50.0)
+    fees[:2] = 10.0
+    fees[5] = 500.0
+    budget = np.array([[100.0, 100.0, 0.0], [0.0, 100.0, 0.0]])
+    preference = np.ones((2, 2, 2))
+    preference[:, :, 1] = 0.0  # both brands buy short videos only
+    deals = budgets.sign_deals(
+        rng(), budget, preference, eligible, tier, np.zeros(6, int), np.zeros(2, int), fees
     )
-    assert (spend <= np.array([[100, 100, 0], [0, 100, 0]]) + 1e-9).all()
-    assert spend[0, 0] == 20.0  # both tail creators fit in brand 0's 100 yuan
-    assert spend[:, 1].sum() == 150.0  # three mid creators at 50 shared between the brands
-    assert sponsor[5] == -1 and paid.sum() == spend.sum()
-    assert budgets.FixedAllocation(np.array([0.2, 0.8])).shares(7).tolist() == [0.2, 0.8]
+    s, f = deals["sponsor"], deals["fee"]
+    assert (s[:2] == 0).all() and f[:2].sum() == 20.0  # both tail creators fit brand 0
+    assert (s[2:5] >= 0).sum() == 3 and f[2:5].sum() == 150.0  # three mid creators, shared
+    for b in (0, 1):
+        assert f[s == b].sum() <= budget[b].sum()
+    assert s[5] == -1  # too expensive for anyone
+    assert (deals["platform"][s >= 0] == 0).all() and (deals["format"][s >= 0] == 0).all()
 
 
-def test_fees_rise_with_followers():
-    f = budgets.creator_fees(np.array([0.0, 1e5, 1e7]), 0.02, 500.0)
+def test_fees_rise_with_followers_and_engagement():
+    f = budgets.creator_fees(np.array([0.0, 1e5, 1e7]), np.ones(3), 0.02, 500.0, 0.5)
     assert f.tolist() == [500.0, 2500.0, 200500.0]
+    engaging = budgets.creator_fees(np.array([1e5]), np.array([4.0]), 0.02, 500.0, 0.5)
+    assert engaging[0] == 500.0 + 2000.0 * 2
+
+
+def test_budget_review_raises_budgets_that_return_and_cuts_the_others():
+    new = budgets.review_budget(
+        np.full(4, 100.0),
+        np.array([300.0, 100.0, 50.0, 0.0]),
+        np.array([100.0, 100.0, 100.0, 0.0]),
+        reference=1.0,
+        elasticity=0.5,
+        max_raise=0.5,
+        max_cut=0.2,
+    )
+    assert new.tolist() == [150.0, 100.0, 80.0, 100.0]
+
+
+# ------------------------------------------------------------------ learning (mechanism 5)
+def test_multiplicative_weights_moves_budget_to_the_best_arm():
+    initial = np.array([[0.25, 0.25, 0.25, 0.25]])
+    learner = MultiplicativeWeights(initial, np.ones((1, 4), bool), eta=0.5, exploration=0.0)
+    per_yuan = np.array([[1.0, 3.0, 1.0, 0.5]])  # a fixed, known return per yuan per arm
+    for _ in range(30):
+        spend = 1000 * learner.shares(0)[None, :]
+        learner.update(per_yuan * spend, spend)
+    shares = learner.shares(0)
+    assert shares[1] > 0.95 and np.argmax(shares) == 1
+    assert shares.sum() == pytest.approx(1.0)
+
+
+def test_learning_rate_zero_keeps_the_initial_split():
+    initial = np.array([[0.1, 0.2, 0.3, 0.4]])
+    learner = MultiplicativeWeights(initial, np.ones((1, 4), bool), eta=0.0, exploration=0.0)
+    learner.update(np.array([[0.0, 0.0, 0.0, 1e6]]), np.ones((1, 4)))
+    np.testing.assert_allclose(learner.shares(0), initial[0])
+
+
+def test_unavailable_and_unobserved_arms():
+    available = np.array([[True, True, False]])
+    learner = MultiplicativeWeights(np.array([[0.5, 0.3, 0.2]]), available, 1.0, 0.1)
+    assert learner.shares(0)[2] == 0.0 and learner.shares(0).sum() == pytest.approx(1.0)
+    before = learner.weights.copy()
+    learner.update(np.array([[5.0, 0.0, 0.0]]), np.array([[1.0, 0.0, 0.0]]))
+    assert learner.weights[0, 0] == pytest.approx(before[0, 0])  # only evidence moves weights
+
+
+# ------------------------------------------------------------------ live streams
+def test_followers_arrive_early_and_trusting_viewers_stay_longer():
+    n = 20_000
+    follower = np.r_[np.ones(n, bool), np.zeros(n, bool)]
+    trust_ = np.r_[np.full(n, 0.9), np.full(n, 0.1)]
+    arrival, watched = livestream.sessions(rng(), follower, trust_, 180.0, 20.0, 3.0)
+    assert arrival[:n].mean() < 0.3 * 180 < arrival[n:].mean()
+    assert watched[:n].mean() > 1.5 * watched[n:].mean()
+    assert (arrival + watched <= 180.0 + 1e-9).all()
+    factor = livestream.watch_factor(np.array([0.0, 15.0, 1e6]), 15.0)
+    np.testing.assert_allclose(factor, [0.0, 1 - np.exp(-1), 1.0])
+
+
+def test_peak_concurrent_viewers():
+    stream = np.array([0, 0, 0, 1])
+    arrival = np.array([0.0, 10.0, 100.0, 0.0])
+    watched = np.array([30.0, 30.0, 10.0, 5.0])
+    peaks = livestream.peak_concurrent(stream, arrival, watched, 2, 180.0, 5.0)
+    assert peaks.tolist() == [2.0, 1.0]
+
+
+# ------------------------------------------------------------------ competition (mechanism 6)
+def test_an_attractive_platform_gains_attention_share():
+    a = np.array([[0.5, 0.5], [0.9, 0.1]])
+    sat = np.full((2, 2), np.nan)
+    for _ in range(50):  # platform 1 gives one engagement per impression, platform 0 none
+        sat = attention.update_satisfaction(sat, np.ones((2, 2)), np.array([[0.0, 1.0]] * 2), 0.1)
+        a = attention.shift_attention(a, sat, 1.0, 0.01)
+    assert (a[:, 1] > 0.7).all() and np.allclose(a.sum(axis=1), 1)
+    still = attention.shift_attention(np.array([[0.9, 0.1]]), sat[:1], 0.0, 0.01)
+    assert still.tolist() == [[0.9, 0.1]]
+
+
+def test_satisfaction_is_unchanged_where_nothing_was_seen():
+    sat = attention.update_satisfaction(
+        np.array([[0.3, 0.3, np.nan]]), np.array([[0, 4, 2]]), np.array([[0.0, 2.0, 1.0]]), 0.5
+    )
+    np.testing.assert_allclose(sat, [[0.3, 0.4, 0.5]])
+
+
+def test_an_unknown_platform_counts_as_average():
+    a = np.array([[0.3, 0.3, 0.4]])
+    sat = np.array([[0.2, 0.2, np.nan]])  # the fan never saw platform 2: no push either way
+    np.testing.assert_allclose(attention.shift_attention(a, sat, 5.0, 0.0), a)
+
+
+def test_platforms_adopt_formats_that_out_engage_their_content():
+    carries = np.array([[True, False, False], [True, True, False]])
+    rate = np.array([0.05, 0.2, np.nan])  # format 1 engages best; nobody carries format 2
+    out = formats.adopt_formats(rng(), carries, rate, np.array([0.05, 0.1]), rate=1.0)
+    assert out.tolist() == [[True, True, False], [True, True, False]]
+    assert (
+        formats.adopt_formats(rng(), carries, rate, np.array([0.05, 0.1]), 0.0) == carries
+    ).all()
+    post = formats.draw_formats(rng(), out, 1000)
+    assert set(post[:, 0]) == {0, 1} and post.shape == (1000, 2)
+
+
+def test_creators_move_toward_attention_and_leave_dead_platforms():
+    posts_on = np.array([[True, True, False]] * 1000)
+    followers = np.array([[5, 0, 0]] * 1000)
+    out = growth.move_platforms(
+        rng(), posts_on, followers, np.array([0.0, 0.0, 1.0]), 1.0, np.ones(1000, bool)
+    )
+    assert out[:, 0].all() and not out[:, 1].any() and out[:, 2].all()
+    frozen = growth.move_platforms(rng(), posts_on, followers, np.ones(3), 0.0, np.ones(1000, bool))
+    assert (frozen == posts_on).all()

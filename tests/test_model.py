@@ -79,7 +79,7 @@ def test_scandal_of_a_sponsored_creator_hurts_the_brand_among_its_followers():
     model.config = model.config.model_copy(
         update={"creators": model.config.creators.model_copy(update={"scandal_rate": 1e9})}
     )
-    model._grow()
+    model._grow(model.steps)
     after = model.fan_state.brand_trust[:, brand]
     assert followers.size > 0 and model.today.scandals == 1
     np.testing.assert_allclose(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from simulation.scenario import TIERS
+from simulation.scenario import BUDGET_ARMS
 
 
 class Brand(mesa.Agent):
@@ -40,14 +40,26 @@ class Brand(mesa.Agent):
 
     @property
     def allocation(self) -> dict[str, float]:
-        """Current split of the budget across creator tiers."""
-        shares = self.model.allocation_policy.shares(self.index)
-        return dict(zip(TIERS, np.round(shares, 4).tolist(), strict=True))
+        """This period's budget split across creator tiers and its own account."""
+        shares = self.model.tier_policy.shares(self.index)
+        return dict(zip(BUDGET_ARMS, np.round(shares, 4).tolist(), strict=True))
+
+    @property
+    def platform_allocation(self) -> dict[str, float]:
+        """This period's budget split across platforms."""
+        shares = self.model.platform_policy.shares(self.index)
+        return {p.key: round(float(shares[p.index]), 4) for p in self.model.platform_list}
 
     @property
     def spend_by_tier(self) -> dict[str, float]:
-        """Yuan spent so far on each creator tier."""
-        return dict(zip(TIERS, self._get("spend").tolist(), strict=True))
+        """Yuan spent so far on each creator tier and on its own account's traffic."""
+        return dict(zip(BUDGET_ARMS, self._get("spend").tolist(), strict=True))
+
+    @property
+    def own_followers(self) -> int:
+        """Followers of the brand's own accounts (its private-domain traffic)."""
+        owned = self.model.creator_state.view("owner") == self.index
+        return int(self.model.creator_total_followers[owned].sum())
 
     def __repr__(self) -> str:
         return f"Brand({self.index}, category={self.category}, price={self.price:.0f})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from simulation.scenario import PlatformSpec
+from simulation.scenario import FORMATS, PlatformSpec
 
 
 class Platform(mesa.Agent):
@@ -29,9 +29,9 @@ class Platform(mesa.Agent):
         return w / w.sum()
 
     @property
-    def carries_live(self) -> bool:
-        """Whether creators can live-stream here."""
-        return "live_stream" in self.spec.formats
+    def formats(self) -> list[str]:
+        """Formats carried now (platforms adopt each other's formats over time)."""
+        return [f for f, on in zip(FORMATS, self.model.carries[self.index], strict=True) if on]
 
     @property
     def attention_share(self) -> float:

@@ -1,76 +1,118 @@
-"""Brand spending: a budget split across creator tiers, and deals with creators (mechanism 5).
+"""Brand spending: fees, deals with creators, and the yearly budget review (mechanism 5, F7).
 
-The split is a replaceable policy object. :class:`FixedAllocation` keeps the scenario's
-shares; a learning policy (a later issue) implements the same ``shares`` method.
+How a brand splits its budget is decided by
+:class:`simulation.mechanisms.learning.MultiplicativeWeights` (with ``data_driven = 0`` it
+keeps the scenario's split); this module prices content and turns a split into deals.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import numpy as np
 
 
-class AllocationPolicy(Protocol):
-    """Decides each brand's budget share per creator tier for the coming period."""
+def creator_fees(
+    real_followers: np.ndarray,
+    engagement: np.ndarray,
+    per_follower: float,
+    floor: float,
+    engagement_elasticity: float,
+) -> np.ndarray:
+    """Market fee of one period's sponsored content on one platform.
 
-    def shares(self, brand: int) -> np.ndarray:
-        """(tiers,) shares of the brand's budget, summing to 1."""
-        ...
-
-
-class FixedAllocation:
-    """Every brand keeps the same split for the whole run (the scenario's ``allocation``)."""
-
-    def __init__(self, shares: np.ndarray) -> None:
-        self._shares = np.asarray(shares, dtype=float)
-
-    def shares(self, brand: int) -> np.ndarray:
-        """The fixed split, whatever the brand observed."""
-        return self._shares
-
-
-def creator_fees(real_followers: np.ndarray, per_follower: float, floor: float) -> np.ndarray:
-    """Fee per sponsored period: rises with followers, so head creators cost far more."""
-    return floor + per_follower * real_followers
+    It rises with followers (so head creators cost far more per post) and with the
+    creator's engagement rate relative to the platform's (``engagement`` = 1 is average).
+    """
+    return floor + per_follower * real_followers * engagement**engagement_elasticity
 
 
 def sign_deals(
     rng: np.random.Generator,
-    budgets: np.ndarray,
-    shares: np.ndarray,
+    tier_budget: np.ndarray,
+    preference: np.ndarray,
+    eligible: np.ndarray,
     tier: np.ndarray,
     niche: np.ndarray,
     category: np.ndarray,
     fees: np.ndarray,
-    available: np.ndarray,
     niche_preference: float = 4.0,
-):
-    """Each brand buys sponsored content from creators tier by tier until its budget is spent.
+    rounds: int = 8,
+) -> dict[str, np.ndarray]:
+    """Each brand buys sponsored content, tier by tier, until each tier's budget is spent.
 
-    Within a tier, candidates are drawn without replacement, creators of the brand's own
-    category ``niche_preference`` times as likely; each takes the first affordable ones
-    in that order. A creator works for one brand per period.
+    Within a tier, the brand ranks every eligible (creator, platform, format) offer by a
+    weighted random draw: weight = its preference for that platform and format, times
+    ``niche_preference`` for creators of its own category. It then takes offers in that
+    order whenever the fee still fits the tier's remaining budget (a few greedy passes),
+    one deal per creator. A creator works for one brand per period.
+
+    Args:
+        rng: the budget phase's generator.
+        tier_budget: (brands, tiers) yuan for deals with each tier this period.
+        preference: (brands, platforms, formats) weights of each kind of content.
+        eligible: (creators, platforms, formats) creator can deliver that content.
+        tier: (creators,) tier of each creator.
+        niche: (creators,) niche of each creator.
+        category: (brands,) product category of each brand.
+        fees: (creators, platforms, formats) fee of each offer, yuan.
+        niche_preference: weight of own-category creators.
+        rounds: greedy passes over the ranked offers.
 
     Returns:
-        (sponsor per creator or -1, spend (brands, tiers), fee paid per creator).
+        ``sponsor``, ``platform``, ``format`` and ``fee`` per creator (-1 / 0 without a deal).
     """
-    n_brands, n_tiers = shares.shape
-    sponsor = np.full(tier.size, -1, dtype=np.int64)
-    spend = np.zeros((n_brands, n_tiers))
-    free = available.copy()
+    n_brands, n_tiers = tier_budget.shape
+    n = eligible.shape[0]
+    out = {
+        "sponsor": np.full(n, -1),
+        "platform": np.full(n, -1),
+        "format": np.full(n, -1),
+        "fee": np.zeros(n),
+    }
+    c_all, p_all, f_all = np.nonzero(eligible)
     for b in rng.permutation(n_brands):
         for t in range(n_tiers):
-            budget = budgets[b] * shares[b, t]
-            cands = np.flatnonzero(free & (tier == t))
-            if budget <= 0 or cands.size == 0:
+            remaining = tier_budget[b, t]
+            offers = np.flatnonzero((tier[c_all] == t) & (out["sponsor"][c_all] < 0))
+            if remaining <= 0 or offers.size == 0:
                 continue
-            w = np.where(niche[cands] == category[b], niche_preference, 1.0)
-            order = rng.choice(cands, size=cands.size, replace=False, p=w / w.sum())
-            affordable = np.cumsum(fees[order]) <= budget
-            chosen = order[affordable]
-            sponsor[chosen] = b
-            free[chosen] = False
-            spend[b, t] = fees[chosen].sum()
-    paid = np.where(sponsor >= 0, fees, 0.0)
-    return sponsor, spend, paid
+            c, p, f = c_all[offers], p_all[offers], f_all[offers]
+            w = preference[b, p, f] * np.where(niche[c] == category[b], niche_preference, 1.0)
+            keep = w > 0
+            c, p, f, w = c[keep], p[keep], f[keep], w[keep]
+            order = np.argsort(-np.log(rng.random(w.size)) / w)  # weighted order (Efraimidis)
+            c, p, f = c[order], p[order], f[order]
+            fee = fees[c, p, f]
+            for _ in range(rounds):
+                free = out["sponsor"][c] < 0
+                _, first = np.unique(np.where(free, c, -1), return_index=True)
+                cand = first[free[first] & (fee[first] <= remaining)]
+                cand.sort()
+                take = cand[np.cumsum(fee[cand]) <= remaining]
+                if take.size == 0:
+                    break
+                out["sponsor"][c[take]] = b
+                out["platform"][c[take]] = p[take]
+                out["format"][c[take]] = f[take]
+                out["fee"][c[take]] = fee[take]
+                remaining -= fee[take].sum()
+    return out
+
+
+def review_budget(
+    budget: np.ndarray,
+    returns: np.ndarray,
+    spend: np.ndarray,
+    reference: float,
+    elasticity: float,
+    max_raise: float,
+    max_cut: float,
+) -> np.ndarray:
+    """Next year's budget from this year's return on spend (F7: 81% raised, +21% on average).
+
+    ``new = budget * (1 + clip(elasticity * (return per yuan / reference - 1), -max_cut,
+    max_raise))``: brands that earn more than the reference return per yuan raise their
+    social budget, the others cut it. A brand that spent nothing keeps its budget.
+    """
+    per_yuan = np.where(spend > 0, returns / np.where(spend > 0, spend, 1.0), reference)
+    change = np.clip(elasticity * (per_yuan / reference - 1.0), -max_cut, max_raise)
+    return budget * (1.0 + change)

@@ -17,7 +17,7 @@ def posting(consistency: np.ndarray, active: np.ndarray, rng: np.random.Generato
 
 
 def video_products(
-    sponsor: np.ndarray,
+    own_brand: np.ndarray,
     niche: np.ndarray,
     sales_focus: np.ndarray,
     brand_category: np.ndarray,
@@ -26,41 +26,45 @@ def video_products(
 ) -> np.ndarray:
     """Product (brand id) each creator's video features today, -1 for none.
 
-    A sponsored creator features its sponsor. Otherwise, with probability ``sales_focus``
+    A brand's own account (``own_brand`` >= 0) features its brand's product. Otherwise,
+    with probability ``sales_focus``
     (the role's commercial bent), it tries a product of its own niche's category (any
     category if its niche has no brand): the trials whose engagement later picks stream
     products.
     """
-    n = sponsor.size
+    n = own_brand.size
     in_niche = sample_grouped(brand_category, np.ones(brand_category.size), niche, n_topics, rng)
     anywhere = rng.integers(0, brand_category.size, n)
     trial = np.where(in_niche >= 0, in_niche, anywhere)
     sells = rng.random(n) < sales_focus
-    return np.where(sponsor >= 0, sponsor, np.where(sells, trial, -1))
+    return np.where(own_brand >= 0, own_brand, np.where(sells, trial, -1))
 
 
-def stream_products(sponsor: np.ndarray, engagement: np.ndarray) -> np.ndarray:
-    """Product of each creator's live stream: its sponsor, else its best-engaging product so far."""
+def stream_products(own_brand: np.ndarray, engagement: np.ndarray) -> np.ndarray:
+    """Product of each creator's stream: its own brand's, else its best-engaging video product."""
     best = np.argmax(engagement, axis=1)
     has_data = engagement[np.arange(best.size), best] > 0
-    return np.where(sponsor >= 0, sponsor, np.where(has_data, best, -1))
+    return np.where(own_brand >= 0, own_brand, np.where(has_data, best, -1))
+
+
+def live_eligible(
+    followers: np.ndarray, threshold: float, posts_on: np.ndarray, carries_live: np.ndarray
+) -> np.ndarray:
+    """(creators, platforms): may stream there.
+
+    A creator needs at least ``threshold`` followers there (and at least one), on a
+    platform that carries live streams.
+    """
+    return posts_on & (followers >= max(threshold, 1.0)) & carries_live[None, :]
 
 
 def streaming(
-    step: int,
-    interval: int,
-    offset: np.ndarray,
-    followers: np.ndarray,
-    threshold: float,
-    posts_on: np.ndarray,
-    carries_live: np.ndarray,
-    active: np.ndarray,
+    step: int, interval: int, offset: np.ndarray, eligible: np.ndarray, active: np.ndarray
 ) -> np.ndarray:
     """(creators, platforms) mask of scheduled live streams today.
 
-    A creator streams on a platform that carries live streams once it has at least
-    ``threshold`` (simulated) followers there, every ``interval`` days on its own schedule.
+    An eligible creator streams every ``interval`` days on its own schedule (seed 000:
+    scheduled streams convert the base short videos built).
     """
     scheduled = active & (step % interval == offset)
-    eligible = posts_on & (followers >= max(threshold, 1.0)) & carries_live[None, :]
     return eligible & scheduled[:, None]

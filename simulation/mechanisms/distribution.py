@@ -81,7 +81,7 @@ def distribute(
     follow_feed: FollowFeed,
     friends: SocialGraph,
     last_engaged: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Impressions on one platform today.
 
     Args:
@@ -96,7 +96,8 @@ def distribute(
         last_engaged: (fans,) creator each fan last engaged with or shared, -1 if none.
 
     Returns:
-        (fan, creator) of every filled slot. A follower or social slot with nothing to show
+        (fan, creator, algorithm) of every filled slot, algorithm being INTEREST, FOLLOWER,
+        SOCIAL or POPULARITY. A follower or social slot with nothing to show
         (no followed creator posted, no friend engaged) stays empty: an algorithm that leans
         on relationships shows less to a fan who has none.
     """
@@ -138,7 +139,7 @@ def distribute(
     creator[sel] = liked
 
     filled = creator >= 0
-    return fans[filled], creator[filled]
+    return fans[filled], creator[filled], source[filled]
 
 
 def pool_boost(

@@ -19,13 +19,17 @@ def engage_probability(
     live_factor: float,
     aware: np.ndarray,
     aware_factor: float,
+    social: np.ndarray,
+    social_proof: float,
 ) -> np.ndarray:
     """Chance an impression is liked, commented or shared.
 
     Relevant, high-quality content engages (seeds 000, 001: niche quality content breaks
     out); trust in a followed creator adds to it, live streams draw more interaction, and
-    a fan already aware of the featured brand (SICAS Sense or later) is more receptive.
+    a fan already aware of the featured brand (SICAS Sense or later) is more receptive,
+    and content a friend engaged with carries social proof (WeChat Channels, seed 001).
     """
     p = engage_base * quality * relevance * (1.0 + trust)
     p = p * np.where(live, live_factor, 1.0) * np.where(aware, aware_factor, 1.0)
+    p = p * np.where(social, social_proof, 1.0)
     return np.clip(p, 0.0, 1.0)

@@ -58,3 +58,28 @@ def exits(
 def scandals(rng: np.random.Generator, active: np.ndarray, rate_per_year: float) -> np.ndarray:
     """Creators hit by a scandal today (a constant yearly hazard)."""
     return active & (rng.random(active.size) < rate_per_year / 365.0)
+
+
+def move_platforms(
+    rng: np.random.Generator,
+    posts_on: np.ndarray,
+    followers: np.ndarray,
+    attention_share: np.ndarray,
+    mobility: float,
+    movable: np.ndarray,
+) -> np.ndarray:
+    """Creators follow the audience (mechanism 6: creators choose where to post and move).
+
+    With probability ``mobility`` a creator also starts posting on a platform drawn by its
+    share of fans' attention; with the same probability a creator that has followers
+    somewhere drops a platform where it has none.
+    """
+    n, n_p = posts_on.shape
+    out = posts_on.copy()
+    dead = posts_on & (followers == 0) & (followers.sum(axis=1, keepdims=True) > 0)
+    leave = movable & dead.any(axis=1) & (rng.random(n) < mobility)
+    out[np.flatnonzero(leave), np.argmax(dead, axis=1)[leave]] = False
+    join = movable & (rng.random(n) < mobility)
+    target = rng.choice(n_p, size=n, p=attention_share / attention_share.sum())
+    out[np.flatnonzero(join), target[join]] = True
+    return out

@@ -1,0 +1,43 @@
+"""Formats: what a post looks like, and platforms copying each other's formats ("convergence").
+
+Each post on a platform takes one of the platform's non-live formats; a format's appeal
+scales engagement. At each review a platform lacking a format adopts it, with probability
+``convergence_rate``, when that format drew more engagement per impression on the
+platforms that carry it than the platform's own content did.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def draw_formats(rng: np.random.Generator, carries: np.ndarray, n_creators: int) -> np.ndarray:
+    """(creators, platforms) format index of today's post; live streaming is not a post format."""
+    n_p, n_f = carries.shape
+    weights = carries.astype(float)
+    weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
+    cum = np.cumsum(weights, axis=1)
+    u = rng.random((n_creators, n_p, 1))
+    return np.minimum((cum[None, :, :] < u).sum(axis=2), n_f - 1)
+
+
+def adopt_formats(
+    rng: np.random.Generator,
+    carries: np.ndarray,
+    format_rate: np.ndarray,
+    platform_rate: np.ndarray,
+    rate: float,
+) -> np.ndarray:
+    """Formats each platform carries after a review.
+
+    Args:
+        rng: generator.
+        carries: (platforms, formats) what each platform carries now.
+        format_rate: (formats,) engagement per impression of each format where carried
+            (NaN where no platform carries it or it had no impressions).
+        platform_rate: (platforms,) engagement per impression of each platform's content.
+        rate: probability of adopting a format that out-engages the platform's own content.
+    """
+    better = np.nan_to_num(format_rate[None, :], nan=-np.inf) > platform_rate[:, None]
+    adopt = ~carries & better & (rng.random(carries.shape) < rate)
+    return carries | adopt
