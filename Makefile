@@ -44,4 +44,4 @@ clean:
 
 figures: $(VENV)/.installed
 	$(VENV)/bin/creator-sim run scenarios/baseline.toml --quiet
-	cp results/baseline/figures/{sales_share_by_tier,follower_ccdf,platform_shares,trust_distribution}.png docs/figures/
+	cp results/baseline/figures/{budget_share_by_tier,live_sales_share_by_tier,follower_ccdf,platform_shares}.png docs/figures/

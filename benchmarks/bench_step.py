@@ -11,6 +11,7 @@ Run:  python benchmarks/bench_step.py [--fans 20000 100000] [--days 30]
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
 import mesa
@@ -39,20 +40,29 @@ class ReferenceFan(mesa.Agent):
         }
         self.impressions = impressions
 
+    def watch(self, trust: float) -> float:
+        """Minutes watched of a live stream, as a share of the full purchase chance."""
+        lc = self.model.source.config.live
+        start = lc.stream_minutes * self.random.random()
+        stay = self.random.expovariate(1.0 / (lc.dwell_minutes * (0.5 + trust)))
+        return 1.0 - math.exp(-min(stay, lc.stream_minutes - start) / lc.conversion_minutes)
+
     def step(self):
         src, cfg = self.model.source, self.model.source.config
-        cs, price = src.creator_state, src.brand_state.price
+        cs, price, appeal = src.creator_state, src.brand_state.price, src.format_appeal
         k = len(self.interest)
         bought = False
-        for creator, platform, live, product in self.impressions:
+        for creator, platform, live, product, social, fmt in self.impressions:
             trust = self.follows.get((creator, platform))
             t = 0.0 if trust is None else trust
+            watch = self.watch(t) if live else 1.0
             rel = self.interest[cs.niche[creator]] * k
             aware = product >= 0 and self.stage[product] >= SENSE
-            p = cfg.fans.engage_base * cs.quality[creator] * rel * (1 + t)
+            p = cfg.fans.engage_base * cs.quality[creator] * appeal[fmt] * rel * (1 + t)
             p *= (cfg.fans.live_engage_factor if live else 1.0) * (
                 cfg.purchase.aware_engage_factor if aware else 1.0
             )
+            p *= (cfg.fans.social_proof if social else 1.0) * watch
             if self.random.random() >= min(p, 1.0):
                 continue
             if trust is not None:
@@ -66,9 +76,9 @@ class ReferenceFan(mesa.Agent):
                 continue
             tb = cfg.purchase.stranger_trust if trust is None else trust
             afford = min(self.wallet / price[product], 1.0)
-            fmt = 1.0 if live else cfg.purchase.video_conversion_factor
-            pb = cfg.purchase.purchase_base * tb**cfg.purchase.trust_exponent * fmt
-            pb *= self.brand_trust[product] * afford
+            form = 1.0 if live else cfg.purchase.video_conversion_factor
+            pb = cfg.purchase.purchase_base * tb**cfg.purchase.trust_exponent * form
+            pb *= self.brand_trust[product] * afford * watch
             if self.random.random() < pb and self.wallet >= price[product]:
                 self.wallet -= price[product]
                 bought = True
@@ -81,11 +91,9 @@ class ReferenceModel(mesa.Model):
         super().__init__(rng=0)
         self.source = source
         per_fan: dict[int, list] = {}
-        for f, c, p, lv, b in zip(
-            *(imp[k].tolist() for k in ("fan", "creator", "platform", "live", "product")),
-            strict=True,
-        ):
-            per_fan.setdefault(f, []).append((c, p, lv, b))
+        keys = ("fan", "creator", "platform", "live", "product", "social", "format")
+        for f, *rest in zip(*(imp[k].tolist() for k in keys), strict=True):
+            per_fan.setdefault(f, []).append(tuple(rest))
         n = source.fan_state.budget.size
         ReferenceFan.create_agents(self, n, list(range(n)), [per_fan.get(i, []) for i in range(n)])
 
@@ -100,7 +108,7 @@ def phase_ratio(n_fans: int, warmup: int, repeats: int) -> None:
     ours, ref_t = [], []
     for _ in range(repeats):
         model._content(model.steps)
-        imp = model._distribute()
+        imp = model._distribute(model.steps)
         reference = ReferenceModel(model, imp)
         t0 = time.perf_counter()
         reference.step()

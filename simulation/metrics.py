@@ -469,6 +469,13 @@ def outcomes(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, Any]:
             "start": float(ts["budget_share_own"].iloc[0]),
             "end": float(ts["budget_share_own"].iloc[-1]),
         },
+        "return_per_yuan_by_arm": {
+            a: (float(v / s) if s > 0 else None)
+            for a, v, s in zip(
+                BUDGET_ARMS, model.arm_value_total, model.arm_spend_total, strict=True
+            )
+        },
+        "spend_by_arm": dict(zip(BUDGET_ARMS, model.arm_spend_total.tolist(), strict=True)),
         "mind_share_end": float(ts["mind_share"].iloc[-1]),
         "gmv_last_year": last_year(ts["gmv"]),
         "brand_day": model.brand_day_result,

@@ -13,9 +13,15 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from simulation.scenario import TIERS
+from simulation.scenario import BUDGET_ARMS, TIERS
 
-TIER_COLORS = {"tail": "#9ecae1", "small": "#4292c6", "mid": "#fd8d3c", "head": "#a50f15"}
+TIER_COLORS = {
+    "tail": "#9ecae1",
+    "small": "#4292c6",
+    "mid": "#fd8d3c",
+    "head": "#a50f15",
+    "own": "#74c476",
+}
 WINDOW = 30  # days of the rolling window that smooths daily flows
 
 
@@ -75,23 +81,92 @@ def follower_ccdf(creators: pd.DataFrame, ax: Axes | None = None) -> Figure:
 
 
 def brand_spend_by_tier(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
-    """Brand sponsorship spend per budget period, by creator tier (stacked bars)."""
+    """Brand spend per 30 days by creator tier and on own accounts' traffic (stacked bars)."""
     fig, ax = _axes(ax, "Brand spend by creator tier")
-    spend = _mean_over_replicates(ts, [f"spend_{t}" for t in TIERS])
-    spend = spend[spend.sum(axis=1) > 0]
+    spend = _mean_over_replicates(ts, [f"spend_{a}" for a in BUDGET_ARMS])
+    spend = spend.groupby((spend.index - 1) // WINDOW * WINDOW).sum()
     bottom = np.zeros(len(spend))
-    for t in TIERS:
+    for a in BUDGET_ARMS:
         ax.bar(
-            spend.index, spend[f"spend_{t}"], bottom=bottom, width=20, label=t, color=TIER_COLORS[t]
+            spend.index,
+            spend[f"spend_{a}"],
+            bottom=bottom,
+            width=0.8 * WINDOW,
+            label=a,
+            color=TIER_COLORS[a],
+            align="edge",
         )
-        bottom += spend[f"spend_{t}"].to_numpy()
-    ax.set(xlabel="day (start of budget period)", ylabel="yuan per period")
-    ax.legend(fontsize="small", title="tier")
+        bottom += spend[f"spend_{a}"].to_numpy()
+    ax.set(xlabel="day", ylabel=f"yuan per {WINDOW} days (real)")
+    ax.legend(fontsize="small", title="arm")
+    return fig
+
+
+def budget_share_by_tier(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """The mission plot: share of brand budgets planned for each creator tier over time."""
+    fig, ax = _axes(ax, "Brand budget share by creator tier")
+    shares = _mean_over_replicates(ts, [f"budget_share_{a}" for a in BUDGET_ARMS])
+    ax.stackplot(
+        shares.index,
+        shares.T.values,
+        labels=BUDGET_ARMS,
+        colors=[TIER_COLORS[a] for a in BUDGET_ARMS],
+    )
+    ax.set(
+        xlabel="day",
+        ylabel="share of budgets",
+        ylim=(0, 1),
+        xlim=(shares.index.min(), shares.index.max()),
+    )
+    ax.legend(loc="upper left", fontsize="small", title="arm")
+    return fig
+
+
+def return_on_spend_by_tier(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Value (sales and weighted mind-share) per yuan each arm returned, by budget period.
+
+    Gaps are periods in which no brand spent on that arm.
+    """
+    fig, ax = _axes(ax, "Return on spend by creator tier")
+    ret = _mean_over_replicates(ts, [f"return_{a}" for a in BUDGET_ARMS])
+    for a in BUDGET_ARMS:
+        ax.plot(ret.index, ret[f"return_{a}"], label=a, color=TIER_COLORS[a])
+    ax.set(xlabel="day", ylabel="value per yuan spent (log)", yscale="symlog")
+    ax.legend(fontsize="small", title="arm")
+    return fig
+
+
+def mindshare_vs_sales(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Long-term brand mind-share (SICAS Connect or later) against short-term daily sales."""
+    fig, ax = _axes(ax, "Brand mind-share vs short-term sales")
+    q = _mean_over_replicates(ts, ["gmv", "mind_share"])
+    ax.plot(q.index, q["gmv"].rolling(WINDOW, min_periods=1).mean(), color="#3182bd")
+    ax.set(xlabel="day", ylabel="daily GMV, 30-day mean (simulated yuan)")
+    ax.yaxis.label.set_color("#3182bd")
+    right = ax.twinx()
+    right.plot(q.index, q["mind_share"], color="#e6550d")
+    right.set(ylabel="share of fan-brand pairs at Connect or later", ylim=(0, 1))
+    right.yaxis.label.set_color("#e6550d")
+    return fig
+
+
+def formats_per_platform(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Number of formats each platform carries: platforms converge on each other's formats."""
+    fig, ax = _axes(ax, "Formats per platform")
+    keys = [c.removeprefix("formats_") for c in ts.columns if c.startswith("formats_")]
+    q = _mean_over_replicates(ts, [f"formats_{k}" for k in keys])
+    for i, k in enumerate(keys):
+        ax.step(q.index, q[f"formats_{k}"] + 0.03 * i, where="post", label=k)
+    ax.set(xlabel="day", ylabel="formats carried")
+    ax.legend(fontsize="small")
     return fig
 
 
 def platform_shares(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
-    """Each platform's share of GMV (30-day rolling) and of fans' attention (dashed)."""
+    """Each platform's share of GMV (30-day rolling) and of fans' attention (dashed).
+
+    Attention moves toward platforms that satisfy fans ("displacement").
+    """
     fig, ax = _axes(ax, "Platform shares")
     keys = [c.removeprefix("gmv_platform_") for c in ts.columns if c.startswith("gmv_platform_")]
     gmv = _shares(_mean_over_replicates(ts, [f"gmv_platform_{k}" for k in keys]))
@@ -133,7 +208,11 @@ FIGURES = {
     "sales_share_by_tier": lambda ts, cr: sales_share_by_tier(ts),
     "live_sales_share_by_tier": lambda ts, cr: sales_share_by_tier(ts, live=True),
     "follower_ccdf": lambda ts, cr: follower_ccdf(cr),
+    "budget_share_by_tier": lambda ts, cr: budget_share_by_tier(ts),
+    "return_on_spend_by_tier": lambda ts, cr: return_on_spend_by_tier(ts),
     "brand_spend_by_tier": lambda ts, cr: brand_spend_by_tier(ts),
+    "mindshare_vs_sales": lambda ts, cr: mindshare_vs_sales(ts),
+    "formats_per_platform": lambda ts, cr: formats_per_platform(ts),
     "platform_shares": lambda ts, cr: platform_shares(ts),
     "trust_distribution": lambda ts, cr: trust_distribution(ts),
     "concentration": lambda ts, cr: concentration(ts),

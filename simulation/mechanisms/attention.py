@@ -35,7 +35,8 @@ def shift_attention(
     known = ~np.isnan(satisfaction)
     n_known = known.sum(axis=1, keepdims=True)
     fan_mean = np.where(known, satisfaction, 0.0).sum(axis=1, keepdims=True) / np.maximum(
-        n_known, 1)
+        n_known, 1
+    )
     satisfaction = np.where(known, satisfaction, fan_mean)
     mean = (attention * satisfaction).sum(axis=1, keepdims=True)
     a = attention * np.exp(mobility * (satisfaction - mean))
