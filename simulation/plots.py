@@ -37,6 +37,17 @@ def _mean_over_replicates(ts: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return ts.groupby("step")[columns].mean()
 
 
+def _stacked(
+    ax: Axes, shares: pd.DataFrame, names: tuple[str, ...], ylabel: str, legend: str
+) -> None:
+    """Shares over time as stacked areas, one per name, in the tier colours."""
+    ax.stackplot(
+        shares.index, shares.T.values, labels=names, colors=[TIER_COLORS[n] for n in names]
+    )
+    ax.set(xlabel="day", ylabel=ylabel, ylim=(0, 1), xlim=(shares.index.min(), shares.index.max()))
+    ax.legend(loc="upper left", fontsize="small", title=legend)
+
+
 def _shares(df: pd.DataFrame) -> pd.DataFrame:
     smooth = df.rolling(WINDOW, min_periods=1).sum()
     total = smooth.sum(axis=1).replace(0, np.nan)
@@ -48,16 +59,7 @@ def sales_share_by_tier(ts: pd.DataFrame, ax: Axes | None = None, live: bool = F
     prefix = "live_gmv" if live else "gmv"
     fig, ax = _axes(ax, f"Share of {'live-stream ' if live else ''}sales by creator tier")
     shares = _shares(_mean_over_replicates(ts, [f"{prefix}_{t}" for t in TIERS]))
-    ax.stackplot(
-        shares.index, shares.T.values, labels=TIERS, colors=[TIER_COLORS[t] for t in TIERS]
-    )
-    ax.set(
-        xlabel="day",
-        ylabel="share of sales",
-        ylim=(0, 1),
-        xlim=(shares.index.min(), shares.index.max()),
-    )
-    ax.legend(loc="upper left", fontsize="small", title="tier")
+    _stacked(ax, shares, TIERS, "share of sales", "tier")
     return fig
 
 
@@ -106,19 +108,7 @@ def budget_share_by_tier(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
     """The mission plot: share of brand budgets planned for each creator tier over time."""
     fig, ax = _axes(ax, "Brand budget share by creator tier")
     shares = _mean_over_replicates(ts, [f"budget_share_{a}" for a in BUDGET_ARMS])
-    ax.stackplot(
-        shares.index,
-        shares.T.values,
-        labels=BUDGET_ARMS,
-        colors=[TIER_COLORS[a] for a in BUDGET_ARMS],
-    )
-    ax.set(
-        xlabel="day",
-        ylabel="share of budgets",
-        ylim=(0, 1),
-        xlim=(shares.index.min(), shares.index.max()),
-    )
-    ax.legend(loc="upper left", fontsize="small", title="arm")
+    _stacked(ax, shares, BUDGET_ARMS, "share of budgets", "arm")
     return fig
 
 
