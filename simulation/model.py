@@ -26,7 +26,20 @@ from simulation.mechanisms.sampling import sample_grouped
 from simulation.rngs import Streams
 from simulation.scale import ScaleMapping
 from simulation.scenario import BUDGET_ARMS, DEAL_FORMATS, FORMATS, ROLES, TIERS, Scenario
-from simulation.state import BrandState, CreatorState, FanState, Follows, Ledger, SocialGraph
+from simulation.state import (
+    CONNECTS,
+    ENGAGEMENTS,
+    IMPRESSIONS,
+    OBSERVED,
+    REVENUE,
+    UNITS,
+    BrandState,
+    CreatorState,
+    FanState,
+    Follows,
+    Ledger,
+    SocialGraph,
+)
 
 PHASES = (
     "setup",
@@ -111,8 +124,7 @@ class CreatorEconomy(mesa.Model):
             gmv=zeros.copy(),
             ad_budget=np.zeros((n, n_p)),
             own_spend=zeros.copy(),
-            own_revenue=zeros.copy(),
-            own_connects=zeros.copy(),
+            own_obs=np.zeros((n, len(OBSERVED))),
             year_value=zeros.copy(),
             year_spend=zeros.copy(),
         )
@@ -494,7 +506,8 @@ class CreatorEconomy(mesa.Model):
         )
         if self.today.new_follows:  # insertion shifted edge positions
             imp["edge"] = self.follows.find(fan, creator, plat)
-        np.add.at(self.brand_state.own_connects, cs.owner[creator[new & imp["ad"]]], 1.0)
+        # A follower won by bought traffic is the brand's own private-domain audience.
+        np.add.at(self.brand_state.own_obs[:, CONNECTS], cs.owner[creator[new & imp["ad"]]], 1.0)
 
         sicas.advance(fs.stage, fan[has_product], product[has_product], sicas.SENSE)
         hit = engaged & has_product
@@ -504,7 +517,10 @@ class CreatorEconomy(mesa.Model):
         connected[connected] = self.follows.trust[e[connected]] >= cfg.purchase.connect_trust
         connected &= fs.stage[fan, np.maximum(product, 0)] < sicas.CONNECT
         sicas.advance(fs.stage, fan[connected], product[connected], sicas.CONNECT)
-        self._attribute(imp, connected, "deal_connects", "own_connects", np.ones(fan.size))
+        ones = np.ones(fan.size)
+        self._attribute(imp, np.ones(fan.size, bool), IMPRESSIONS, ones)
+        self._attribute(imp, engaged, ENGAGEMENTS, ones)
+        self._attribute(imp, connected, CONNECTS, ones)
 
     def _watch(self, imp: dict[str, np.ndarray], t: np.ndarray) -> None:
         """Live viewers' sessions: minutes watched, and each stream's peak audience."""
@@ -583,23 +599,18 @@ class CreatorEconomy(mesa.Model):
         )
 
     def _attribute(
-        self,
-        imp: dict[str, np.ndarray],
-        mask: np.ndarray,
-        deal_field: str,
-        own_field: str,
-        amount: np.ndarray,
+        self, imp: dict[str, np.ndarray], mask: np.ndarray, what: int, amount: np.ndarray
     ) -> None:
-        """Credit what sponsored content and bought traffic achieved to the deal or brand."""
+        """Credit what sponsored content and bought traffic achieved (one of OBSERVED)."""
         cs = self.creator_state
         creator, product = imp["creator"], imp["product"]
         sponsored = (cs.sponsor[creator] >= 0) & (product == cs.sponsor[creator])
         sponsored &= imp["platform"] == cs.deal_platform[creator]
         sponsored &= imp["live"] == (cs.deal_format[creator] == LIVE_DEAL)
         deal = mask & sponsored & ~imp["ad"]
-        np.add.at(getattr(cs, deal_field), creator[deal], amount[deal])
+        np.add.at(cs.deal_obs[:, what], creator[deal], amount[deal])
         own = mask & imp["ad"]
-        np.add.at(getattr(self.brand_state, own_field), cs.owner[creator[own]], amount[own])
+        np.add.at(self.brand_state.own_obs[:, what], cs.owner[creator[own]], amount[own])
 
     def _purchase(self, imp: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         r, cs, fs, bs, cfg = (
@@ -647,7 +658,9 @@ class CreatorEconomy(mesa.Model):
             np.where(cs.owner[creator] >= 0, 0.0, cfg.brands.creator_commission * price),
         )
         np.add.at(bs.gmv, b, price)
-        self._attribute(sel, np.ones(fan.size, bool), "deal_revenue", "own_revenue", price)
+        everything = np.ones(fan.size, bool)
+        self._attribute(sel, everything, UNITS, np.ones(fan.size))
+        self._attribute(sel, everything, REVENUE, price)
         stream = sel["stream"][live]
         np.add.at(self.today.stream_units, stream, 1)
         np.add.at(self.today.stream_gmv, stream, price[live])
@@ -805,7 +818,7 @@ class CreatorEconomy(mesa.Model):
         upf = self.scale.users_per_fan
         dealt = np.flatnonzero(cs.view("sponsor") >= 0)
         b = cs.sponsor[dealt]
-        value = upf * self._value(cs.deal_revenue[dealt], cs.deal_connects[dealt])
+        value = upf * self._value(cs.deal_obs[dealt])
         fee = cs.deal_fee[dealt]
 
         def per(arm: np.ndarray, n_arms: int, x: np.ndarray) -> np.ndarray:
@@ -818,7 +831,7 @@ class CreatorEconomy(mesa.Model):
             per(cs.deal_tier[dealt], n_arms, value),
             per(cs.deal_tier[dealt], n_arms, fee),
         )
-        tier_value[:, OWN] = upf * self._value(bs.own_revenue, bs.own_connects)
+        tier_value[:, OWN] = upf * self._value(bs.own_obs)
         tier_spend[:, OWN] = bs.own_spend
         self.tier_policy.update(tier_value, tier_spend)
         self.platform_policy.update(
@@ -835,15 +848,13 @@ class CreatorEconomy(mesa.Model):
         bs.year_value += tier_value.sum(axis=1)
         bs.year_spend += tier_spend.sum(axis=1)
         bs.own_spend[:] = 0
-        bs.own_revenue[:] = 0
-        bs.own_connects[:] = 0
+        bs.own_obs[:] = 0
 
-    def _value(self, revenue: np.ndarray, connects: np.ndarray) -> np.ndarray:
+    def _value(self, observed: np.ndarray) -> np.ndarray:
         """What a brand counts as return: sales now and mind-share for later, weighted."""
         c = self.config.brands
-        return (
-            1 - c.long_term_weight
-        ) * revenue + c.long_term_weight * c.mind_share_value * connects
+        sales, later = observed[:, REVENUE], observed[:, CONNECTS]
+        return (1 - c.long_term_weight) * sales + c.long_term_weight * c.mind_share_value * later
 
     def _review_budgets(self, day: int) -> None:
         """Yearly: brands raise or cut their total social budget by its return (F7)."""
@@ -910,8 +921,7 @@ class CreatorEconomy(mesa.Model):
         cs.sponsor[: cs.n], cs.deal_fee[: cs.n] = deals["sponsor"], deals["fee"]
         cs.deal_platform[: cs.n], cs.deal_format[: cs.n] = deals["platform"], deals["format"]
         cs.deal_tier[: cs.n] = np.where(deals["sponsor"] >= 0, self.creator_tier, -1)
-        cs.deal_revenue[: cs.n] = 0.0
-        cs.deal_connects[: cs.n] = 0.0
+        cs.deal_obs[: cs.n] = 0.0
         cs.income[: cs.n] += deals["fee"]
         dealt = deals["sponsor"] >= 0
         spend = np.zeros((bs.budget.size, len(BUDGET_ARMS)))

@@ -13,6 +13,10 @@ import numpy as np
 
 from simulation.mechanisms.sicas import NONE
 
+# What a brand observes of a deal or of its bought traffic during a budget period.
+OBSERVED = ("impressions", "engagements", "units", "revenue", "connects")
+IMPRESSIONS, ENGAGEMENTS, UNITS, REVENUE, CONNECTS = range(len(OBSERVED))
+
 _CREATOR_BITS = 24  # room for 16.7 M creators in a follow key
 _PLATFORM_BITS = 6  # room for 64 platforms
 
@@ -223,8 +227,6 @@ _CREATOR_FIELDS: dict[str, tuple[type, float]] = {
     "deal_format": (np.int64, -1),  # 0 short video, 1 live stream
     "deal_tier": (np.int64, -1),  # creator's tier when the deal was signed
     "deal_fee": (np.float64, 0.0),  # yuan paid for the deal
-    "deal_revenue": (np.float64, 0.0),  # yuan of the sponsor's sales through the deal so far
-    "deal_connects": (np.float64, 0.0),  # fans the deal's content moved into SICAS Connect
     "owner": (np.int64, -1),  # brand owning this account (KOB), -1 otherwise
     "paused_until": (np.int64, -1),  # after a scandal, brands sign no deal before this day
     "income": (np.float64, 0.0),  # yuan earned so far (commission + fees)
@@ -240,6 +242,7 @@ _CREATOR_TABLES: dict[str, tuple[type, float, str]] = {
     "pool_boost": (np.float64, 1.0, "platforms"),  # traffic-pool multiplier
     "eng_rate": (np.float64, 0.0, "platforms"),  # engagement per impression, recent average
     "engagement": (np.float64, 0.0, "brands"),  # engagement memory per product
+    "deal_obs": (np.float64, 0.0, "observed"),  # this period's deal results (OBSERVED)
 }
 
 
@@ -248,7 +251,7 @@ class CreatorState:
 
     def __init__(self, n_platforms: int, n_brands: int, capacity: int = 64) -> None:
         self.n = 0
-        self.width = {"platforms": n_platforms, "brands": n_brands}
+        self.width = {"platforms": n_platforms, "brands": n_brands, "observed": len(OBSERVED)}
         self._allocate(capacity)
 
     def _allocate(self, capacity: int) -> None:
@@ -297,8 +300,7 @@ class BrandState:
     gmv: np.ndarray  # (brands,) yuan of sales so far
     ad_budget: np.ndarray  # (brands, platforms) yuan a day of traffic bought for own accounts
     own_spend: np.ndarray  # (brands,) yuan of traffic bought this period
-    own_revenue: np.ndarray  # (brands,) yuan of sales from bought traffic this period
-    own_connects: np.ndarray  # (brands,) fans bought traffic made follow or connect this period
+    own_obs: np.ndarray  # (brands, OBSERVED) what bought traffic achieved this period
     year_value: np.ndarray  # (brands,) value returned on spend since the last budget review
     year_spend: np.ndarray  # (brands,) yuan spent since the last budget review
 

@@ -156,3 +156,19 @@ def test_wechat_channels_grows_from_its_social_graph():
     df = run(CreatorEconomy(rng=2, **params), 365)
     start, end = df["attention_wechat_channels"].iloc[0], df["attention_wechat_channels"].iloc[-1]
     assert end > 2.5 * start, (start, end)
+
+
+def test_brands_observe_what_each_deal_delivered():
+    model = small_model(seed=6)
+    run(model, 25)
+    price = model.brand_state.price
+    observed = 0
+    for brand in model.brands:
+        for deal in brand.deals:
+            assert deal["engagements"] <= deal["impressions"]
+            assert deal["revenue"] == pytest.approx(deal["units"] * price[brand.index])
+            observed += deal["impressions"]
+    assert observed > 0
+    sales = model.creator_state.view("gmv").sum()
+    deal_revenue = sum(d["revenue"] for b in model.brands for d in b.deals)
+    assert deal_revenue <= sales

@@ -5,7 +5,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from simulation.scenario import BUDGET_ARMS
+from simulation.scenario import BUDGET_ARMS, DEAL_FORMATS
+from simulation.state import OBSERVED
 
 
 class Brand(mesa.Agent):
@@ -54,6 +55,29 @@ class Brand(mesa.Agent):
     def spend_by_tier(self) -> dict[str, float]:
         """Yuan spent so far on each creator tier and on its own account's traffic."""
         return dict(zip(BUDGET_ARMS, self._get("spend").tolist(), strict=True))
+
+    @property
+    def deals(self) -> list[dict]:
+        """This period's deals and what the brand has observed of each so far."""
+        m = self.model
+        cs = m.creator_state
+        keys = [p.key for p in m.platform_list]
+        return [
+            {
+                "creator": int(c),
+                "platform": keys[cs.deal_platform[c]],
+                "format": DEAL_FORMATS[cs.deal_format[c]],
+                "fee": float(cs.deal_fee[c]),
+                **dict(zip(OBSERVED, cs.deal_obs[c].tolist(), strict=True)),
+            }
+            for c in np.flatnonzero(cs.view("sponsor") == self.index)
+        ]
+
+    @property
+    def bought_traffic(self) -> dict[str, float]:
+        """This period's traffic bought for its own accounts: cost and what it achieved."""
+        obs = dict(zip(OBSERVED, self._get("own_obs").tolist(), strict=True))
+        return {"cost": float(self._get("own_spend")), **obs}
 
     @property
     def own_followers(self) -> int:
