@@ -22,7 +22,7 @@ from simulation.mechanisms import (
     trust,
 )
 from simulation.mechanisms.learning import MultiplicativeWeights
-from simulation.mechanisms.sampling import sample_grouped
+from simulation.mechanisms.sampling import sample_accepted, sample_grouped
 from simulation.rngs import Streams
 from simulation.scale import ScaleMapping
 from simulation.scenario import BUDGET_ARMS, DEAL_FORMATS, FORMATS, ROLES, TIERS, Scenario
@@ -451,14 +451,17 @@ class CreatorEconomy(mesa.Model):
             p = [pl.key for pl in self.platform_list].index(bd.platform)
             budget[bd.brand, p] += bd.ad_budget
         fans, creators, plats = [], [], []
+        cdf: dict[int, np.ndarray] = {}
         owner, active = cs.view("owner"), cs.view("active")
         for b, p in zip(*np.nonzero(budget > 0), strict=True):
             accounts = np.flatnonzero((owner == b) & active & cs.view("posts_on")[:, p])
             n = r.poisson(budget[b, p] / cost) if accounts.size else 0
             if n == 0:  # most days a small brand's budget buys under one simulated impression
                 continue
-            w = fs.attention[:, p] * fs.interest[:, bs.category[b]]
-            fans.append(r.choice(w.size, size=n, p=w / w.sum()))
+            if p not in cdf:
+                cdf[p] = np.cumsum(fs.attention[:, p])
+            # Targeted: fans drawn by attention on the platform times interest in the category.
+            fans.append(sample_accepted(r, cdf[p], fs.interest[:, bs.category[b]], n))
             creators.append(r.choice(accounts, size=n))
             plats.append(np.full(n, p))
             bs.own_spend[b] += n * cost
@@ -501,11 +504,13 @@ class CreatorEconomy(mesa.Model):
         e = edge[engaged & following]
         self.follows.trust[e] = trust.grow(self.follows.trust[e], cfg.trust.trust_engage_gain)
         new = engaged & ~following & (r.random(fan.size) < cfg.fans.follow_prob)
-        self.today.new_follows = self.follows.add(
+        added = self.follows.add(
             fan[new], creator[new], plat[new], self.role_initial_trust[cs.role[creator[new]]]
         )
-        if self.today.new_follows:  # insertion shifted edge positions
-            imp["edge"] = self.follows.find(fan, creator, plat)
+        self.today.new_follows = added.size
+        if added.size:  # insertion renumbered the edges
+            imp["edge"] = Follows.shifted(imp["edge"], added)
+            imp["edge"][new] = self.follows.find(fan[new], creator[new], plat[new])
         # A follower won by bought traffic is the brand's own private-domain audience.
         np.add.at(self.brand_state.own_obs[:, CONNECTS], cs.owner[creator[new & imp["ad"]]], 1.0)
 

@@ -134,21 +134,31 @@ class Follows:
         out[has] = self.trust[edge[has]]
         return out
 
-    def add(self, fan, creator, platform, trust) -> int:
-        """Add new edges (duplicates and existing ones are ignored); returns how many were added."""
+    def add(self, fan, creator, platform, trust) -> np.ndarray:
+        """Add new edges (duplicates and existing ones are ignored).
+
+        Returns:
+            The insertion positions, in the old edge numbering (sorted); pass them to
+            :meth:`shifted` to renumber edge indices taken before the insertion.
+        """
         k = self.make_key(fan, creator, platform)
         k, first = np.unique(k, return_index=True)
         new = ~self._locate(k)[1]
         k, first = k[new], first[new]
-        if k.size == 0:
-            return 0
         at = np.searchsorted(self.key, k)
+        if k.size == 0:
+            return at
         self.key = np.insert(self.key, at, k)
         self.fan = np.insert(self.fan, at, np.asarray(fan, np.int64)[first])
         self.creator = np.insert(self.creator, at, np.asarray(creator, np.int64)[first])
         self.platform = np.insert(self.platform, at, np.asarray(platform, np.int64)[first])
         self.trust = np.insert(self.trust, at, np.asarray(trust, np.float64)[first])
-        return int(k.size)
+        return at
+
+    @staticmethod
+    def shifted(edge: np.ndarray, inserted_at: np.ndarray) -> np.ndarray:
+        """Edge indices (or -1) renumbered after an :meth:`add` that inserted at those positions."""
+        return np.where(edge >= 0, edge + np.searchsorted(inserted_at, edge, side="right"), -1)
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop every edge where ``mask`` is False (order, hence sortedness, is kept)."""

@@ -16,7 +16,7 @@ from simulation.mechanisms import (
     trust,
 )
 from simulation.mechanisms.learning import MultiplicativeWeights
-from simulation.mechanisms.sampling import sample_grouped
+from simulation.mechanisms.sampling import sample_accepted, sample_grouped
 from simulation.state import Follows, SocialGraph
 
 
@@ -33,6 +33,16 @@ def test_sample_grouped_draws_within_group_in_proportion_to_weight():
     assert np.mean(out == 2) == pytest.approx(0.75, abs=0.01)
     assert set(sample_grouped(group, weight, np.ones(100, int), 3, rng())) == {1}
     assert (sample_grouped(group, weight, np.full(5, 2), 3, rng()) == -1).all()  # zero weight
+
+
+def test_sample_accepted_draws_in_proportion_to_weight_times_acceptance():
+    weight = np.array([1.0, 1.0, 2.0, 0.0])
+    accept = np.array([1.0, 0.5, 0.25, 1.0])
+    out = sample_accepted(rng(), np.cumsum(weight), accept, 60_000)
+    assert out.size == 60_000 and not (out == 3).any()
+    np.testing.assert_allclose(
+        np.bincount(out, minlength=4) / out.size, [0.5, 0.25, 0.25, 0.0], atol=0.01
+    )
 
 
 # ------------------------------------------------------------------ distribution (mechanism 1)
@@ -246,13 +256,19 @@ def test_sharing_reaches_friends():
 # ------------------------------------------------------------------ state containers
 def test_follows_add_find_keep():
     fo = Follows()
-    assert fo.add([2, 1, 1, 1], [5, 4, 4, 9], [0, 1, 1, 0], [0.1, 0.2, 0.3, 0.4]) == 3
-    assert fo.add([1], [4], [1], [0.9]) == 0  # already following
+    assert fo.add([2, 1, 1, 1], [5, 4, 4, 9], [0, 1, 1, 0], [0.1, 0.2, 0.3, 0.4]).size == 3
+    assert fo.add([1], [4], [1], [0.9]).size == 0  # already following
     assert fo.fan.tolist() == [1, 1, 2]  # sorted by fan
     idx = fo.find([1, 2, 2], [4, 5, 6], [1, 0, 0])
     assert idx[2] == -1 and fo.trust[idx[0]] == 0.2 and fo.creator[idx[1]] == 5
+    before = fo.find([1, 1, 2], [4, 9, 5], [1, 0, 0])
+    at = fo.add([0, 1, 3], [1, 5, 0], [0, 0, 0], [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(
+        Follows.shifted(before, at), fo.find([1, 1, 2], [4, 9, 5], [1, 0, 0])
+    )
+    assert (Follows.shifted(np.array([-1]), at) == -1).all()
     fo.keep(fo.trust > 0.15)
-    assert len(fo) == 2 and fo.follower_counts(10, 2)[4, 1] == 1
+    assert len(fo) == 5 and fo.follower_counts(10, 2)[4, 1] == 1  # 0.1 edge dropped
 
 
 def test_small_world_graph_is_symmetric_with_expected_degree():

@@ -41,3 +41,24 @@ def sample_grouped(
     out = order[pos].astype(np.int64)
     out[q_total <= 0] = -1
     return out
+
+
+def sample_accepted(
+    rng: np.random.Generator, cdf: np.ndarray, accept: np.ndarray, n: int, oversample: int = 4
+) -> np.ndarray:
+    """``n`` indices drawn with probability proportional to ``weight x accept``.
+
+    ``cdf`` is the cumulative weight (built once, shared by many calls); a candidate drawn
+    from it by inverse CDF is kept with probability ``accept`` (each in [0, 1]). Cost grows
+    with ``n`` / mean acceptance, not with the number of items.
+    """
+    out: list[np.ndarray] = []
+    got = 0
+    rate = max(float(accept.mean()), 1e-3)
+    while got < n:
+        m = int(np.ceil(oversample * (n - got) / rate))
+        cand = np.minimum(np.searchsorted(cdf, rng.random(m) * cdf[-1], side="right"), cdf.size - 1)
+        cand = cand[rng.random(m) < accept[cand]]
+        out.append(cand[: n - got])
+        got += out[-1].size
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
