@@ -86,7 +86,6 @@ class CreatorEconomy(mesa.Model):
         self._setup_learning()
         self.follower_counts()
         self.today = self._new_ledger()
-        self.spend_log: list[tuple[int, np.ndarray]] = []  # (day, yuan per brand) per period
         self.budget_reviews: list[dict[str, Any]] = []  # one entry per yearly budget review
         self.brand_day_result: dict[str, float] | None = None
         self.datacollector = mesa.DataCollector(model_reporters=metrics.model_reporters(self))
@@ -275,7 +274,7 @@ class CreatorEconomy(mesa.Model):
         return self._creator_agents[index]
 
     def _new_ledger(self) -> Ledger:
-        return Ledger(len(self.platform_list), len(BUDGET_ARMS), len(self.role_names))
+        return Ledger(len(self.platform_list), len(BUDGET_ARMS))
 
     def follower_counts(self) -> None:
         """Refresh followers per (creator, platform), total followers and tiers."""
@@ -936,10 +935,6 @@ class CreatorEconomy(mesa.Model):
         own = bs.budget * shares[:, OWN] / c.budget_period_days
         bs.ad_budget = own[:, None] * plat * self._has_account_on()
         self.today.spend[: len(TIERS)] = spend[:, : len(TIERS)].sum(axis=0)
-        self.today.spend_role = np.bincount(
-            cs.view("role"), weights=deals["fee"], minlength=len(self.role_names)
-        )
-        self.spend_log.append((day, spend.sum(axis=1)))
 
     def _has_account_on(self) -> np.ndarray:
         """(brands, platforms): the brand has an active own account posting there."""

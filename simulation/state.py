@@ -321,7 +321,6 @@ class Ledger:
 
     n_platforms: int
     n_arms: int
-    n_roles: int
     sale_creator: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     sale_brand: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     sale_platform: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -331,7 +330,6 @@ class Ledger:
     impressions: np.ndarray = field(init=False)  # per platform
     engagements: np.ndarray = field(init=False)  # per platform
     spend: np.ndarray = field(init=False)  # per budget arm (tiers, own account), yuan
-    spend_role: np.ndarray = field(init=False)  # per creator role, yuan
     live_viewers: int = 0
     peak_viewers: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per stream today
     stream_creator: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -350,4 +348,3 @@ class Ledger:
         self.impressions = np.zeros(self.n_platforms, dtype=np.int64)
         self.engagements = np.zeros(self.n_platforms, dtype=np.int64)
         self.spend = np.zeros(self.n_arms)
-        self.spend_role = np.zeros(self.n_roles)
