@@ -89,8 +89,12 @@ def test_a_koc_small_trusting_audience_outsells_a_kol_in_one_stream():
         imp = model._distribute(day)
         model._expose(imp)
         model._purchase(imp)
-        for c, units in zip(model.today.stream_creator, model.today.stream_units, strict=True):
+        t = model.today
+        for c, units in zip(t.stream_creator, t.stream_units, strict=True):
             sold[int(c)] += int(units)
+        # A stream's audience builds and decays: the peak is below everyone who came.
+        viewers = np.bincount(imp["stream"][imp["stream"] >= 0], minlength=t.peak_viewers.size)
+        assert (t.peak_viewers <= viewers).all() and (t.peak_viewers >= 1).all()
     assert model.creator_total_followers[kol] == 15 * model.creator_total_followers[koc]
     assert sold[koc] > sold[kol] > 0
 
@@ -153,9 +157,15 @@ def test_mid_tier_budget_share_rises_in_the_baseline_without_a_rule_preferring_i
 def test_wechat_channels_grows_from_its_social_graph():
     scenario = load_scenario(ROOT / "scenarios" / "wechat_channels_rise.toml")
     params = scenario.model_params() | {"n_fans": 6000, "n_creators": 300}
-    df = run(CreatorEconomy(rng=2, **params), 365)
+    model = CreatorEconomy(rng=2, **params)
+    wechat = [p.key for p in model.platform_list].index("wechat_channels")
+    posting_before = model.creator_state.view("posts_on")[:, wechat].sum()
+    df = run(model, 365)
     start, end = df["attention_wechat_channels"].iloc[0], df["attention_wechat_channels"].iloc[-1]
     assert end > 2.5 * start, (start, end)
+    cs = model.creator_state
+    posting_after = (cs.view("posts_on")[:, wechat] & cs.view("active")).sum()
+    assert posting_after > posting_before  # creators follow the audience
 
 
 def test_brands_observe_what_each_deal_delivered():
