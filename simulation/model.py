@@ -164,7 +164,7 @@ class CreatorEconomy(mesa.Model):
         self._add_creators(cfg.population.n_creators, self.streams["setup"])
         day = cfg.brand_day
         if day.enabled:  # the brand of the brand day gets its own account on that platform
-            p = [pl.key for pl in self.platform_list].index(day.platform)
+            p = self.platform_index(day.platform)
             posts_on = np.zeros((1, len(self.platform_list)), dtype=bool)
             posts_on[0, p] = True
             self._add_creators(
@@ -268,6 +268,10 @@ class CreatorEconomy(mesa.Model):
     def brands(self) -> mesa.agent.AgentSet:
         """Brand agents."""
         return self.agents_by_type[Brand]
+
+    def platform_index(self, key: str) -> int:
+        """Column of a platform (by scenario key) in the per-platform arrays."""
+        return next(p.index for p in self.platform_list if p.key == key)
 
     def creator(self, index: int) -> Creator:
         """The Creator agent of a row of ``creator_state``."""
@@ -373,7 +377,7 @@ class CreatorEconomy(mesa.Model):
     def _brand_day_accounts(self) -> np.ndarray:
         """(creators, platforms) the brand day's own accounts, which stream that day."""
         cs, bd = self.creator_state, self.config.brand_day
-        p = [pl.key for pl in self.platform_list].index(bd.platform)
+        p = self.platform_index(bd.platform)
         mask = np.zeros((cs.n, len(self.platform_list)), dtype=bool)
         mask[:, p] = (cs.view("owner") == bd.brand) & cs.view("posts_on")[:, p] & cs.view("active")
         return mask
@@ -447,7 +451,7 @@ class CreatorEconomy(mesa.Model):
         cost = self.config.brands.ad_cost_per_thousand / 1000 * self.scale.users_per_fan
         budget = bs.ad_budget.copy()
         if bd.enabled and day == bd.day:
-            p = [pl.key for pl in self.platform_list].index(bd.platform)
+            p = self.platform_index(bd.platform)
             budget[bd.brand, p] += bd.ad_budget
         fans, creators, plats = [], [], []
         cdf: dict[int, np.ndarray] = {}

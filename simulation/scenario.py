@@ -391,6 +391,8 @@ class Scenario(_Section):
                 raise ValueError(f"brand_day.platform {day.platform!r} is not an enabled platform")
             if day.brand >= self.population.n_brands:
                 raise ValueError(f"brand_day.brand must be below n_brands ({day.brand})")
+            if "KOB" not in self.roles:
+                raise ValueError("brand_day needs the KOB role (a brand's own account)")
         return self
 
     def model_params(self) -> dict[str, Any]:

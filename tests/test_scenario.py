@@ -65,6 +65,8 @@ def test_extends_merges_tables_key_by_key(tmp_path):
             "roles.guru",
             "Input should be",
         ),
+        ("[brand_day]\nenabled = true\nplatform = 'tiktok'\n", "(top level)", "brand_day.platform"),
+        ("[brand_day]\nenabled = true\nbrand = 99\n", "(top level)", "below n_brands"),
     ],
 )
 def test_bad_values_name_file_key_and_expectation(tmp_path, body, key, expected):
@@ -73,6 +75,17 @@ def test_bad_values_name_file_key_and_expectation(tmp_path, body, key, expected)
         load_scenario(path)
     msg = str(err.value)
     assert str(path) in msg and f"'{key}" in msg and expected in msg
+
+
+def test_brand_day_needs_the_kob_role(tmp_path):
+    roles = "".join(
+        f"[roles.{r}]\nshare = 1\ninitial_trust = 0.5\nsales_focus = 0.5\n" for r in ("KOL", "KOC")
+    )
+    path = write(tmp_path, f"[brand_day]\nenabled = true\n{roles}")
+    with pytest.raises(ScenarioError, match="brand_day needs the KOB role"):
+        load_scenario(path)
+    path = write(tmp_path, roles)  # without a brand day the roles are free
+    assert set(load_scenario(path).roles) == {"KOL", "KOC"}
 
 
 def test_missing_file_and_bad_extends(tmp_path):
