@@ -232,12 +232,9 @@ class CreatorEconomy(mesa.Model):
     def _setup_learning(self) -> None:
         """Brands' budget splits: over tiers + own account, platforms and deal formats."""
         c, n_b, n_p = self.config.brands, self.config.population.n_brands, len(self.platform_list)
-        has_account = np.zeros(n_b, dtype=bool)
-        owners = self.creator_state.view("owner")
-        has_account[owners[owners >= 0]] = True
         arms = np.array([c.allocation.get(a, 0.0) for a in BUDGET_ARMS])
         available = np.ones((n_b, len(BUDGET_ARMS)), dtype=bool)
-        available[:, OWN] = has_account
+        available[:, OWN] = self._has_account_on().any(axis=1)
         explore = c.exploration if c.data_driven > 0 else 0.0
 
         def learner(initial: np.ndarray, avail: np.ndarray) -> MultiplicativeWeights:
@@ -945,6 +942,5 @@ class CreatorEconomy(mesa.Model):
         cs = self.creator_state
         mask = np.zeros((self.brand_state.budget.size, len(self.platform_list)), dtype=bool)
         acc = np.flatnonzero((cs.view("owner") >= 0) & cs.view("active"))
-        for c in acc:
-            mask[cs.owner[c]] |= cs.posts_on[c]
+        np.logical_or.at(mask, cs.owner[acc], cs.posts_on[acc])
         return mask
