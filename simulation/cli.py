@@ -1,4 +1,4 @@
-"""The ``creator-sim`` command line: ``run`` a scenario, ``check`` scenario files."""
+"""The ``creator-sim`` command line: run, check, calibrate and validate scenarios."""
 
 from __future__ import annotations
 
@@ -42,6 +42,58 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    import shlex
+
+    import pandas as pd
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from simulation import calibration
+    from simulation.results import atomic_folder, write_json
+
+    source = Path(args.scenario)
+    scenario = load_scenario(source)
+    out = Path(args.out) if args.out else Path("results") / "calibration" / scenario.name
+    n_params = len(calibration.FREE_PARAMETERS)
+    total = args.max_evals or (args.generations + 1) * args.popsize * n_params
+    console = Console(stderr=True)
+    with Progress(console=console, disable=args.quiet) as bar:
+        task = bar.add_task(f"calibrating {scenario.name}", total=total)
+
+        def on_eval(ev: dict, best: dict) -> None:
+            bar.update(task, advance=1, description=f"best loss {best['loss']:.3f}")
+
+        cal = calibration.calibrate(
+            scenario,
+            seeds=args.seeds,
+            generations=args.generations,
+            popsize=args.popsize,
+            max_evals=args.max_evals,
+            workers=args.workers,
+            on_eval=on_eval,
+        )
+    command = shlex.join(
+        ["creator-sim", "calibrate", str(source), "--seeds", str(args.seeds)]
+        + ["--generations", str(args.generations), "--popsize", str(args.popsize)]
+        + (["--max-evals", str(args.max_evals)] if args.max_evals else [])
+    )
+    note = (
+        f"# Status: calibrated by `{command}` (best loss {cal.best['loss']:.3f};\n"
+        f"# report in {out}/report.md). Run `creator-sim validate` for the 10-seed check.\n"
+    )
+    with atomic_folder(out) as tmp:
+        calibration.write_calibrated(source, cal.best["params"], tmp / source.name, note)
+        (tmp / "report.md").write_text(calibration.report(cal, scenario, command))
+        write_json(tmp / "report.json", {"best": cal.best, "seeds": cal.seeds})
+        rows = [{**h["params"], **h["metrics"], "loss": h["loss"]} for h in cal.history]
+        pd.DataFrame(rows).to_csv(tmp / "history.csv", index=False, float_format="%.6g")
+    if args.in_place:
+        calibration.write_calibrated(source, cal.best["params"], source, note)
+    print(f"best loss {cal.best['loss']:.3f} after {len(cal.history)} candidates -> {out}")
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -72,6 +124,21 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate scenario files without running them")
     check.add_argument("files", nargs="+")
     check.set_defaults(func=_check)
+    cal = sub.add_parser(
+        "calibrate", help="fit the free parameters to the FACTS bands (differential evolution)"
+    )
+    cal.add_argument("scenario", nargs="?", default="scenarios/baseline.toml")
+    cal.add_argument("--seeds", type=_positive, default=1, help="common seeds per candidate")
+    cal.add_argument("--generations", type=_positive, default=8, help="DE generations")
+    cal.add_argument("--popsize", type=_positive, default=2, help="DE population x parameters")
+    cal.add_argument("--max-evals", type=_positive, help="stop after this many candidates")
+    cal.add_argument("--workers", type=_positive, default=2, help="processes")
+    cal.add_argument("--out", help="report folder (default results/calibration/<name>)")
+    cal.add_argument(
+        "--in-place", action="store_true", help="also rewrite the scenario file with the fit"
+    )
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    cal.set_defaults(func=_calibrate)
     return p
 
 

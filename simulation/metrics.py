@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from simulation.mechanisms.sicas import CONNECT
+from simulation.mechanisms.sicas import ACTION, CONNECT
 from simulation.scenario import BUDGET_ARMS, TIERS
 
 if TYPE_CHECKING:
@@ -224,6 +224,11 @@ def mind_share(model: CreatorEconomy) -> float:
     return float((model.fan_state.stage >= CONNECT).mean())
 
 
+def adoption(model: CreatorEconomy) -> float:
+    """Share of (fan, brand) pairs where the fan has bought the brand: Bass's F(t)."""
+    return float((model.fan_state.stage >= ACTION).mean())
+
+
 def ledger_count(model: CreatorEconomy, field: str) -> int:
     """A count of today's events (streams, new follows, scandals, entries, exits, shares)."""
     return int(getattr(model.today, field))
@@ -266,13 +271,22 @@ def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
         **{f"trust_p{round(q * 100)}": partial(trust_quantile, q=q) for q in TRUST_QUANTILES},
         "follows": follows,
         "mind_share": mind_share,
+        "adoption": adoption,
         "budget_total": budget_total,
         "own_account_followers": own_account_followers,
         "live_viewers": live_viewers,
         "peak_viewers_mean": partial(peak_viewers, stat="mean"),
         "peak_viewers_max": partial(peak_viewers, stat="max"),
     }
-    for field in ("streams", "new_follows", "scandals", "entries", "exits", "shares"):
+    for field in (
+        "streams",
+        "new_follows",
+        "scandals",
+        "entries",
+        "exits",
+        "shares",
+        "word_of_mouth",
+    ):
         r[field] = partial(ledger_count, field=field)
     return r
 

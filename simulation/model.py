@@ -20,6 +20,7 @@ from simulation.mechanisms import (
     livestream,
     sicas,
     trust,
+    word_of_mouth,
 )
 from simulation.mechanisms.learning import MultiplicativeWeights
 from simulation.mechanisms.sampling import sample_accepted, sample_grouped
@@ -313,7 +314,8 @@ class CreatorEconomy(mesa.Model):
            Connect; deals and bought traffic record what they achieved.
         4. purchase: engaged fans buy featured products (trust, format, minutes watched,
            price, wallet); the experience moves trust in creator and brand.
-        5. sharing: satisfied buyers share, putting friends into Sense.
+        5. sharing: satisfied buyers share, putting friends into Sense; buyers talk others
+           into buying and some fans find products unprompted (off in the baseline).
         6. growth: trust decays, scandals strike (brands pause those creators), low-trust
            follows end, wallets refill, follower counts and tiers update, creators exit
            and enter.
@@ -330,6 +332,7 @@ class CreatorEconomy(mesa.Model):
         self._expose(imp)
         buyers = self._purchase(imp)
         self._share(buyers)
+        self._talk()
         self._grow(day)
         self._compete(day)
         self._spend(day)
@@ -384,6 +387,8 @@ class CreatorEconomy(mesa.Model):
         head = self.scale.to_sim(self.scale.tier_thresholds_real[2])
         parts = []
         for p in self.platform_list:
+            if p.spec.impressions_per_day == 0:  # recommendation switched off (Bass limit)
+                continue
             visible = (self.posted & cs.view("posts_on")[:, p.index]) | self.live[:, p.index]
             interest_w, pop_w = distribution.public_weights(
                 cs.view("quality"),
@@ -392,6 +397,7 @@ class CreatorEconomy(mesa.Model):
                 head,
                 p.spec.head_public_traffic,
                 visible,
+                self.config.creators.popularity_prior,
             )
             feed = distribution.Feed(cs.view("niche"), interest_w, pop_w, visible)
             edges, starts, counts = self.follows.feed_index(p.index, fs.budget.size)
@@ -706,6 +712,28 @@ class CreatorEconomy(mesa.Model):
         src, friend = fs.friends.spread(fan, cfg.share_reach, r)
         sicas.advance(fs.stage, friend, brand[src], sicas.SENSE)
         self.today.shares = int(fan.size)
+
+    def _talk(self) -> None:
+        """Purchases by word of mouth and unprompted discovery (Bass's q and p)."""
+        r, fs, bs, cfg = self.streams["sharing"], self.fan_state, self.brand_state, self.config
+        wom = cfg.word_of_mouth
+        if wom.discovery_rate <= 0 and wom.talk_rate <= 0:
+            return
+        bought = fs.stage >= sicas.ACTION
+        talk = word_of_mouth.conversations(r, bought, wom.talk_rate, wom.talk_mixing, fs.friends)
+        found = word_of_mouth.discoveries(r, bought, wom.discovery_rate)
+        fan, b = (np.concatenate(x) for x in zip(talk, found, strict=True))
+        new = ~bought[fan, b]
+        fan, b = fan[new], b[new]
+        keep = sicas.first_per_fan(fan, r)  # at most one purchase a day, as with creators
+        fan, b = fan[keep], b[keep]
+        afford = fs.wallet[fan] >= bs.price[b]
+        fan, b = fan[afford], b[afford]
+        fs.wallet[fan] -= bs.price[b]
+        fs.purchases[fan] += 1
+        np.add.at(bs.gmv, b, bs.price[b])
+        sicas.advance(fs.stage, fan, b, sicas.ACTION)
+        self.today.word_of_mouth = int(fan.size)
 
     def _grow(self, day: int) -> None:
         r, cs, fs, cfg, fo = (

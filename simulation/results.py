@@ -14,6 +14,8 @@ import platform
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,18 @@ def summary(result: RunResult) -> dict[str, Any]:
     }
 
 
+def versions() -> dict[str, str]:
+    """Versions of this package, its key dependencies and Python, for provenance records."""
+    return {
+        "creator-sim": __version__,
+        "mesa": version("mesa"),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+
+
 def metadata(result: RunResult) -> dict[str, Any]:
     """Provenance of a run: what ran, with which seeds and versions, and the scale mapping."""
     return {
@@ -67,39 +81,30 @@ def metadata(result: RunResult) -> dict[str, Any]:
         "seeds": result.seeds,
         "steps": result.steps,
         "step_unit": "day",
-        "versions": {
-            "creator-sim": __version__,
-            "mesa": version("mesa"),
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-        },
+        "versions": versions(),
         "scale_mapping": result.scale,
         "wall_time_s": round(result.wall_time, 3),
         "command": sys.argv,
     }
 
 
-def _json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any) -> None:
+    """JSON with NaN and infinities as null, indented for people to read."""
     path.write_text(json.dumps(finite(data), indent=2, allow_nan=False, default=str) + "\n")
 
 
-def write_results(result: RunResult, out: str | Path, figures: bool = True) -> Path:
-    """Write a results folder atomically; an existing folder at ``out`` is replaced."""
-    from simulation import plots  # matplotlib only when figures are written
+@contextmanager
+def atomic_folder(out: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``out`` only if the block completes.
 
+    An interrupted or failing writer leaves ``out`` as it was and no temporary behind.
+    """
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
     try:
-        _json(tmp / "metadata.json", metadata(result))
-        result.timeseries.to_csv(tmp / "timeseries.csv", index=False, float_format="%.10g")
-        result.creators.to_csv(tmp / "creators.csv", index=False, float_format="%.10g")
-        _json(tmp / "summary.json", summary(result))
-        if figures:
-            plots.save_all(result.timeseries, result.creators, tmp / "figures")
+        yield tmp
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             out.rename(old / out.name)
@@ -110,7 +115,20 @@ def write_results(result: RunResult, out: str | Path, figures: bool = True) -> P
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
+
+
+def write_results(result: RunResult, out: str | Path, figures: bool = True) -> Path:
+    """Write a results folder atomically; an existing folder at ``out`` is replaced."""
+    from simulation import plots  # matplotlib only when figures are written
+
+    with atomic_folder(out) as tmp:
+        write_json(tmp / "metadata.json", metadata(result))
+        result.timeseries.to_csv(tmp / "timeseries.csv", index=False, float_format="%.10g")
+        result.creators.to_csv(tmp / "creators.csv", index=False, float_format="%.10g")
+        write_json(tmp / "summary.json", summary(result))
+        if figures:
+            plots.save_all(result.timeseries, result.creators, tmp / "figures")
+    return Path(out).resolve()
 
 
 def read_results(folder: str | Path) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +128,20 @@ def run_scenario(
         wall_time=time.perf_counter() - start,
         scale=ScaleMapping.from_scenario(scenario).describe(),
     )
+
+
+def parallel_map(fn: Callable[..., Any], jobs: Iterable[tuple], workers: int = 1) -> list[Any]:
+    """``[fn(*job) for job in jobs]``, on ``workers`` processes when more than one.
+
+    Results come back in job order and every job carries its own seed, so the answer is
+    the same at any worker count. ``fn`` must be a module-level function (it is pickled).
+    """
+    jobs = list(jobs)
+    if workers <= 1 or len(jobs) <= 1:
+        return [fn(*job) for job in jobs]
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
+        return list(pool.map(fn, *zip(*jobs, strict=True)))
 
 
 def run_model(params: Mapping[str, Any], seed: int, steps: int = 730) -> dict[str, Any]:

@@ -104,6 +104,18 @@ class PurchaseSection(_Section):
     aware_engage_factor: NonNegFloat = 1.5
 
 
+class WordOfMouthSection(_Section):
+    """Purchases no creator made: unprompted discovery and buyers' talk (mechanism 4; Bass).
+
+    Rates are per year; off (0) in the baseline, where creators' recommendations carry
+    sales. ``scenarios/limits/bass.toml`` turns recommendation off and these on.
+    """
+
+    discovery_rate: NonNegFloat = 0.0
+    talk_rate: NonNegFloat = 0.0
+    talk_mixing: Literal["social", "full"] = "social"
+
+
 class CreatorSection(_Section):
     """Creators' content, growth funnel, entry, exit and scandals (mechanism 2)."""
 
@@ -116,6 +128,7 @@ class CreatorSection(_Section):
     stream_interval_days: int = Field(3, ge=1, le=365)
     engagement_memory: Prob = 0.1
     pool_prior_impressions: PosFloat = 20.0
+    popularity_prior: PosFloat = 1.0
     entry_rate: NonNegFloat = 0.3
     exit_grace_days: int = Field(180, ge=0)
     exit_follower_floor_real: NonNegFloat = 100_000.0
@@ -341,6 +354,7 @@ PARAM_SECTIONS: dict[str, type[_Section]] = {
     "scale": ScaleSection,
     "live": LiveSection,
     "competition": CompetitionSection,
+    "word_of_mouth": WordOfMouthSection,
 }
 
 
@@ -375,6 +389,7 @@ class Scenario(_Section):
     scale: ScaleSection = Field(default_factory=ScaleSection)
     live: LiveSection = Field(default_factory=LiveSection)
     competition: CompetitionSection = Field(default_factory=CompetitionSection)
+    word_of_mouth: WordOfMouthSection = Field(default_factory=WordOfMouthSection)
     brand_day: BrandDaySection = Field(default_factory=BrandDaySection)
     platforms: dict[str, PlatformSpec] = Field(default_factory=_default_platforms)
     roles: dict[Literal[ROLES], RoleSpec] = Field(default_factory=_default_roles)

@@ -342,6 +342,7 @@ class Ledger:
     entries: int = 0
     exits: int = 0
     shares: int = 0
+    word_of_mouth: int = 0  # purchases by word of mouth or unprompted discovery
     cache: dict = field(default_factory=dict)  # per-day memo for metrics computed once a day
 
     def __post_init__(self) -> None:

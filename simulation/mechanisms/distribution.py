@@ -59,15 +59,19 @@ def public_weights(
     head_threshold: float,
     head_public_traffic: float,
     visible: np.ndarray,
+    popularity_prior: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Interest and popularity weights of each creator on one platform.
 
     ``head_public_traffic`` < 1 caps the public traffic head accounts get (Kuaishou).
-    Popularity is linear in followers, plus one so newcomers can be found at all.
+    Popularity is linear in followers plus ``popularity_prior`` pseudo-followers, so
+    newcomers can be found at all: Price's kernel k + a, whose follower distribution has a
+    power-law tail with exponent 2 + a / m when each entering creator brings m new follows
+    (3, Barabasi-Albert's linear attachment, at a = m).
     """
     head_factor = np.where(followers >= head_threshold, head_public_traffic, 1.0)
     interest = quality * pool_boost * head_factor * visible
-    popularity = (followers + 1.0) * head_factor * visible
+    popularity = (followers + popularity_prior) * head_factor * visible
     return interest, popularity
 
 

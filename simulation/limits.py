@@ -1,0 +1,214 @@
+"""Theory in the limiting cases (FACTS, theory section): Bass diffusion, preferential attachment.
+
+Each check runs the model itself on a limit scenario (``scenarios/limits/``) over several
+seeds and compares what emerges with the textbook answer:
+
+* **Bass** — with recommendation off and fully mixed word of mouth, the share of fans who
+  have bought follows F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t}). p and q are
+  recovered from the seed-averaged curve with ``scipy.optimize.curve_fit``.
+* **Preferential attachment** — with popularity-only distribution and creators entering,
+  the follower distribution has a power-law tail; its exponent is estimated by maximum
+  likelihood with the KS-optimal lower cut-off (Clauset, Shalizi & Newman 2009, via the
+  ``powerlaw`` package). Price's model predicts 2 + a/m for kernel k + a and m follows
+  per entering creator, 3 for linear attachment (a = m). The law is in the kernel's
+  variable, followers + a (Barabasi-Albert's degree: a = m stands for the m links a BA
+  node brings), so that is what the exponent is fitted to; the fit to bare follower
+  counts, whose small values bend away from it, is reported beside it. The same
+  population under interest-based distribution is run for comparison (Gini and top-1%).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import curve_fit
+
+from simulation.metrics import YEAR, gini, top_share
+from simulation.runner import parallel_map, run_replicate
+from simulation.scenario import AlgorithmMix, Scenario
+
+BASS_PQ_TOLERANCE = 0.15  # relative error allowed on recovered p and q (issue: calibration)
+BASS_CURVE_TOLERANCE = 0.03  # largest allowed gap between mean simulated and analytic F(t)
+PA_EXPONENT = 3.0  # linear attachment (Barabasi-Albert)
+PA_TOLERANCE = 0.3
+
+
+# ------------------------------------------------------------------ Bass diffusion
+def bass_curve(t: np.ndarray, p: float, q: float) -> np.ndarray:
+    """Bass cumulative adoption F(t) for innovation p and imitation q (t in the rates' unit)."""
+    e = np.exp(-(p + q) * np.asarray(t, dtype=float))
+    return (1 - e) / (1 + (q / p) * e)
+
+
+def fit_bass(t: np.ndarray, adoption: np.ndarray) -> tuple[float, float]:
+    """Least-squares (p, q) of the Bass curve through an adoption curve."""
+    (p, q), _ = curve_fit(
+        bass_curve, t, adoption, p0=(0.01, 0.1), bounds=([1e-6, 0.0], [10.0, 50.0])
+    )
+    return float(p), float(q)
+
+
+@dataclass
+class BassCheck:
+    """A Bass limit run: configured and recovered p, q, and the curves behind them."""
+
+    p: float
+    q: float
+    p_fit: float
+    q_fit: float
+    t_years: np.ndarray
+    adoption: np.ndarray  # (seeds, days) share of fans who bought
+    seeds: list[int]
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Seed-averaged adoption curve."""
+        return self.adoption.mean(axis=0)
+
+    @property
+    def max_gap(self) -> float:
+        """Largest absolute gap between the mean simulated and the analytic curve."""
+        return float(np.abs(self.mean - bass_curve(self.t_years, self.p, self.q)).max())
+
+    @property
+    def p_error(self) -> float:
+        """Relative error of the recovered p."""
+        return abs(self.p_fit / self.p - 1)
+
+    @property
+    def q_error(self) -> float:
+        """Relative error of the recovered q."""
+        return abs(self.q_fit / self.q - 1)
+
+    @property
+    def passed(self) -> bool:
+        """Whether p and q are within 15% and the curve within 0.03 everywhere."""
+        return (
+            self.p_error <= BASS_PQ_TOLERANCE
+            and self.q_error <= BASS_PQ_TOLERANCE
+            and self.max_gap <= BASS_CURVE_TOLERANCE
+        )
+
+
+def _adoption(scenario: Scenario, seed: int) -> np.ndarray:
+    ts, *_ = run_replicate(scenario, seed, scenario.run.steps)
+    return ts["adoption"].to_numpy()
+
+
+def bass_check(scenario: Scenario, seeds: list[int], workers: int = 1) -> BassCheck:
+    """Run the Bass limit scenario for each seed and fit p and q to the mean curve."""
+    wom = scenario.word_of_mouth
+    if wom.talk_mixing != "full" or scenario.population.n_brands != 1:
+        raise ValueError(f"{scenario.name}: the Bass limit needs one brand and full mixing")
+    curves = np.stack(parallel_map(_adoption, [(scenario, s) for s in seeds], workers))
+    t = np.arange(1, curves.shape[1] + 1) / YEAR  # row k is collected after day k + 1
+    p_fit, q_fit = fit_bass(t, curves.mean(axis=0))
+    return BassCheck(wom.discovery_rate, wom.talk_rate, p_fit, q_fit, t, curves, list(seeds))
+
+
+# ------------------------------------------------------------------ preferential attachment
+def tail_exponent(followers: np.ndarray) -> dict[str, float]:
+    """Power-law tail of a follower distribution by maximum likelihood (CSN 2009).
+
+    Discrete power law; xmin is the value minimising the Kolmogorov-Smirnov distance.
+    Returns alpha, its standard error, xmin and the number of creators in the tail.
+    """
+    import powerlaw  # imported here: it is slow to import and only validation needs it
+
+    x = np.asarray(followers, dtype=float)
+    x = x[x > 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = powerlaw.Fit(x, discrete=True, verbose=False)
+    law = fit.power_law
+    return {
+        "alpha": float(law.alpha),
+        "sigma": float(law.sigma),
+        "xmin": float(law.xmin),
+        "n_tail": int((x >= law.xmin).sum()),
+    }
+
+
+def with_algorithm(scenario: Scenario, **weights: float) -> Scenario:
+    """The same scenario with every enabled platform's algorithm replaced."""
+    mix = AlgorithmMix(**weights)
+    platforms = {
+        k: s.model_copy(update={"algorithm": mix}) for k, s in scenario.platforms.items()
+    }
+    return scenario.model_copy(update={"platforms": platforms})
+
+
+def _followers(scenario: Scenario, seed: int) -> dict[str, Any]:
+    ts, creators, *_ = run_replicate(scenario, seed, scenario.run.steps)
+    active = creators[creators["active"]]
+    entries = ts["entries"].sum() + scenario.population.n_creators
+    return {
+        "followers": active["followers"].to_numpy(),
+        "follows_per_entry": float(ts["new_follows"].sum() / entries),
+    }
+
+
+@dataclass
+class AttachmentCheck:
+    """A preferential-attachment limit run, with the interest-based comparison."""
+
+    popularity_prior: float
+    seeds: list[int]
+    popularity: list[np.ndarray]  # final followers per seed, popularity distribution
+    interest: list[np.ndarray]  # the same population under interest-based distribution
+    fits: list[dict[str, float]] = field(default_factory=list)  # of followers + a, per seed
+    raw_fits: list[dict[str, float]] = field(default_factory=list)  # of bare followers
+    follows_per_entry: float = 0.0
+
+    @property
+    def alpha(self) -> float:
+        """Mean MLE tail exponent over seeds."""
+        return float(np.mean([f["alpha"] for f in self.fits]))
+
+    @property
+    def raw_alpha(self) -> float:
+        """Mean MLE tail exponent of bare follower counts (for comparison)."""
+        return float(np.mean([f["alpha"] for f in self.raw_fits]))
+
+    @property
+    def predicted_alpha(self) -> float:
+        """Price's model: 2 + a / m with the measured follows per entering creator."""
+        return 2.0 + self.popularity_prior / self.follows_per_entry
+
+    def concentration(self, which: str) -> dict[str, float]:
+        """Mean Gini and top-1% share of followers over seeds for one distribution."""
+        runs = self.popularity if which == "popularity" else self.interest
+        return {
+            "gini": float(np.mean([gini(f) for f in runs])),
+            "top1_share": float(np.mean([top_share(f) for f in runs])),
+        }
+
+    @property
+    def passed(self) -> bool:
+        """Exponent 3 +/- 0.3, and interest-based distribution visibly less concentrated."""
+        pop, inter = self.concentration("popularity"), self.concentration("interest")
+        return (
+            abs(self.alpha - PA_EXPONENT) <= PA_TOLERANCE
+            and inter["gini"] < pop["gini"]
+            and inter["top1_share"] < pop["top1_share"]
+        )
+
+
+def attachment_check(scenario: Scenario, seeds: list[int], workers: int = 1) -> AttachmentCheck:
+    """Run the preferential-attachment scenario and its interest-based twin for each seed."""
+    interest = with_algorithm(scenario, interest=1.0)
+    jobs = [(scenario, s) for s in seeds] + [(interest, s) for s in seeds]
+    runs = parallel_map(_followers, jobs, workers)
+    pop, inter = runs[: len(seeds)], runs[len(seeds) :]
+    return AttachmentCheck(
+        popularity_prior=scenario.creators.popularity_prior,
+        seeds=list(seeds),
+        popularity=[r["followers"] for r in pop],
+        interest=[r["followers"] for r in inter],
+        fits=[tail_exponent(r["followers"] + scenario.creators.popularity_prior) for r in pop],
+        raw_fits=[tail_exponent(r["followers"]) for r in pop],
+        follows_per_entry=float(np.mean([r["follows_per_entry"] for r in pop])),
+    )
