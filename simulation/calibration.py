@@ -162,7 +162,9 @@ def calibrate(
     Candidates of a generation are evaluated together on ``workers`` processes; every
     candidate uses the same ``seeds`` replicate seeds of the scenario (common random
     numbers) and the search's own randomness is seeded by the scenario's seed, so a
-    calibration is reproducible. ``on_eval(evaluation, best)`` reports progress.
+    calibration is reproducible. The search stops after ``generations``, or at the end of
+    the generation in which ``max_evals`` candidates have been run, or when every band is
+    hit. ``on_eval(evaluation, best)`` reports progress.
     """
     names = tuple(FREE_PARAMETERS)
     bounds = [FREE_PARAMETERS[n] for n in names]
@@ -215,7 +217,7 @@ def write_calibrated(source: Path, params: Mapping[str, float], dest: Path, note
 
     Each parameter's ``name = value`` line is rewritten in place (or added to its section
     when the file inherits it through ``extends``); ``note`` replaces the
-    file's ``# Status:`` comment block (lines up to the next blank comment line).
+    file's ``# Status:`` comment block (it and the comment lines that follow it).
     """
     text = source.read_text(encoding="utf-8")
     for name, value in params.items():
@@ -236,7 +238,7 @@ def write_calibrated(source: Path, params: Mapping[str, float], dest: Path, note
     text = extends.sub(
         lambda m: f'{m.group(1)}"{os.path.relpath(base_dir / m.group(2), dest_dir)}"', text
     )
-    status = re.compile(r"^# Status:.*?(?=^#\s*$)", re.M | re.S)
+    status = re.compile(r"^# Status:[^\n]*\n(?:# [^\n]*\n)*", re.M)
     text = status.sub(note, text, count=1)
     tmp = dest.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")

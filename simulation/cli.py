@@ -94,6 +94,31 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    import json
+
+    from simulation import validation
+
+    parts = tuple(args.only) if args.only else ("baseline", "bass", "attachment")
+    v = validation.validate(
+        Path(args.baseline),
+        Path(args.bass),
+        Path(args.attachment),
+        seeds=args.seeds,
+        workers=args.workers,
+        parts=parts,
+    )
+    folder = validation.write_validation(v, Path(args.out))
+    if args.golden:
+        if not v.baseline_runs:
+            raise ScenarioError("--golden needs the baseline part")
+        Path(args.golden).write_text(json.dumps(validation.golden(v), indent=2) + "\n")
+    print(validation.markdown(v.table))
+    failed = int((v.table["pass"] == False).sum())  # noqa: E712 (None = reported only)
+    print(f"{failed} check(s) failed -> {folder}")
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -139,6 +164,20 @@ def parser() -> argparse.ArgumentParser:
     )
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
     cal.set_defaults(func=_calibrate)
+    val = sub.add_parser(
+        "validate", help="baseline vs FACTS bands and the theory limits -> results/validation/"
+    )
+    val.add_argument("--baseline", default="scenarios/baseline.toml")
+    val.add_argument("--bass", default="scenarios/limits/bass.toml")
+    val.add_argument("--attachment", default="scenarios/limits/preferential_attachment.toml")
+    val.add_argument("--seeds", type=_positive, default=10, help="baseline seeds")
+    val.add_argument("--workers", type=_positive, default=2, help="processes")
+    val.add_argument("--out", default="results/validation")
+    val.add_argument(
+        "--only", nargs="+", choices=("baseline", "bass", "attachment"), help="run only these"
+    )
+    val.add_argument("--golden", help="also write the baseline's golden summary here (tests)")
+    val.set_defaults(func=_validate)
     return p
 
 

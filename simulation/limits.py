@@ -126,7 +126,7 @@ def tail_exponent(followers: np.ndarray) -> dict[str, float]:
     law = fit.power_law
     return {
         "alpha": float(law.alpha),
-        "sigma": float(law.sigma),
+        "sigma": float(law.standard_err),
         "xmin": float(law.xmin),
         "n_tail": int((x >= law.xmin).sum()),
     }
@@ -135,9 +135,7 @@ def tail_exponent(followers: np.ndarray) -> dict[str, float]:
 def with_algorithm(scenario: Scenario, **weights: float) -> Scenario:
     """The same scenario with every enabled platform's algorithm replaced."""
     mix = AlgorithmMix(**weights)
-    platforms = {
-        k: s.model_copy(update={"algorithm": mix}) for k, s in scenario.platforms.items()
-    }
+    platforms = {k: s.model_copy(update={"algorithm": mix}) for k, s in scenario.platforms.items()}
     return scenario.model_copy(update={"platforms": platforms})
 
 

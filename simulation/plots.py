@@ -7,6 +7,7 @@ global pyplot state is involved and plotting is safe in worker processes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from simulation.scenario import BUDGET_ARMS, TIERS
+
+if TYPE_CHECKING:
+    from simulation.calibration import Target
+    from simulation.limits import AttachmentCheck, BassCheck
 
 TIER_COLORS = {
     "tail": "#9ecae1",
@@ -218,3 +223,91 @@ def save_all(ts: pd.DataFrame, creators: pd.DataFrame, folder: Path) -> list[Pat
         make(ts, creators).savefig(path, dpi=110)
         paths.append(path)
     return paths
+
+
+# ------------------------------------------------------------------ validation figures
+def bass_adoption(check: BassCheck, ax: Axes | None = None) -> Figure:
+    """Simulated adoption (seed mean and range) against the analytic Bass curve."""
+    from simulation.limits import bass_curve
+
+    fig, ax = _axes(ax, f"Bass limit: p = {check.p:g}, q = {check.q:g} per year")
+    t = check.t_years
+    ax.fill_between(
+        t, check.adoption.min(0), check.adoption.max(0), alpha=0.3, label="simulated, seed range"
+    )
+    ax.plot(t, check.mean, lw=2, label=f"simulated, mean of {len(check.seeds)} seeds")
+    ax.plot(t, bass_curve(t, check.p, check.q), "k--", label="Bass F(t), configured p, q")
+    ax.plot(
+        t,
+        bass_curve(t, check.p_fit, check.q_fit),
+        ":",
+        color="C3",
+        label=f"fit: p = {check.p_fit:.4f}, q = {check.q_fit:.3f}",
+    )
+    ax.set(xlabel="years", ylabel="share of fans who bought", ylim=(0, 1))
+    ax.legend(fontsize="small")
+    return fig
+
+
+def attachment_ccdf(check: AttachmentCheck, ax: Axes | None = None) -> Figure:
+    """Log-log CCDF of followers + a under popularity distribution, with the fitted tail."""
+    fig, ax = _axes(ax, "Preferential attachment: follower distribution")
+    a = check.popularity_prior
+    for i, (f, fit) in enumerate(zip(check.popularity, check.fits, strict=True)):
+        x = np.sort(f + a)
+        ccdf = 1.0 - np.arange(x.size) / x.size
+        ax.loglog(x, ccdf, ".", ms=2, alpha=0.5, color="C0", label="simulated" if i == 0 else None)
+        if i == 0:  # the fitted power law over its tail, anchored at xmin
+            tail = x[x >= fit["xmin"]]
+            share = tail.size / x.size
+            ax.loglog(
+                tail,
+                share * (tail / fit["xmin"]) ** (1 - fit["alpha"]),
+                "k-",
+                label=f"MLE fit, alpha = {fit['alpha']:.2f} (seed mean {check.alpha:.2f})",
+            )
+    for i, f in enumerate(check.interest):
+        x = np.sort(f + a)
+        ccdf = 1.0 - np.arange(x.size) / x.size
+        label = "interest-based distribution" if i == 0 else None
+        ax.loglog(x, ccdf, ".", ms=2, alpha=0.5, color="C1", label=label)
+    ax.set(xlabel="followers + a", ylabel="P(X >= x)")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def concentration_by_algorithm(check: AttachmentCheck, ax: Axes | None = None) -> Figure:
+    """Gini and top-1% share of followers under popularity vs interest-based distribution."""
+    fig, ax = _axes(ax, "Follower concentration by distribution algorithm")
+    pop, inter = check.concentration("popularity"), check.concentration("interest")
+    x = np.arange(2)
+    ax.bar(x - 0.2, [pop["gini"], pop["top1_share"]], 0.4, label="popularity", color="C0")
+    ax.bar(x + 0.2, [inter["gini"], inter["top1_share"]], 0.4, label="interest", color="C1")
+    ax.set_xticks(x, ["Gini", "top-1% share"])
+    ax.set(ylim=(0, 1), ylabel=f"mean over {len(check.seeds)} seeds")
+    ax.legend()
+    return fig
+
+
+def targets_vs_bands(runs: list[dict], targets: tuple[Target, ...]) -> Figure:
+    """Each calibration target: its band (shaded), the per-seed values and their mean."""
+    n = len(targets)
+    cols = 4
+    fig = Figure(figsize=(12, 2.3 * ((n + cols - 1) // cols)), layout="constrained")
+    axes = fig.subplots((n + cols - 1) // cols, cols).ravel()
+    for t, a in zip(targets, axes, strict=False):
+        vals = [v for v in (t.value(r) for r in runs) if v is not None]
+        lo = t.lo if t.lo is not None else min([*vals, t.hi or 0]) - 0.5
+        hi = t.hi if t.hi is not None else max([*vals, t.lo or 0]) * 2 + 1
+        a.axvspan(lo, hi, color="#c7e9c0")
+        a.plot(vals, np.zeros(len(vals)), "o", alpha=0.5, color="C0")
+        if vals:
+            a.plot([np.mean(vals)], [0], "D", color="k", ms=8)
+        if t.log:
+            a.set_xscale("log")
+        a.set_yticks([])
+        a.set_title(f"{t.id}: {t.label}", fontsize="small")
+    for a in axes[n:]:
+        a.set_visible(False)
+    fig.suptitle("Calibration targets: band (green), seeds (dots), mean (diamond)")
+    return fig

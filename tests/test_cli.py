@@ -150,3 +150,51 @@ def test_console_script_is_installed():
 
 def test_summary_is_strict_json(run_dir):
     json.loads((run_dir / "summary.json").read_text(), parse_constant=pytest.fail)
+
+
+# ------------------------------------------------------------------ calibrate and validate
+@pytest.mark.slow
+def test_calibrate_writes_scenario_and_report(tmp_path):
+    scenario = tmp_path / "short.toml"
+    scenario.write_text(f'extends = "{SMALL}"\n[run]\nsteps = 20\n')
+    out = tmp_path / "cal"
+    args = ["calibrate", scenario, "--generations", 1, "--popsize", 1, "--max-evals", 1]
+    proc = creator_sim(*args, "--out", out, "--quiet", "--in-place")
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in out.iterdir()} == {
+        "short.toml",
+        "report.md",
+        "report.json",
+        "history.csv",
+    }
+    report = (out / "report.md").read_text()
+    assert "Reproduce: `creator-sim calibrate" in report and "| F8 |" in report
+    history = pd.read_csv(out / "history.csv")
+    best = json.loads((out / "report.json").read_text())["best"]
+    assert best["loss"] == pytest.approx(history["loss"].min())
+    # The calibrated file loads, holds the best parameters, and the source was rewritten.
+    from simulation import load_scenario
+
+    for path in (out / "short.toml", scenario):
+        params = load_scenario(path).model_params()
+        for name, value in best["params"].items():
+            assert params[name] == pytest.approx(value, rel=1e-3)
+
+
+def test_validate_writes_table_and_figures(tmp_path):
+    pa = tmp_path / "pa.toml"
+    limit = Path(__file__).resolve().parent.parent / "scenarios" / "limits"
+    pa.write_text(
+        f'extends = "{limit / "preferential_attachment.toml"}"\n'
+        "[run]\nsteps = 120\nreplicates = 2\n[population]\nn_fans = 3000\n"
+    )
+    out = tmp_path / "validation"
+    proc = creator_sim("validate", "--only", "attachment", "--attachment", pa, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(out / "validation.csv")
+    assert list(table.columns) == ["check", "what", "measured", "band", "pass", "seeds"]
+    assert set(table["check"]) == {"PA exponent", "PA Gini", "PA top-1%"}
+    assert "| PA exponent |" in (out / "validation.md").read_text()
+    figs = {p.name for p in (out / "figures").iterdir()}
+    assert figs == {"follower_ccdf_fit.png", "concentration_by_algorithm.png"}
+    assert "versions" in json.loads((out / "validation.json").read_text())

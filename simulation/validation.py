@@ -1,0 +1,247 @@
+"""``creator-sim validate``: the calibrated baseline against the FACTS bands, and the theory limits.
+
+Writes ``results/validation/``: ``validation.csv`` and ``validation.md`` (one row per
+target or limit: measured, band, pass/fail, seeds used), ``validation.json`` (the same
+plus per-seed values and the scale mapping) and ``figures/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation import calibration, limits
+from simulation.runner import parallel_map, replicate_seeds, run_model
+from simulation.scale import ScaleMapping
+from simulation.scenario import Scenario, load_scenario
+
+# Further Bass (p, q) pairs checked besides the scenario's own: the limit must hold for
+# other coefficients too, not only the meta-analysis average.
+BASS_ALTERNATIVES = ((0.01, 0.5),)
+
+
+@dataclass
+class Validation:
+    """Everything ``validate`` measured."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    baseline_runs: list[dict[str, Any]] = field(default_factory=list)
+    baseline_seeds: list[int] = field(default_factory=list)
+    bass: list[limits.BassCheck] = field(default_factory=list)
+    attachment: limits.AttachmentCheck | None = None
+    scale: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per target or limit."""
+        return pd.DataFrame(self.rows)
+
+
+def baseline_rows(runs: list[dict[str, Any]], seeds: list[int]) -> list[dict[str, Any]]:
+    """Each calibration target over the baseline's seeds: the mean against its band."""
+    mean = calibration.mean_metrics(runs)
+    rows = []
+    for t in calibration.TARGETS:
+        v = t.value(mean)
+        rows.append(
+            {
+                "check": t.id,
+                "what": t.label,
+                "measured": v,
+                "band": t.band(),
+                "pass": v is not None and t.distance(v) == 0,
+                "seeds": f"{seeds[0]}..{seeds[-1]} ({len(seeds)})",
+            }
+        )
+    for key, label, ref in (
+        ("F9.gmv_usd_last_year", "2020 market size, USD (scaled)", "about 60e9"),
+        ("F9.growth", "market growth, year 2 vs year 1", "about +1.00"),
+        ("F10", "creator entries per year (scaled)", "7.53e6 (Douyin)"),
+    ):
+        rows.append(
+            {
+                "check": key.split(".")[0],
+                "what": label,
+                "measured": mean.get(key),
+                "band": f"reported beside the seeds: {ref}",
+                "pass": None,
+                "seeds": f"{seeds[0]}..{seeds[-1]} ({len(seeds)})",
+            }
+        )
+    return rows
+
+
+def bass_rows(check: limits.BassCheck) -> list[dict[str, Any]]:
+    """Recovered p, q and the curve gap for one Bass run."""
+    seeds = f"{check.seeds[0]}..{check.seeds[-1]} ({len(check.seeds)})"
+    tol = limits.BASS_PQ_TOLERANCE
+    pq = f"p={check.p:g}, q={check.q:g}"
+    return [
+        {
+            "check": "Bass p",
+            "what": f"recovered p ({pq})",
+            "measured": check.p_fit,
+            "band": f"{check.p * (1 - tol):.4g} to {check.p * (1 + tol):.4g}",
+            "pass": check.p_error <= tol,
+            "seeds": seeds,
+        },
+        {
+            "check": "Bass q",
+            "what": f"recovered q ({pq})",
+            "measured": check.q_fit,
+            "band": f"{check.q * (1 - tol):.4g} to {check.q * (1 + tol):.4g}",
+            "pass": check.q_error <= tol,
+            "seeds": seeds,
+        },
+        {
+            "check": "Bass curve",
+            "what": f"largest gap to the analytic F(t) ({pq})",
+            "measured": check.max_gap,
+            "band": f"<= {limits.BASS_CURVE_TOLERANCE}",
+            "pass": check.max_gap <= limits.BASS_CURVE_TOLERANCE,
+            "seeds": seeds,
+        },
+    ]
+
+
+def attachment_rows(check: limits.AttachmentCheck) -> list[dict[str, Any]]:
+    """Tail exponent and concentration by algorithm."""
+    seeds = f"{check.seeds[0]}..{check.seeds[-1]} ({len(check.seeds)})"
+    pop, inter = check.concentration("popularity"), check.concentration("interest")
+    lo, hi = limits.PA_EXPONENT - limits.PA_TOLERANCE, limits.PA_EXPONENT + limits.PA_TOLERANCE
+    return [
+        {
+            "check": "PA exponent",
+            "what": "MLE tail exponent of followers + a (popularity only)",
+            "measured": check.alpha,
+            "band": f"{lo:g} to {hi:g} (Price: 2 + a/m = {check.predicted_alpha:.2f})",
+            "pass": lo <= check.alpha <= hi,
+            "seeds": seeds,
+        },
+        {
+            "check": "PA Gini",
+            "what": "follower Gini: interest-based vs popularity",
+            "measured": inter["gini"],
+            "band": f"< {pop['gini']:.3f} (popularity)",
+            "pass": inter["gini"] < pop["gini"],
+            "seeds": seeds,
+        },
+        {
+            "check": "PA top-1%",
+            "what": "top-1% follower share: interest-based vs popularity",
+            "measured": inter["top1_share"],
+            "band": f"< {pop['top1_share']:.3f} (popularity)",
+            "pass": inter["top1_share"] < pop["top1_share"],
+            "seeds": seeds,
+        },
+    ]
+
+
+def with_bass(scenario: Scenario, p: float, q: float) -> Scenario:
+    """The Bass scenario with other coefficients."""
+    wom = scenario.word_of_mouth.model_copy(update={"discovery_rate": p, "talk_rate": q})
+    return scenario.model_copy(update={"word_of_mouth": wom, "name": f"{scenario.name}_{p}_{q}"})
+
+
+def validate(
+    baseline: Path,
+    bass: Path,
+    attachment: Path,
+    seeds: int = 10,
+    workers: int = 1,
+    parts: tuple[str, ...] = ("baseline", "bass", "attachment"),
+) -> Validation:
+    """Run every check; ``parts`` selects which."""
+    v = Validation()
+    if "baseline" in parts:
+        sc = load_scenario(baseline)
+        v.baseline_seeds = replicate_seeds(sc.run.seed, seeds)
+        params = sc.model_params()
+        v.baseline_runs = parallel_map(
+            run_model, [(params, s, sc.run.steps) for s in v.baseline_seeds], workers
+        )
+        v.rows += baseline_rows(v.baseline_runs, v.baseline_seeds)
+        v.scale = ScaleMapping.from_scenario(sc).describe()
+    if "bass" in parts:
+        sc = load_scenario(bass)
+        bass_seeds = replicate_seeds(sc.run.seed, sc.run.replicates)
+        for scenario in (sc, *(with_bass(sc, p, q) for p, q in BASS_ALTERNATIVES)):
+            check = limits.bass_check(scenario, bass_seeds, workers)
+            v.bass.append(check)
+            v.rows += bass_rows(check)
+    if "attachment" in parts:
+        sc = load_scenario(attachment)
+        pa_seeds = replicate_seeds(sc.run.seed, sc.run.replicates)
+        v.attachment = limits.attachment_check(sc, pa_seeds, workers)
+        v.rows += attachment_rows(v.attachment)
+    return v
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """The table as Markdown (for the README and validation.md)."""
+
+    def cell(x: Any) -> str:
+        if x is None or (isinstance(x, float) and not np.isfinite(x)):
+            return "n/a"
+        if isinstance(x, bool | np.bool_):
+            return "pass" if x else "**fail**"
+        if isinstance(x, float):
+            return f"{x:.3g}"
+        return str(x)
+
+    head = "| " + " | ".join(table.columns) + " |"
+    rule = "|" + "---|" * len(table.columns)
+    body = ["| " + " | ".join(cell(x) for x in row) + " |" for row in table.itertuples(False)]
+    return "\n".join([head, rule, *body]) + "\n"
+
+
+def golden(v: Validation) -> dict[str, Any]:
+    """The baseline's per-seed target metrics: the regression test's reference."""
+
+    def values(metrics: dict[str, Any]) -> dict[str, Any]:
+        return {t.key: t.value(metrics) for t in calibration.TARGETS}
+
+    return {
+        "seeds": v.baseline_seeds,
+        "per_seed": [values(r) for r in v.baseline_runs],
+        "mean": values(calibration.mean_metrics(v.baseline_runs)),
+    }
+
+
+def write_validation(v: Validation, out: Path) -> Path:
+    """Write the validation folder atomically: tables, JSON and figures."""
+    from simulation import plots
+    from simulation.results import atomic_folder, versions, write_json
+
+    with atomic_folder(out) as tmp:
+        table = v.table
+        table.to_csv(tmp / "validation.csv", index=False, float_format="%.6g")
+        (tmp / "validation.md").write_text(
+            "# Validation\n\n" + markdown(table) + "\nScale mapping: see validation.json.\n"
+        )
+        write_json(
+            tmp / "validation.json",
+            {
+                "rows": v.rows,
+                "baseline": golden(v) if v.baseline_runs else None,
+                "scale_mapping": v.scale,
+                "versions": versions(),
+            },
+        )
+        figs = tmp / "figures"
+        figs.mkdir()
+        made: dict[str, Any] = {}
+        if v.baseline_runs:
+            made["targets"] = plots.targets_vs_bands(v.baseline_runs, calibration.TARGETS)
+        for i, check in enumerate(v.bass):
+            made[f"bass_{i}" if i else "bass"] = plots.bass_adoption(check)
+        if v.attachment is not None:
+            made["follower_ccdf_fit"] = plots.attachment_ccdf(v.attachment)
+            made["concentration_by_algorithm"] = plots.concentration_by_algorithm(v.attachment)
+        for name, fig in made.items():
+            fig.savefig(figs / f"{name}.png", dpi=110)
+    return Path(out).resolve()

@@ -1,0 +1,147 @@
+"""Calibration targets, loss, the calibrated-file writer; metric functions on hand-made data."""
+
+import math
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BASELINE, SMALL
+
+from simulation import calibration, metrics
+from simulation.calibration import TARGETS, Target
+from simulation.scenario import load_scenario
+
+
+# ------------------------------------------------------------------ metric functions (F1..F8)
+def test_gini_and_top_share_known_answers():
+    assert metrics.gini(np.ones(10)) == 0.0
+    assert metrics.gini(np.array([0, 0, 0, 1.0])) == pytest.approx(0.75)  # (n - 1) / n
+    assert metrics.top_share(np.array([97.0] + [1.0] * 99), 0.01) == pytest.approx(0.97 / 1.96)
+
+
+def test_year_growth_and_last_year():
+    s = pd.Series([1.0] * 365 + [1.5] * 365)
+    assert metrics.year_growth(s) == pytest.approx(0.5)  # F2, F3: year 2 over year 1
+    assert metrics.year_growth(s.iloc[:400]) is None  # under two years: not measurable
+    assert metrics.last_year(s) == pytest.approx(1.5 * 365)
+
+
+def test_smaller_creator_live_share():
+    ts = pd.DataFrame({"live_gmv": [2.0] * 400, "live_gmv_smaller": [1.0] * 400})
+    assert metrics.smaller_creator_live_share(ts) == pytest.approx(0.5)  # F1
+    assert metrics.smaller_creator_live_share(ts * 0) is None
+
+
+def test_kol_spend_share():
+    ts = pd.DataFrame({f"spend_{a}": [0.0] * 3 for a in metrics.BUDGET_ARMS})
+    assert metrics.kol_spend_share(ts) is None
+    ts["spend_mid"] = [6.0, 0, 0]
+    ts["spend_own"] = [0, 4.0, 0]
+    assert metrics.kol_spend_share(ts) == pytest.approx(0.6)  # F7
+
+
+def _model_with(**arrays):
+    """A stand-in model exposing just what the end-of-run metrics read."""
+    from types import SimpleNamespace
+
+    from simulation.scale import ScaleMapping
+    from simulation.scenario import Scenario
+
+    scale = ScaleMapping.from_scenario(Scenario(population={"n_fans": 150_000}))  # 1,000/fan
+    cs = SimpleNamespace(view=lambda name: arrays[name])
+    return SimpleNamespace(creator_state=cs, scale=scale, **arrays.get("model", {}))
+
+
+def test_popular_streamers_in_thousands():
+    # 10 streamers; the top decile (1) has 5 simulated = 5,000 real followers: in band.
+    live = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100.0])
+    followers = np.array([0, 900, 900, 900, 900, 900, 900, 900, 900, 900, 5])
+    m = _model_with(live_gmv=live, model={"creator_total_followers": followers})
+    assert metrics.popular_streamers_in_thousands(m) == 1.0  # F4
+    followers[-1] = 50  # 50,000 real: outside "thousands"
+    assert metrics.popular_streamers_in_thousands(m) == 0.0
+
+
+def test_income_top1_to_median():
+    income = np.r_[np.full(99, 10.0), 50_000.0]
+    m = _model_with(income=income, active=np.ones(100, bool))
+    assert metrics.income_top1_to_median(m) == pytest.approx(5000.0)  # F6
+    m = _model_with(income=np.zeros(5), active=np.ones(5, bool))
+    assert metrics.income_top1_to_median(m) is None  # median income 0: ratio undefined
+
+
+# ------------------------------------------------------------------ targets and loss
+def test_target_distance_in_band_widths():
+    t = Target("X", "x", 0.4, 0.6, "x")
+    assert t.distance(0.5) == 0.0
+    assert t.distance(0.8) == pytest.approx(1.0)
+    assert t.distance(0.3) == pytest.approx(0.5)
+    assert t.distance(None) == calibration.MISSING
+    log = Target("Y", "y", 1e7, 1e8, "y", log=True)
+    assert log.distance(1e9) == pytest.approx(1.0)  # one decade over a one-decade band
+    open_ = Target("Z", "z", 1000.0, None, "z", log=True, scale=1.0)
+    assert open_.distance(1e6) == 0.0 and open_.distance(10.0) == pytest.approx(2.0)
+
+
+def test_head_minus_mid_is_derived():
+    t = next(t for t in TARGETS if t.key == "F3.head_minus_mid")
+    assert t.value({"F3.head": 0.1, "F3.mid": 0.4}) == pytest.approx(-0.3)
+    assert t.distance(t.value({"F3.head": 0.1, "F3.mid": 0.4})) == 0.0
+    assert t.value({"F3.mid": 0.4}) is None
+
+
+def test_loss_is_zero_only_inside_every_band_and_capped():
+    inside = {t.key: (t.lo + t.hi) / 2 for t in TARGETS if t.lo is not None and t.hi is not None}
+    inside |= {"F3.head": 0.0, "F3.mid": 0.47, "F6": 5000.0}
+    assert calibration.loss(inside) == 0.0
+    assert calibration.loss(inside | {"F1": 0.65}) == pytest.approx(1.0)
+    assert calibration.loss(inside | {"F1": 50.0}) == pytest.approx(calibration.CAP**2)
+    assert calibration.loss({}) == pytest.approx(len(TARGETS) * calibration.MISSING**2)
+
+
+def test_mean_metrics_skips_missing():
+    m = calibration.mean_metrics([{"a": 1.0, "b": None}, {"a": 3.0, "b": None}])
+    assert m == {"a": 2.0, "b": None}
+
+
+def test_free_parameters_are_scenario_parameters_with_ranges_around_baseline():
+    params = load_scenario(BASELINE).model_params()
+    for name, (lo, hi) in calibration.FREE_PARAMETERS.items():
+        assert name in params
+        assert lo < hi and lo <= params[name] <= hi, name
+
+
+def test_write_calibrated_keeps_comments_and_round_trips(tmp_path):
+    values = {"trust_decay": 0.00321, "follow_prob": 0.0555}
+    dest = tmp_path / "out.toml"
+    note = "# Status: calibrated by a test.\n"
+    calibration.write_calibrated(BASELINE, values, dest, note)
+    text = dest.read_text()
+    assert "# Status: calibrated by a test." in text
+    assert "trust_decay = 0.00321" in text and "# daily fading of trust" in text
+    s = load_scenario(dest)
+    assert s.trust.trust_decay == 0.00321 and s.fans.follow_prob == 0.0555
+    # A file that inherits the parameters gets them under their sections, and its
+    # `extends` path is rewritten to stay valid from the new folder.
+    calibration.write_calibrated(SMALL, values, tmp_path / "small.toml", note)
+    small = load_scenario(tmp_path / "small.toml")
+    assert small.trust.trust_decay == 0.00321
+    assert small.population.n_fans == load_scenario(SMALL).population.n_fans
+    tomllib.loads((tmp_path / "small.toml").read_text())
+
+
+def test_calibrate_is_reproducible_and_keeps_every_candidate():
+    small = load_scenario(SMALL)
+    scenario = small.model_copy(update={"run": small.run.model_copy(update={"steps": 20})})
+    a = calibration.calibrate(scenario, generations=1, popsize=1, max_evals=1)
+    b = calibration.calibrate(scenario, generations=1, popsize=1, max_evals=1, workers=2)
+    n = len(calibration.FREE_PARAMETERS)
+    assert len(a.history) == 2 * n  # initial population + the generation that hit max_evals
+    assert [h["loss"] for h in a.history] == [h["loss"] for h in b.history]  # any workers
+    assert a.best["loss"] == min(h["loss"] for h in a.history)
+    for h in a.history:
+        for name, v in h["params"].items():
+            lo, hi = calibration.FREE_PARAMETERS[name]
+            assert lo <= v <= hi
+        assert math.isfinite(h["loss"])

@@ -1,0 +1,113 @@
+"""Theory in the limiting cases (FACTS, theory section): Bass diffusion, preferential attachment.
+
+Statistical tests at fixed seeds with the tolerances the calibration issue sets: recovered
+p and q within 15%, the mean curve within 0.03 of the analytic one (10 seeds, 10,000 fans);
+the tail exponent of linear attachment 3 +/- 0.3.
+"""
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from simulation import limits
+from simulation.mechanisms import word_of_mouth
+from simulation.runner import replicate_seeds
+from simulation.scenario import load_scenario
+from simulation.state import SocialGraph
+from simulation.validation import with_bass
+
+BASS = ROOT / "scenarios" / "limits" / "bass.toml"
+PA = ROOT / "scenarios" / "limits" / "preferential_attachment.toml"
+
+
+# ------------------------------------------------------------------ unit tests
+def test_bass_curve_known_values():
+    t = np.array([0.0, 1.0, 2.0])
+    f = limits.bass_curve(t, 0.03, 0.38)
+    assert f[0] == 0.0
+    assert f[1] == pytest.approx(0.03571, abs=1e-4)  # (1 - e^-.41) / (1 + 12.67 e^-.41)
+    assert f[2] == pytest.approx(0.08506, abs=1e-4)
+
+
+def test_fit_bass_recovers_exact_curve():
+    t = np.linspace(0, 10, 200)
+    p, q = limits.fit_bass(t, limits.bass_curve(t, 0.02, 0.6))
+    assert p == pytest.approx(0.02, rel=1e-4) and q == pytest.approx(0.6, rel=1e-4)
+
+
+def test_tail_exponent_of_sampled_power_law():
+    rng = np.random.default_rng(3)
+    x = np.floor(10 * (1 - rng.random(20_000)) ** (-1 / 2.0))  # continuous alpha = 3, xmin 10
+    fit = limits.tail_exponent(x)
+    assert fit["alpha"] == pytest.approx(3.0, abs=0.15)
+
+
+def test_discoveries_hazard_and_only_non_buyers():
+    rng = np.random.default_rng(0)
+    bought = np.zeros((100_000, 2), bool)
+    bought[:, 1] = True
+    fan, brand = word_of_mouth.discoveries(rng, bought, 36.5)  # 10% a day
+    assert (brand == 0).all()
+    assert fan.size == pytest.approx(100_000 * -np.expm1(-0.1), rel=0.03)
+    assert np.unique(fan).size == fan.size
+
+
+def test_conversations_full_mixing_rate_and_social_listeners():
+    rng = np.random.default_rng(1)
+    n = 50_000
+    bought = np.zeros((n, 1), bool)
+    bought[:5000] = True
+    listener, _ = word_of_mouth.conversations(rng, bought, 73.0, "full", None)
+    assert listener.size == pytest.approx(5000 * 0.2, rel=0.1)  # 73 / 365 per buyer per day
+    assert listener.max() >= n // 2  # anyone can be a listener
+    ring = SocialGraph.small_world(n, 4, 0.0, rng)
+    listener, _ = word_of_mouth.conversations(rng, bought, 73.0, "social", ring)
+    assert listener.max() < 5000 + 3  # on the ring, buyers' friends are their neighbours
+
+
+def test_talk_and_discovery_are_off_in_the_baseline():
+    wom = load_scenario(ROOT / "scenarios" / "baseline.toml").word_of_mouth
+    assert wom.discovery_rate == 0 and wom.talk_rate == 0
+
+
+# ------------------------------------------------------------------ statistical tests
+@pytest.mark.slow
+@pytest.mark.parametrize("pq", [None, (0.01, 0.5)], ids=["meta-analysis p,q", "p=0.01,q=0.5"])
+def test_bass_limit(pq):
+    scenario = load_scenario(BASS)
+    if pq is not None:
+        scenario = with_bass(scenario, *pq)
+    assert scenario.population.n_fans >= 10_000
+    seeds = replicate_seeds(scenario.run.seed, 10)
+    check = limits.bass_check(scenario, seeds)
+    assert check.p_error <= limits.BASS_PQ_TOLERANCE, (check.p_fit, check.p)
+    assert check.q_error <= limits.BASS_PQ_TOLERANCE, (check.q_fit, check.q)
+    assert check.max_gap <= limits.BASS_CURVE_TOLERANCE
+    assert check.passed
+
+
+@pytest.mark.slow
+def test_preferential_attachment_limit():
+    scenario = load_scenario(PA)
+    check = limits.attachment_check(
+        scenario, replicate_seeds(scenario.run.seed, scenario.run.replicates)
+    )
+    # Linear attachment: each entering creator brings about a = m follows.
+    assert check.follows_per_entry == pytest.approx(scenario.creators.popularity_prior, rel=0.1)
+    assert abs(check.alpha - limits.PA_EXPONENT) <= limits.PA_TOLERANCE, check.fits
+    pop, inter = check.concentration("popularity"), check.concentration("interest")
+    assert inter["gini"] < pop["gini"] - 0.1  # visibly less concentrated
+    assert inter["top1_share"] < pop["top1_share"] / 2
+    assert check.passed
+
+
+@pytest.mark.slow
+def test_attachment_exponent_follows_price_when_the_kernel_changes():
+    """With a = m/2 the kernel is superlinear relative to BA: exponent 2 + a/m = 2.5."""
+    scenario = load_scenario(PA)
+    half = scenario.creators.model_copy(update={"popularity_prior": 2.5})
+    check = limits.attachment_check(
+        scenario.model_copy(update={"creators": half}), replicate_seeds(scenario.run.seed, 3)
+    )
+    assert check.alpha == pytest.approx(check.predicted_alpha, abs=0.3)
+    assert check.alpha < 2.85
