@@ -11,7 +11,7 @@ FIND_PYTHON = for p in $$PYTHON python3.14 python3.13 python3.12 python3 \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo "$$p"; exit 0; }; \
 	done; echo "error: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)" >&2; exit 1
 
-.PHONY: run test lint bench clean figures
+.PHONY: run test lint bench clean figures calibrate validate golden
 
 $(VENV)/.created:
 	@py=$$($(FIND_PYTHON)) && echo "using $$py" && "$$py" -m venv $(VENV)
@@ -45,3 +45,17 @@ clean:
 figures: $(VENV)/.installed
 	$(VENV)/bin/creator-sim run scenarios/baseline.toml --quiet
 	cp results/baseline/figures/{budget_share_by_tier,live_sales_share_by_tier,follower_ccdf,platform_shares}.png docs/figures/
+
+# Calibration (issue: calibrated baseline). `calibrate` rewrites scenarios/baseline.toml with
+# the fit; `validate` checks it over 10 seeds plus the theory limits -> results/validation/;
+# `golden` refreshes the regression test's reference after an intended model change.
+calibrate: $(VENV)/.installed
+	$(VENV)/bin/creator-sim calibrate scenarios/baseline.toml --seeds 1 --generations 8 --popsize 2 --in-place
+
+validate: $(VENV)/.installed
+	$(VENV)/bin/creator-sim validate
+	cp results/validation/figures/{targets,bass,follower_ccdf_fit,concentration_by_algorithm}.png docs/figures/
+
+golden: $(VENV)/.installed
+	$(VENV)/bin/creator-sim validate --only baseline --out results/validation-baseline \
+		--golden tests/data/golden_baseline.json

@@ -97,6 +97,7 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "trust_decay": (0.001, 0.02),  # daily fading of trust
     "trust_gain": (0.05, 0.4),  # trust gained by a good purchase
     "stream_attendance": (0.05, 0.6),  # followers attending a stream
+    "purchase_base": (0.1, 1.0),  # purchase chance at full trust, live, affordable
     "ad_cost_per_thousand": (5.0, 120.0),  # yuan per 1,000 real impressions bought
     "return_reference": (5.0, 60.0),  # return per yuan at which budgets stay put
     "budget_elasticity": (0.05, 1.0),  # how strongly budgets follow returns

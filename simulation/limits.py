@@ -120,16 +120,15 @@ def tail_exponent(followers: np.ndarray) -> dict[str, float]:
 
     x = np.asarray(followers, dtype=float)
     x = x[x > 0]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # powerlaw fits lazily, so read results inside
         warnings.simplefilter("ignore")
-        fit = powerlaw.Fit(x, discrete=True, verbose=False)
-    law = fit.power_law
-    return {
-        "alpha": float(law.alpha),
-        "sigma": float(law.standard_err),
-        "xmin": float(law.xmin),
-        "n_tail": int((x >= law.xmin).sum()),
-    }
+        law = powerlaw.Fit(x, discrete=True, verbose=False).power_law
+        return {
+            "alpha": float(law.alpha),
+            "sigma": float(law.standard_err),
+            "xmin": float(law.xmin),
+            "n_tail": int((x >= law.xmin).sum()),
+        }
 
 
 def with_algorithm(scenario: Scenario, **weights: float) -> Scenario:

@@ -360,18 +360,17 @@ def kol_spend_share(ts: pd.DataFrame) -> float | None:
     return None if total <= 0 else float(1 - ts["spend_own"].sum() / total)
 
 
-def trusted_fans_who_bought(model: CreatorEconomy) -> float | None:
-    """F8: share of fans trusting a followed creator who bought through a creator.
+def trusted_viewers_who_bought(model: CreatorEconomy) -> float | None:
+    """F8: share of fans who bought when a host they trust recommended a product live.
 
-    Fans count as trusting when some follow edge has trust of at least
-    ``trusted_threshold``; buying anything through a creator during the run is their
-    revealed willingness to buy what an anchor recommends.
+    Operationalises "users willing to buy what a live-stream anchor recommends": among
+    fans who watched at least one live stream selling a product while trusting its host
+    (trust in the followed creator of at least ``trusted_threshold``), the share who bought
+    in at least one such stream during the run. None when no fan ever watched one.
     """
-    fo = model.follows
-    trusted = np.unique(fo.fan[fo.trust >= model.config.trust.trusted_threshold])
-    if trusted.size == 0:
-        return None
-    return float((model.fan_state.purchases[trusted] > 0).mean())
+    fs = model.fan_state
+    viewers = fs.trusted_viewer.sum()
+    return None if viewers == 0 else float((fs.trusted_buyer & fs.trusted_viewer).sum() / viewers)
 
 
 def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
@@ -452,9 +451,9 @@ def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
         ),
         "F8": entry(
             "F8",
-            trusted_fans_who_bought(model),
+            trusted_viewers_who_bought(model),
             "about 0.90",
-            trusted_fans_who_bought.__doc__,
+            trusted_viewers_who_bought.__doc__,
             "share",
         ),
         "F9": entry(

@@ -487,6 +487,8 @@ class CreatorEconomy(mesa.Model):
         following = edge >= 0
         t = self.follows.trust_of(edge, 0.0)
         self._watch(imp, t)
+        trusted = live & (product >= 0) & (t >= cfg.trust.trusted_threshold)
+        fs.trusted_viewer[fan[trusted]] = True
         rel = engagement.relevance(fs.interest, fan, cs.niche[creator])
         has_product = product >= 0
         aware = has_product & (fs.stage[fan, np.maximum(product, 0)] >= sicas.SENSE)
@@ -652,6 +654,8 @@ class CreatorEconomy(mesa.Model):
         buy = r.random(cand.size) < p * sel["watch"]
         buy[buy] = sicas.first_per_fan(fan[buy], r)
         buy &= fs.wallet[fan] >= bs.price[b]
+        trusted = buy & live & (edge >= 0) & (t >= cfg.trust.trusted_threshold)
+        fs.trusted_buyer[fan[trusted]] = True
         sel = {k: v[buy] for k, v in sel.items()}
         fan, creator, plat, live, b, edge = (
             sel[k] for k in ("fan", "creator", "platform", "live", "product", "edge")
@@ -663,11 +667,10 @@ class CreatorEconomy(mesa.Model):
         fs.purchases[fan] += 1
         np.add.at(cs.gmv, creator, price)
         np.add.at(cs.live_gmv, creator[live], price[live])
-        np.add.at(
-            cs.income,
-            creator,
-            np.where(cs.owner[creator] >= 0, 0.0, cfg.brands.creator_commission * price),
-        )
+        # Income is in real yuan like deal fees: a simulated sale stands for
+        # users_per_fan real ones (F6 compares incomes that mix both).
+        commission = cfg.brands.creator_commission * price * self.scale.users_per_fan
+        np.add.at(cs.income, creator, np.where(cs.owner[creator] >= 0, 0.0, commission))
         np.add.at(bs.gmv, b, price)
         everything = np.ones(fan.size, bool)
         self._attribute(sel, everything, UNITS, np.ones(fan.size))

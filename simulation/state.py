@@ -195,6 +195,10 @@ class FanState:
     purchases: np.ndarray  # (fans,) purchases made through creators so far
     satisfaction: np.ndarray  # (fans, platforms) reward per impression there, recent; NaN unknown
     friends: SocialGraph
+    # F8: has watched a live stream selling a product while trusting its host, and has
+    # bought in one such stream.
+    trusted_viewer: np.ndarray
+    trusted_buyer: np.ndarray
 
     @classmethod
     def create(
@@ -221,6 +225,8 @@ class FanState:
             purchases=np.zeros(n, dtype=np.int64),
             satisfaction=np.full_like(attention, np.nan),
             friends=friends,
+            trusted_viewer=np.zeros(n, dtype=bool),
+            trusted_buyer=np.zeros(n, dtype=bool),
         )
 
 
@@ -239,7 +245,7 @@ _CREATOR_FIELDS: dict[str, tuple[type, float]] = {
     "deal_fee": (np.float64, 0.0),  # yuan paid for the deal
     "owner": (np.int64, -1),  # brand owning this account (KOB), -1 otherwise
     "paused_until": (np.int64, -1),  # after a scandal, brands sign no deal before this day
-    "income": (np.float64, 0.0),  # yuan earned so far (commission + fees)
+    "income": (np.float64, 0.0),  # real yuan earned so far (scaled commission + fees)
     "gmv": (np.float64, 0.0),  # yuan of sales made through it so far
     "live_gmv": (np.float64, 0.0),  # of which in live streams
 }

@@ -145,3 +145,14 @@ def test_calibrate_is_reproducible_and_keeps_every_candidate():
             lo, hi = calibration.FREE_PARAMETERS[name]
             assert lo <= v <= hi
         assert math.isfinite(h["loss"])
+
+
+def test_trusted_viewers_who_bought():
+    from types import SimpleNamespace
+
+    viewer = np.array([True, True, True, True, False])
+    buyer = np.array([True, True, True, False, True])  # the last bought but never trusted
+    m = SimpleNamespace(fan_state=SimpleNamespace(trusted_viewer=viewer, trusted_buyer=buyer))
+    assert metrics.trusted_viewers_who_bought(m) == pytest.approx(0.75)  # F8
+    m.fan_state.trusted_viewer = np.zeros(5, bool)
+    assert metrics.trusted_viewers_who_bought(m) is None

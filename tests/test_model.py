@@ -3,11 +3,13 @@
 import mesa
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import small_model
 
 from simulation import CreatorEconomy
 from simulation.agents import Brand, Fan, Platform
 from simulation.mechanisms.sicas import SENSE, SHARE
+from simulation.scenario import TIERS
 
 
 def run(model, days):
@@ -148,3 +150,15 @@ def test_mesa_batch_run_varies_population_and_a_mechanism_parameter():
     assert len(df) == 4 and set(df["n_fans"]) == {400, 800}
     assert {"gmv", "follows", "trust_mean"} <= set(df.columns)
     assert (df["Step"] == 5).all()
+
+
+def test_income_is_real_yuan_commission_plus_fees():
+    """F6 compares incomes: commission on sales (scaled to real units) plus deal fees."""
+    m = small_model(seed=4)
+    m.run_for(45)
+    cs, c = m.creator_state, m.config.brands
+    owned = cs.view("owner") >= 0  # a brand's own account earns no commission
+    commission = c.creator_commission * m.scale.users_per_fan * cs.view("gmv")[~owned].sum()
+    fees = m.brand_state.spend[:, : len(TIERS)].sum()
+    assert fees > 0 and commission > 0
+    assert cs.view("income").sum() == pytest.approx(commission + fees)

@@ -1,0 +1,56 @@
+"""Regression: the committed, calibrated baseline against its golden summary and the bands.
+
+``tests/data/golden_baseline.json`` holds the baseline's target metrics for each of the
+10 validation seeds and their mean. After an intended change to the model or the baseline,
+refresh it with ``make golden`` (``creator-sim validate --only baseline --golden
+tests/data/golden_baseline.json``) and review the diff: a band that stops holding must be
+explained, not silently accepted.
+"""
+
+import json
+import math
+
+import pytest
+from conftest import BASELINE, ROOT
+
+from simulation.calibration import TARGETS
+from simulation.runner import run_model
+from simulation.scenario import load_scenario
+
+GOLDEN = json.loads((ROOT / "tests" / "data" / "golden_baseline.json").read_text())
+
+# Bands the calibrated baseline misses, with the reason (evidence in the validation report
+# and the README). Every other band must hold for the 10-seed mean.
+KNOWN_MISSES = {  # by target key
+    "F4": "at 7,500 real users per simulated fan the 'thousands' band is a single "
+    "simulated follower; popular streamers cannot have so few (see README, scale mapping)",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("i", [0, 1])
+def test_baseline_reproduces_golden_seed(i):
+    scenario = load_scenario(BASELINE)
+    seed, expected = GOLDEN["seeds"][i], GOLDEN["per_seed"][i]
+    got = run_model(scenario.model_params(), seed, scenario.run.steps)
+    for t in TARGETS:
+        want, have = expected[t.key], t.value(got)
+        if want is None:
+            assert have is None, t.key
+        else:
+            assert have == pytest.approx(want, rel=1e-6, abs=1e-9), t.key
+
+
+def test_golden_is_for_ten_seeds_of_the_baseline():
+    scenario = load_scenario(BASELINE)
+    assert GOLDEN["seeds"] == [scenario.run.seed + i for i in range(10)]
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.key)
+def test_calibrated_baseline_stays_in_band(target):
+    value = GOLDEN["mean"][target.key]
+    if target.key in KNOWN_MISSES:  # the README states this miss; keep the statement true
+        assert value is None or target.distance(value) > 0, "now in band: update the README"
+        return
+    assert value is not None and math.isfinite(value), target.key
+    assert target.distance(value) == 0, f"{target.key} = {value}, band {target.band()}"
