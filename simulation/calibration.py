@@ -213,6 +213,16 @@ def _unused_objective(x: np.ndarray) -> float:
     raise RuntimeError("candidates are evaluated by calibrate's batch map")
 
 
+def _aligned(m: re.Match, value: str) -> str:
+    """``name = value`` with the line's comment kept in its column where it fits."""
+    left = m.group(1) + value
+    comment = m.group(4) or ""
+    if not comment:
+        return left
+    column = len(m.group(0)) - len(comment)
+    return f"{left:<{column - 1}} {comment}"
+
+
 def write_calibrated(source: Path, params: Mapping[str, float], dest: Path, note: str) -> None:
     """Copy a scenario file with the free parameters' values replaced, comments kept.
 
@@ -225,7 +235,7 @@ def write_calibrated(source: Path, params: Mapping[str, float], dest: Path, note
         if name not in FLAT_PARAMS:
             raise KeyError(f"{name} is not a scenario parameter")
         pattern = re.compile(rf"^(\s*{re.escape(name)}\s*=\s*)([^#\n]*?)(\s*(#.*)?)$", re.M)
-        text, n = pattern.subn(rf"\g<1>{value:.4g}\g<3>", text, count=1)
+        text, n = pattern.subn(lambda m, v=f"{value:.4g}": _aligned(m, v), text, count=1)
         if n == 0:  # the file inherits it (extends): set it under its section
             section = FLAT_PARAMS[name][0]
             header = re.compile(rf"^\[{section}\][^\n]*\n", re.M)

@@ -79,8 +79,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         + (["--max-evals", str(args.max_evals)] if args.max_evals else [])
     )
     note = (
-        f"# Status: calibrated by `{command}` (best loss {cal.best['loss']:.3f};\n"
-        f"# report in {out}/report.md). Run `creator-sim validate` for the 10-seed check.\n"
+        f"# Status: calibrated (best loss {cal.best['loss']:.3f}) by\n#   {command}\n"
+        f"# Report: {out}/report.md. `creator-sim validate` checks it over 10 seeds.\n"
     )
     with atomic_folder(out) as tmp:
         calibration.write_calibrated(source, cal.best["params"], tmp / source.name, note)

@@ -59,8 +59,8 @@ class PopulationSection(_Section):
     social_degree: int = Field(10, ge=0, le=1000)
     social_rewire: Prob = 0.1
     social_homophily: Prob = 0.7
-    initial_follows: NonNegFloat = 2.0
-    creator_fame_sigma: NonNegFloat = 1.5
+    initial_follows: NonNegFloat = 5.048
+    creator_fame_sigma: NonNegFloat = 2.797
 
 
 class FanSection(_Section):
@@ -72,16 +72,16 @@ class FanSection(_Section):
     engage_base: Prob = 0.15
     live_engage_factor: NonNegFloat = 2.0
     social_proof: NonNegFloat = 2.0
-    follow_prob: Prob = 0.04
-    stream_attendance: Prob = 0.25
+    follow_prob: Prob = 0.01166
+    stream_attendance: Prob = 0.4022
 
 
 class TrustSection(_Section):
     """How trust in followed creators and in brands grows, decays and collapses (mechanism 3)."""
 
-    trust_gain: Prob = 0.15
+    trust_gain: Prob = 0.22
     trust_engage_gain: Prob = 0.005
-    trust_decay: Prob = 0.01
+    trust_decay: Prob = 0.007142
     trust_collapse: Prob = 0.2
     trust_bad_experience: Prob = 0.3
     unfollow_trust: Prob = 0.12
@@ -94,7 +94,7 @@ class TrustSection(_Section):
 class PurchaseSection(_Section):
     """SICAS progression, purchases and sharing (mechanisms 3 and 4)."""
 
-    purchase_base: Prob = 0.3
+    purchase_base: Prob = 0.8272
     video_conversion_factor: NonNegFloat = 0.3
     trust_exponent: NonNegFloat = 2.0
     stranger_trust: Prob = 0.1
@@ -129,7 +129,7 @@ class CreatorSection(_Section):
     engagement_memory: Prob = 0.1
     pool_prior_impressions: PosFloat = 20.0
     popularity_prior: PosFloat = 1.0
-    entry_rate: NonNegFloat = 0.3
+    entry_rate: NonNegFloat = 1.984
     exit_grace_days: int = Field(180, ge=0)
     exit_follower_floor_real: NonNegFloat = 100_000.0
     exit_prob: Prob = 0.01
@@ -158,7 +158,7 @@ class BrandSection(_Section):
     fee_floor: NonNegFloat = 500.0
     fee_engagement_elasticity: NonNegFloat = 0.5
     live_fee_factor: PosFloat = 2.0
-    ad_cost_per_thousand: PosFloat = 40.0
+    ad_cost_per_thousand: PosFloat = 51.6
     allocation: dict[Literal[BUDGET_ARMS], NonNegFloat] = Field(
         default_factory=lambda: {"own": 0.1, "tail": 0.05, "small": 0.15, "mid": 0.25, "head": 0.45}
     )
@@ -170,10 +170,10 @@ class BrandSection(_Section):
     long_term_weight: Prob = 0.3
     mind_share_value: NonNegFloat = 2.0
     budget_review_days: int = Field(365, ge=1)
-    budget_elasticity: NonNegFloat = 0.5
+    budget_elasticity: NonNegFloat = 0.4322
     budget_max_raise: NonNegFloat = 0.5
     budget_max_cut: Prob = 0.5
-    return_reference: PosFloat = 15.0
+    return_reference: PosFloat = 35.04
     scandal_pause_days: int = Field(90, ge=0)
     brand_collapse: Prob = 0.5
 

@@ -38,7 +38,7 @@ def test_kob_stream_turns_viewers_into_brand_followers():
 
 
 def test_creator_scandal_hurts_the_brand_and_brands_pause_the_creator():
-    model = small_model(seed=2, scandal_rate=0.0)
+    model = small_model(seed=2, scandal_rate=0.0, entry_rate=0.0)
     run(model, 1)  # day 0 signs deals
     cs = model.creator_state
     hit = np.flatnonzero(cs.sponsor[: cs.n] >= 0)[0]
@@ -141,11 +141,14 @@ def test_mid_tier_budget_share_rises_in_the_baseline_without_a_rule_preferring_i
     params = load_scenario(BASELINE).model_params()
     learning = CreatorEconomy(rng=20261123, **params)
     fixed = CreatorEconomy(rng=20261123, **(params | {"data_driven": 0.0}))
+    fixed_split = fixed.budget_shares()
     a, b = run(learning, 730), run(fixed, 730)
     start, end = a["budget_share_mid"].iloc[0], a["budget_share_mid"].iloc[-1]
     assert end > start + 0.08, (start, end)
     assert end > b["budget_share_mid"].iloc[-1] + 0.08
-    assert b["budget_share_mid"].iloc[-1] == pytest.approx(b["budget_share_mid"].iloc[0], abs=0.02)
+    # Without learning every brand keeps its initial split (what it plans per tier then
+    # varies only with which tiers have creators to hire).
+    np.testing.assert_array_equal(fixed.budget_shares(), fixed_split)
     # Platforms converge: some platform carries a format at the end it lacked at the start.
     assert any(
         (a[f"formats_{p.key}"].iloc[-1] > a[f"formats_{p.key}"].iloc[0])

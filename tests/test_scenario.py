@@ -25,7 +25,8 @@ def test_baseline_documents_every_parameter():
 
 
 def test_baseline_equals_code_defaults():
-    # The model's keyword defaults and the committed baseline must not drift apart.
+    # The model's keyword defaults and the committed (calibrated) baseline must not drift
+    # apart: after `creator-sim calibrate --in-place`, copy its values into scenario.py.
     loaded = load_scenario(BASELINE).model_dump(exclude={"name", "source", "description"})
     assert loaded == Scenario().model_dump(exclude={"name", "source", "description"})
 
