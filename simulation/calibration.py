@@ -256,6 +256,21 @@ def write_calibrated(source: Path, params: Mapping[str, float], dest: Path, note
     tmp.replace(dest)
 
 
+def _scale_line(scenario: Scenario) -> str:
+    """The scale mapping in one sentence (full record in report.json)."""
+    from simulation.scale import ScaleMapping
+
+    d = ScaleMapping.from_scenario(scenario).describe()
+    tiers = ", ".join(
+        f"{name} from {v['simulated_followers'][0]:.3g}" for name, v in d["tiers"].items()
+    )
+    return (
+        f"population scale factor, one simulated fan = "
+        f"{d['real_users_per_simulated_fan']:,.0f} real users; tiers in simulated "
+        f"followers: {tiers}."
+    )
+
+
 def report(cal: Calibration, scenario: Scenario, command: str) -> str:
     """A Markdown report: what was searched, the best fit against every band, how to redo it."""
     rows = []
@@ -279,6 +294,8 @@ def report(cal: Calibration, scenario: Scenario, command: str) -> str:
             f"Best loss {cal.best['loss']:.3f}.",
             "",
             f"Reproduce: `{command}`",
+            "",
+            f"Scale mapping: {_scale_line(scenario)}",
             "",
             "| id | target | best candidate | band | in band |",
             "|---|---|---|---|---|",

@@ -50,7 +50,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from simulation import calibration
-    from simulation.results import atomic_folder, write_json
+    from simulation.results import atomic_folder, versions, write_json
+    from simulation.scale import ScaleMapping
 
     source = Path(args.scenario)
     scenario = load_scenario(source)
@@ -85,7 +86,16 @@ def _calibrate(args: argparse.Namespace) -> int:
     with atomic_folder(out) as tmp:
         calibration.write_calibrated(source, cal.best["params"], tmp / source.name, note)
         (tmp / "report.md").write_text(calibration.report(cal, scenario, command))
-        write_json(tmp / "report.json", {"best": cal.best, "seeds": cal.seeds})
+        write_json(
+            tmp / "report.json",
+            {
+                "best": cal.best,
+                "seeds": cal.seeds,
+                "command": command,
+                "scale_mapping": ScaleMapping.from_scenario(scenario).describe(),
+                "versions": versions(),
+            },
+        )
         rows = [{**h["params"], **h["metrics"], "loss": h["loss"]} for h in cal.history]
         pd.DataFrame(rows).to_csv(tmp / "history.csv", index=False, float_format="%.6g")
     if args.in_place:

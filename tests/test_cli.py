@@ -169,6 +169,9 @@ def test_calibrate_writes_scenario_and_report(tmp_path):
     }
     report = (out / "report.md").read_text()
     assert "Reproduce: `creator-sim calibrate" in report and "| F8 |" in report
+    assert "Scale mapping: population scale factor" in report
+    record = json.loads((out / "report.json").read_text())
+    assert record["scale_mapping"]["real_users_per_simulated_fan"] > 0
     history = pd.read_csv(out / "history.csv")
     best = json.loads((out / "report.json").read_text())["best"]
     assert best["loss"] == pytest.approx(history["loss"].min(), rel=1e-5)  # CSV keeps 6 digits
