@@ -24,10 +24,9 @@ GOLDEN = json.loads((ROOT / "tests" / "data" / "golden_baseline.json").read_text
 KNOWN_MISSES = {  # by target key; the README explains each with the search's evidence
     "F1": "pulls against F5 and F8 at 20,000 fans (0.44 vs 0.45-0.55)",
     "F2": "just above the band at 10 seeds (+71% vs +48% to +68%)",
-    "F4": "at 7,500 real users per simulated fan the 'thousands' band is a single "
-    "simulated follower; popular streamers cannot have so few (scale mapping)",
+    "F4": "top live sellers are well-followed creators (0.001 here; 0.03 at 100k fans)",
     "F5": "the largest creator reaches 4.6 M real followers, traded for F1",
-    "F6": "top-1% income is ~490x the median, not 1,000x (resolution, like F4)",
+    "F6": "top-1% income is ~490x the median, not 1,000x",
     "F7.mean_raise": "reachable, not found by the 198-candidate search (+38%)",
     "F7.kol_share": "reachable, not found by the 198-candidate search (96%)",
     "F8": "about half of trusting live viewers buy, traded for F1 via trust decay",
