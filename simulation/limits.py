@@ -28,7 +28,7 @@ from scipy.optimize import curve_fit
 
 from simulation.metrics import YEAR, gini, top_share
 from simulation.runner import parallel_map, run_replicate
-from simulation.scenario import AlgorithmMix, Scenario
+from simulation.scenario import AlgorithmMix, Scenario, ScenarioError
 
 BASS_PQ_TOLERANCE = 0.15  # relative error allowed on recovered p and q (issue: calibration)
 BASS_CURVE_TOLERANCE = 0.03  # largest allowed gap between mean simulated and analytic F(t)
@@ -102,7 +102,10 @@ def bass_check(scenario: Scenario, seeds: list[int], workers: int = 1) -> BassCh
     """Run the Bass limit scenario for each seed and fit p and q to the mean curve."""
     wom = scenario.word_of_mouth
     if wom.talk_mixing != "full" or scenario.population.n_brands != 1:
-        raise ValueError(f"{scenario.name}: the Bass limit needs one brand and full mixing")
+        raise ScenarioError(
+            f"{scenario.source or scenario.name}: the Bass limit needs population.n_brands = 1"
+            ' and word_of_mouth.talk_mixing = "full"'
+        )
     curves = np.stack(parallel_map(_adoption, [(scenario, s) for s in seeds], workers))
     t = np.arange(1, curves.shape[1] + 1) / YEAR  # row k is collected after day k + 1
     p_fit, q_fit = fit_bass(t, curves.mean(axis=0))

@@ -111,3 +111,14 @@ def test_attachment_exponent_follows_price_when_the_kernel_changes():
     )
     assert check.alpha == pytest.approx(check.predicted_alpha, abs=0.3)
     assert check.alpha < 2.85
+
+
+def test_bass_check_rejects_a_scenario_that_is_not_the_limit():
+    from simulation.scenario import ScenarioError
+
+    social = load_scenario(BASS)
+    social = social.model_copy(
+        update={"word_of_mouth": social.word_of_mouth.model_copy(update={"talk_mixing": "social"})}
+    )
+    with pytest.raises(ScenarioError, match="talk_mixing"):
+        limits.bass_check(social, [1])
