@@ -33,7 +33,7 @@ class Target:
     """One calibration band: ``lo <= value <= hi`` (None = open), on a log10 scale if ``log``."""
 
     id: str
-    key: str  # key of run_model's output, or a derived key (see _value)
+    key: str  # key of run_model's output, or a derived key (see value)
     lo: float | None
     hi: float | None
     label: str

@@ -53,6 +53,12 @@ def _stacked(
     ax.legend(loc="upper left", fontsize="small", title=legend)
 
 
+def _ccdf(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted values and the share of values at least as large: P(X >= x)."""
+    x = np.sort(np.asarray(values, dtype=float))
+    return x, 1.0 - np.arange(x.size) / x.size
+
+
 def _shares(df: pd.DataFrame) -> pd.DataFrame:
     smooth = df.rolling(WINDOW, min_periods=1).sum()
     total = smooth.sum(axis=1).replace(0, np.nan)
@@ -72,12 +78,12 @@ def follower_ccdf(creators: pd.DataFrame, ax: Axes | None = None) -> Figure:
     """Complementary CDF of creators' real (scaled) followers, log-log, one line per replicate."""
     fig, ax = _axes(ax, "Follower distribution (active creators)")
     for rep, df in creators[creators["active"]].groupby("replicate"):
-        x = np.sort(df["real_followers"].to_numpy())
-        x = x[x > 0]
+        x, ccdf = _ccdf(df["real_followers"].to_numpy())
+        x, ccdf = x[x > 0], ccdf[x > 0]
         if x.size:
             ax.loglog(
                 x,
-                1.0 - np.arange(x.size) / x.size,
+                ccdf,
                 drawstyle="steps-post",
                 label=f"replicate {rep}",
                 alpha=0.8,
@@ -253,24 +259,24 @@ def attachment_ccdf(check: AttachmentCheck, ax: Axes | None = None) -> Figure:
     """Log-log CCDF of followers + a under popularity distribution, with the fitted tail."""
     fig, ax = _axes(ax, "Preferential attachment: follower distribution")
     a = check.popularity_prior
-    for i, (f, fit) in enumerate(zip(check.popularity, check.fits, strict=True)):
-        x = np.sort(f + a)
-        ccdf = 1.0 - np.arange(x.size) / x.size
-        ax.loglog(x, ccdf, ".", ms=2, alpha=0.5, color="C0", label="simulated" if i == 0 else None)
-        if i == 0:  # the fitted power law over its tail, anchored at xmin
-            tail = x[x >= fit["xmin"]]
-            share = tail.size / x.size
-            ax.loglog(
-                tail,
-                share * (tail / fit["xmin"]) ** (1 - fit["alpha"]),
-                "k-",
-                label=f"MLE fit, alpha = {fit['alpha']:.2f} (seed mean {check.alpha:.2f})",
-            )
-    for i, f in enumerate(check.interest):
-        x = np.sort(f + a)
-        ccdf = 1.0 - np.arange(x.size) / x.size
-        label = "interest-based distribution" if i == 0 else None
-        ax.loglog(x, ccdf, ".", ms=2, alpha=0.5, color="C1", label=label)
+    runs = (
+        ("simulated", "C0", check.popularity),
+        ("interest-based distribution", "C1", check.interest),
+    )
+    for label, color, followers in runs:
+        for i, f in enumerate(followers):
+            x, ccdf = _ccdf(f + a)
+            ax.loglog(x, ccdf, ".", ms=2, alpha=0.5, color=color, label=None if i else label)
+    # The first seed's fitted power law over its tail, anchored at xmin.
+    fit = check.fits[0]
+    x, ccdf = _ccdf(check.popularity[0] + a)
+    tail = x[x >= fit["xmin"]]
+    ax.loglog(
+        tail,
+        tail.size / x.size * (tail / fit["xmin"]) ** (1 - fit["alpha"]),
+        "k-",
+        label=f"MLE fit, alpha = {fit['alpha']:.2f} (seed mean {check.alpha:.2f})",
+    )
     ax.set(xlabel="followers + a", ylabel="P(X >= x)")
     ax.legend(fontsize="small")
     return fig

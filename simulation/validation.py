@@ -41,103 +41,101 @@ class Validation:
         return pd.DataFrame(self.rows)
 
 
+def _seed_range(seeds: list[int]) -> str:
+    return f"{seeds[0]}..{seeds[-1]} ({len(seeds)})"
+
+
+def _row(
+    check: str, what: str, measured: Any, band: str, passed: bool | None, seeds: str
+) -> dict[str, Any]:
+    """One row of the validation table (``passed`` None: reported, no band)."""
+    return {
+        "check": check,
+        "what": what,
+        "measured": measured,
+        "band": band,
+        "pass": passed,
+        "seeds": seeds,
+    }
+
+
 def baseline_rows(runs: list[dict[str, Any]], seeds: list[int]) -> list[dict[str, Any]]:
     """Each calibration target over the baseline's seeds: the mean against its band."""
     mean = calibration.mean_metrics(runs)
+    used = _seed_range(seeds)
     rows = []
     for t in calibration.TARGETS:
         v = t.value(mean)
-        rows.append(
-            {
-                "check": t.id,
-                "what": t.label,
-                "measured": v,
-                "band": t.band(),
-                "pass": v is not None and t.distance(v) == 0,
-                "seeds": f"{seeds[0]}..{seeds[-1]} ({len(seeds)})",
-            }
-        )
+        passed = v is not None and t.distance(v) == 0
+        rows.append(_row(t.id, t.label, v, t.band(), passed, used))
     for key, label, ref in (
         ("F9.gmv_usd_last_year", "2020 market size, USD (scaled)", "about 60e9"),
         ("F9.growth", "market growth, year 2 vs year 1", "about +1.00"),
         ("F10", "creator entries per year (scaled)", "7.53e6 (Douyin)"),
     ):
-        rows.append(
-            {
-                "check": key.split(".")[0],
-                "what": label,
-                "measured": mean.get(key),
-                "band": f"reported beside the seeds: {ref}",
-                "pass": None,
-                "seeds": f"{seeds[0]}..{seeds[-1]} ({len(seeds)})",
-            }
-        )
+        band = f"reported beside the seeds: {ref}"
+        rows.append(_row(key.split(".")[0], label, mean.get(key), band, None, used))
     return rows
 
 
 def bass_rows(check: limits.BassCheck) -> list[dict[str, Any]]:
     """Recovered p, q and the curve gap for one Bass run."""
-    seeds = f"{check.seeds[0]}..{check.seeds[-1]} ({len(check.seeds)})"
-    tol = limits.BASS_PQ_TOLERANCE
+    used = _seed_range(check.seeds)
+    tol, gap = limits.BASS_PQ_TOLERANCE, limits.BASS_CURVE_TOLERANCE
     pq = f"p={check.p:g}, q={check.q:g}"
     return [
-        {
-            "check": "Bass p",
-            "what": f"recovered p ({pq})",
-            "measured": check.p_fit,
-            "band": f"{check.p * (1 - tol):.4g} to {check.p * (1 + tol):.4g}",
-            "pass": check.p_error <= tol,
-            "seeds": seeds,
-        },
-        {
-            "check": "Bass q",
-            "what": f"recovered q ({pq})",
-            "measured": check.q_fit,
-            "band": f"{check.q * (1 - tol):.4g} to {check.q * (1 + tol):.4g}",
-            "pass": check.q_error <= tol,
-            "seeds": seeds,
-        },
-        {
-            "check": "Bass curve",
-            "what": f"largest gap to the analytic F(t) ({pq})",
-            "measured": check.max_gap,
-            "band": f"<= {limits.BASS_CURVE_TOLERANCE}",
-            "pass": check.max_gap <= limits.BASS_CURVE_TOLERANCE,
-            "seeds": seeds,
-        },
+        _row(
+            f"Bass {name}",
+            f"recovered {name} ({pq})",
+            fitted,
+            f"{true * (1 - tol):.4g} to {true * (1 + tol):.4g}",
+            error <= tol,
+            used,
+        )
+        for name, fitted, true, error in (
+            ("p", check.p_fit, check.p, check.p_error),
+            ("q", check.q_fit, check.q, check.q_error),
+        )
+    ] + [
+        _row(
+            "Bass curve",
+            f"largest gap to the analytic F(t) ({pq})",
+            check.max_gap,
+            f"<= {gap}",
+            check.max_gap <= gap,
+            used,
+        )
     ]
 
 
 def attachment_rows(check: limits.AttachmentCheck) -> list[dict[str, Any]]:
     """Tail exponent and concentration by algorithm."""
-    seeds = f"{check.seeds[0]}..{check.seeds[-1]} ({len(check.seeds)})"
+    used = _seed_range(check.seeds)
     pop, inter = check.concentration("popularity"), check.concentration("interest")
     lo, hi = limits.PA_EXPONENT - limits.PA_TOLERANCE, limits.PA_EXPONENT + limits.PA_TOLERANCE
     return [
-        {
-            "check": "PA exponent",
-            "what": "MLE tail exponent of followers + a (popularity only)",
-            "measured": check.alpha,
-            "band": f"{lo:g} to {hi:g} (Price: 2 + a/m = {check.predicted_alpha:.2f})",
-            "pass": lo <= check.alpha <= hi,
-            "seeds": seeds,
-        },
-        {
-            "check": "PA Gini",
-            "what": "follower Gini: interest-based vs popularity",
-            "measured": inter["gini"],
-            "band": f"< {pop['gini']:.3f} (popularity)",
-            "pass": inter["gini"] < pop["gini"],
-            "seeds": seeds,
-        },
-        {
-            "check": "PA top-1%",
-            "what": "top-1% follower share: interest-based vs popularity",
-            "measured": inter["top1_share"],
-            "band": f"< {pop['top1_share']:.3f} (popularity)",
-            "pass": inter["top1_share"] < pop["top1_share"],
-            "seeds": seeds,
-        },
+        _row(
+            "PA exponent",
+            "MLE tail exponent of followers + a (popularity only)",
+            check.alpha,
+            f"{lo:g} to {hi:g} (Price: 2 + a/m = {check.predicted_alpha:.2f})",
+            lo <= check.alpha <= hi,
+            used,
+        ),
+        *(
+            _row(
+                f"PA {name}",
+                f"{label}: interest-based vs popularity",
+                inter[key],
+                f"< {pop[key]:.3f} (popularity)",
+                inter[key] < pop[key],
+                used,
+            )
+            for name, key, label in (
+                ("Gini", "gini", "follower Gini"),
+                ("top-1%", "top1_share", "top-1% follower share"),
+            )
+        ),
     ]
 
 
