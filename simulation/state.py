@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulation.mechanisms.sicas import NONE
+from simulation.mechanisms import kernels
+from simulation.mechanisms.sicas import NONE, STAGE_NAMES
 
 # What a brand observes of a deal or of its bought traffic during a budget period.
 OBSERVED = ("impressions", "engagements", "units", "revenue", "connects")
 IMPRESSIONS, ENGAGEMENTS, UNITS, REVENUE, CONNECTS = range(len(OBSERVED))
 
-_CREATOR_BITS = 24  # room for 16.7 M creators in a follow key
-_PLATFORM_BITS = 6  # room for 64 platforms
 
 
 @dataclass
@@ -92,44 +91,38 @@ class SocialGraph:
         return src[hit], friend[hit].astype(np.int64)
 
 
-@dataclass
 class Follows:
     """Sparse follow edges fan -> creator on one platform, sorted by (fan, creator, platform).
 
-    The sort order makes look-ups a binary search and keeps each fan's edges contiguous,
-    which the follower-feed algorithm uses to draw one followed creator per slot.
+    Each fan's edges are one contiguous block (``fan_ptr`` holds the blocks' CSR offsets),
+    so finding an edge scans a fan's handful of follows and the follower-feed algorithm
+    draws one followed creator per slot without searching.
     """
 
-    fan: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    creator: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    platform: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    trust: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
-    key: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-
-    @staticmethod
-    def make_key(fan, creator, platform) -> np.ndarray:
-        """Sortable int64 key of (fan, creator, platform)."""
-        fan, creator, platform = (np.asarray(x, dtype=np.int64) for x in (fan, creator, platform))
-        return (fan << (_CREATOR_BITS + _PLATFORM_BITS)) | (creator << _PLATFORM_BITS) | platform
+    def __init__(self, n_fans: int) -> None:
+        self.n_fans = n_fans
+        self.fan = np.zeros(0, np.int32)  # follower
+        self.creator = np.zeros(0, np.int32)  # followed creator
+        self.platform = np.zeros(0, np.int8)  # platform the follow is on
+        self.trust = np.zeros(0, np.float32)  # the fan's trust in the creator, 0..1
+        self.fan_ptr = np.zeros(n_fans + 1, np.int64)  # fan i's edges: fan_ptr[i]:fan_ptr[i+1]
 
     def __len__(self) -> int:
-        return self.key.size
+        return self.fan.size
 
-    def _locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Position of each key in the sorted edge keys and whether it is there."""
-        if self.key.size == 0:
-            return np.zeros(keys.size, np.int64), np.zeros(keys.size, bool)
-        pos = np.minimum(np.searchsorted(self.key, keys), self.key.size - 1)
-        return pos, self.key[pos] == keys
+    def _index(self) -> None:
+        np.cumsum(np.bincount(self.fan, minlength=self.n_fans), out=self.fan_ptr[1:])
 
     def find(self, fan, creator, platform) -> np.ndarray:
         """Edge index of each (fan, creator, platform), or -1 where the fan does not follow."""
-        pos, found = self._locate(self.make_key(fan, creator, platform))
-        return np.where(found, pos, -1)
+        fan, creator, platform = (np.asarray(x) for x in (fan, creator, platform))
+        return kernels.find_edges(
+            self.fan_ptr, self.creator, self.platform, fan.astype(np.int64), creator, platform
+        )
 
     def trust_of(self, edge: np.ndarray, default: float) -> np.ndarray:
         """Trust on each edge index, ``default`` where the index is -1 (not following)."""
-        out = np.full(edge.size, default, dtype=np.float64)
+        out = np.full(edge.size, default, dtype=np.float32)
         has = edge >= 0
         out[has] = self.trust[edge[has]]
         return out
@@ -141,18 +134,19 @@ class Follows:
             The insertion positions, in the old edge numbering (sorted); pass them to
             :meth:`shifted` to renumber edge indices taken before the insertion.
         """
-        k = self.make_key(fan, creator, platform)
-        k, first = np.unique(k, return_index=True)
-        new = ~self._locate(k)[1]
-        k, first = k[new], first[new]
-        at = np.searchsorted(self.key, k)
-        if k.size == 0:
+        fan, creator, platform = (np.asarray(x, np.int64) for x in (fan, creator, platform))
+        key = (fan << 32) | (creator << 8) | platform
+        _, first = np.unique(key, return_index=True)  # sorted by (fan, creator, platform)
+        first = first[self.find(fan[first], creator[first], platform[first]) < 0]
+        f, c, p = fan[first], creator[first], platform[first]
+        at = kernels.insertion_points(self.fan_ptr, self.creator, self.platform, f, c, p)
+        if at.size == 0:
             return at
-        self.key = np.insert(self.key, at, k)
-        self.fan = np.insert(self.fan, at, np.asarray(fan, np.int64)[first])
-        self.creator = np.insert(self.creator, at, np.asarray(creator, np.int64)[first])
-        self.platform = np.insert(self.platform, at, np.asarray(platform, np.int64)[first])
-        self.trust = np.insert(self.trust, at, np.asarray(trust, np.float64)[first])
+        self.fan = np.insert(self.fan, at, f.astype(np.int32))
+        self.creator = np.insert(self.creator, at, c.astype(np.int32))
+        self.platform = np.insert(self.platform, at, p.astype(np.int8))
+        self.trust = np.insert(self.trust, at, np.broadcast_to(trust, fan.shape)[first])
+        self._index()
         return at
 
     @staticmethod
@@ -162,72 +156,90 @@ class Follows:
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop every edge where ``mask`` is False (order, hence sortedness, is kept)."""
-        for name in ("fan", "creator", "platform", "trust", "key"):
+        if mask.all():
+            return
+        for name in ("fan", "creator", "platform", "trust"):
             setattr(self, name, getattr(self, name)[mask])
+        self._index()
 
     def follower_counts(self, n_creators: int, n_platforms: int) -> np.ndarray:
         """(creators, platforms) follower counts."""
         flat = np.bincount(
-            self.creator * n_platforms + self.platform, minlength=n_creators * n_platforms
+            self.creator.astype(np.int64) * n_platforms + self.platform,
+            minlength=n_creators * n_platforms,
         )
         return flat.reshape(n_creators, n_platforms)
 
-    def feed_index(self, platform: int, n_fans: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def feed_index(self, platform: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One platform's edges grouped by fan: (edge ids, first position, count per fan)."""
         edges = np.flatnonzero(self.platform == platform)
-        counts = np.bincount(self.fan[edges], minlength=n_fans)
+        counts = np.bincount(self.fan[edges], minlength=self.n_fans)
         starts = np.cumsum(counts) - counts
         return edges, starts, counts
 
 
 @dataclass
 class FanState:
-    """Per-fan arrays; row i is the fan whose ``Fan.index`` is i."""
+    """Per-fan arrays; row i is the fan whose ``Fan.index`` is i (compact dtypes: 1 M fans fit)."""
 
-    interest: np.ndarray  # (fans, topics) interest vector, rows sum to 1
-    interest_cdf: np.ndarray  # (fans, topics) cumulative interest, for drawing a topic
-    attention: np.ndarray  # (fans, platforms) share of attention on each platform, rows sum to 1
-    budget: np.ndarray  # (fans,) yuan a day the fan sets aside for shopping
-    wallet: np.ndarray  # (fans,) yuan saved up and available for a purchase
-    stage: np.ndarray  # (fans, brands) int8 SICAS stage (simulation.sicas)
-    brand_trust: np.ndarray  # (fans, brands) trust in each brand, 0..1
-    last_engaged: np.ndarray  # (fans,) creator the fan last engaged with or shared, -1 if none
-    purchases: np.ndarray  # (fans,) purchases made through creators so far
-    satisfaction: np.ndarray  # (fans, platforms) reward per impression there, recent; NaN unknown
+    interest_cdf: np.ndarray  # (fans, topics) float32 cumulative interest; last column is 1
+    attention: np.ndarray  # (fans, platforms) float32 share of attention on each platform
+    budget: np.ndarray  # (fans,) float32 yuan a day the fan sets aside for shopping
+    wallet: np.ndarray  # (fans,) float32 yuan saved up and available for a purchase
+    stage: np.ndarray  # (fans, brands) int8 SICAS stage (simulation.mechanisms.sicas)
+    stage_counts: np.ndarray  # (stages,) int64 number of (fan, brand) pairs at each stage
+    brand_trust: np.ndarray  # (fans, brands) float32 trust in each brand, 0..1
+    last_engaged: np.ndarray  # (fans,) int32 creator last engaged with or shared, -1 if none
+    purchases: np.ndarray  # (fans,) int32 purchases made through creators so far
+    satisfaction: np.ndarray  # (fans, platforms) float32 recent reward per impression; NaN unknown
     friends: SocialGraph
     # F8: has watched a live stream selling a product while trusting its host, and has
     # bought in one such stream.
-    trusted_viewer: np.ndarray
-    trusted_buyer: np.ndarray
+    trusted_viewer: np.ndarray  # (fans,) bool
+    trusted_buyer: np.ndarray  # (fans,) bool
 
     @classmethod
     def create(
         cls,
-        n: int,
-        n_topics: int,
-        n_brands: int,
+        *,
         attention: np.ndarray,
         interest: np.ndarray,
         budget: np.ndarray,
+        n_brands: int,
         brand_trust: float,
         friends: SocialGraph,
     ) -> FanState:
-        """Fresh fans with no stage, full initial brand trust and an empty wallet."""
+        """Fresh fans with no stage, the initial brand trust and an empty wallet."""
+        n = budget.size
+        counts = np.zeros(len(STAGE_NAMES), np.int64)
+        counts[NONE] = n * n_brands
+        cdf = np.cumsum(interest, axis=1, dtype=np.float32)
+        cdf[:, -1] = 1.0
         return cls(
-            interest=interest,
-            interest_cdf=np.cumsum(interest, axis=1),
-            attention=attention,
-            budget=budget,
-            wallet=np.zeros(n),
+            interest_cdf=cdf,
+            attention=attention.astype(np.float32),
+            budget=budget.astype(np.float32),
+            wallet=np.zeros(n, np.float32),
             stage=np.full((n, n_brands), NONE, dtype=np.int8),
-            brand_trust=np.full((n, n_brands), brand_trust),
-            last_engaged=np.full(n, -1, dtype=np.int64),
-            purchases=np.zeros(n, dtype=np.int64),
-            satisfaction=np.full_like(attention, np.nan),
+            stage_counts=counts,
+            brand_trust=np.full((n, n_brands), brand_trust, dtype=np.float32),
+            last_engaged=np.full(n, -1, dtype=np.int32),
+            purchases=np.zeros(n, dtype=np.int32),
+            satisfaction=np.full(attention.shape, np.nan, np.float32),
             friends=friends,
             trusted_viewer=np.zeros(n, dtype=bool),
             trusted_buyer=np.zeros(n, dtype=bool),
         )
+
+    @property
+    def n(self) -> int:
+        """Number of fans."""
+        return self.budget.size
+
+    def interest(self, fans: np.ndarray, topics: np.ndarray) -> np.ndarray:
+        """Interest share of each listed fan in each listed topic."""
+        below = np.where(topics > 0, self.interest_cdf[fans, np.maximum(topics - 1, 0)], 0.0)
+        return self.interest_cdf[fans, topics] - below
 
 
 _CREATOR_FIELDS: dict[str, tuple[type, float]] = {
@@ -319,39 +331,3 @@ class BrandState:
     own_obs: np.ndarray  # (brands, OBSERVED) what bought traffic achieved this period
     year_value: np.ndarray  # (brands,) value returned on spend since the last budget review
     year_spend: np.ndarray  # (brands,) yuan spent since the last budget review
-
-
-@dataclass
-class Ledger:
-    """What happened today: filled by the phases, read by the metrics reporters."""
-
-    n_platforms: int
-    n_arms: int
-    sale_creator: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    sale_brand: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    sale_platform: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    sale_live: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    sale_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    sale_tier: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    impressions: np.ndarray = field(init=False)  # per platform
-    engagements: np.ndarray = field(init=False)  # per platform
-    spend: np.ndarray = field(init=False)  # per budget arm (tiers, own account), yuan
-    live_viewers: int = 0
-    peak_viewers: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per stream today
-    stream_creator: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    stream_platform: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    stream_units: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    stream_gmv: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    streams: int = 0
-    new_follows: int = 0
-    scandals: int = 0
-    entries: int = 0
-    exits: int = 0
-    shares: int = 0
-    word_of_mouth: int = 0  # purchases by word of mouth or unprompted discovery
-    cache: dict = field(default_factory=dict)  # per-day memo for metrics computed once a day
-
-    def __post_init__(self) -> None:
-        self.impressions = np.zeros(self.n_platforms, dtype=np.int64)
-        self.engagements = np.zeros(self.n_platforms, dtype=np.int64)
-        self.spend = np.zeros(self.n_arms)

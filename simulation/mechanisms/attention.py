@@ -14,7 +14,11 @@ import numpy as np
 
 
 def update_satisfaction(
-    satisfaction: np.ndarray, impressions: np.ndarray, rewards: np.ndarray, memory: float
+    satisfaction: np.ndarray,
+    impressions: np.ndarray,
+    rewards: np.ndarray,
+    *,
+    satisfaction_memory: float,
 ) -> np.ndarray:
     """Blend today's reward per impression into each (fan, platform) satisfaction.
 
@@ -23,14 +27,19 @@ def update_satisfaction(
     seen = impressions > 0
     today = np.where(seen, rewards / np.where(seen, impressions, 1.0), 0.0)
     known = np.where(np.isnan(satisfaction), today, satisfaction)
-    return np.where(seen, (1 - memory) * known + memory * today, satisfaction)
+    m = satisfaction_memory
+    return np.where(seen, (1 - m) * known + m * today, satisfaction).astype(satisfaction.dtype)
 
 
 def shift_attention(
-    attention: np.ndarray, satisfaction: np.ndarray, mobility: float, floor: float
+    attention: np.ndarray,
+    satisfaction: np.ndarray,
+    *,
+    attention_mobility: float,
+    attention_floor: float,
 ) -> np.ndarray:
     """Replicator step of each fan's attention shares toward better-satisfying platforms."""
-    if mobility == 0:
+    if attention_mobility == 0:
         return attention
     known = ~np.isnan(satisfaction)
     n_known = known.sum(axis=1, keepdims=True)
@@ -39,6 +48,6 @@ def shift_attention(
     )
     satisfaction = np.where(known, satisfaction, fan_mean)
     mean = (attention * satisfaction).sum(axis=1, keepdims=True)
-    a = attention * np.exp(mobility * (satisfaction - mean))
-    a = np.maximum(a / a.sum(axis=1, keepdims=True), floor)
-    return a / a.sum(axis=1, keepdims=True)
+    a = attention * np.exp(attention_mobility * (satisfaction - mean))
+    a = np.maximum(a / a.sum(axis=1, keepdims=True), attention_floor)
+    return (a / a.sum(axis=1, keepdims=True)).astype(attention.dtype)

@@ -13,16 +13,18 @@ import numpy as np
 def creator_fees(
     real_followers: np.ndarray,
     engagement: np.ndarray,
-    per_follower: float,
-    floor: float,
-    engagement_elasticity: float,
+    *,
+    fee_per_real_follower: float,
+    fee_floor: float,
+    fee_engagement_elasticity: float,
 ) -> np.ndarray:
     """Market fee of one period's sponsored content on one platform.
 
     It rises with followers (so head creators cost far more per post) and with the
     creator's engagement rate relative to the platform's (``engagement`` = 1 is average).
     """
-    return floor + per_follower * real_followers * engagement**engagement_elasticity
+    scaled = fee_per_real_follower * real_followers * engagement**fee_engagement_elasticity
+    return fee_floor + scaled
 
 
 def sign_deals(
@@ -34,6 +36,7 @@ def sign_deals(
     niche: np.ndarray,
     category: np.ndarray,
     fees: np.ndarray,
+    *,
     niche_preference: float = 4.0,
     rounds: int = 8,
 ) -> dict[str, np.ndarray]:
@@ -102,10 +105,11 @@ def review_budget(
     budget: np.ndarray,
     returns: np.ndarray,
     spend: np.ndarray,
-    reference: float,
-    elasticity: float,
-    max_raise: float,
-    max_cut: float,
+    *,
+    return_reference: float,
+    budget_elasticity: float,
+    budget_max_raise: float,
+    budget_max_cut: float,
 ) -> np.ndarray:
     """Next year's budget from this year's return on spend (F7: 81% raised, +21% on average).
 
@@ -113,6 +117,7 @@ def review_budget(
     max_raise))``: brands that earn more than the reference return per yuan raise their
     social budget, the others cut it. A brand that spent nothing keeps its budget.
     """
-    per_yuan = np.where(spend > 0, returns / np.where(spend > 0, spend, 1.0), reference)
-    change = np.clip(elasticity * (per_yuan / reference - 1.0), -max_cut, max_raise)
+    ref = return_reference
+    per_yuan = np.where(spend > 0, returns / np.where(spend > 0, spend, 1.0), ref)
+    change = np.clip(budget_elasticity * (per_yuan / ref - 1.0), -budget_max_cut, budget_max_raise)
     return budget * (1.0 + change)

@@ -21,8 +21,9 @@ def video_products(
     niche: np.ndarray,
     sales_focus: np.ndarray,
     brand_category: np.ndarray,
-    n_topics: int,
     rng: np.random.Generator,
+    *,
+    n_topics: int,
 ) -> np.ndarray:
     """Product (brand id) each creator's video features today, -1 for none.
 
@@ -48,7 +49,7 @@ def stream_products(own_brand: np.ndarray, engagement: np.ndarray) -> np.ndarray
 
 
 def live_eligible(
-    followers: np.ndarray, threshold: float, posts_on: np.ndarray, carries_live: np.ndarray
+    followers: np.ndarray, posts_on: np.ndarray, carries_live: np.ndarray, *, threshold: float
 ) -> np.ndarray:
     """(creators, platforms): may stream there.
 
@@ -59,12 +60,12 @@ def live_eligible(
 
 
 def streaming(
-    step: int, interval: int, offset: np.ndarray, eligible: np.ndarray, active: np.ndarray
+    offset: np.ndarray, eligible: np.ndarray, active: np.ndarray, *, day: int, stream_interval_days: int
 ) -> np.ndarray:
     """(creators, platforms) mask of scheduled live streams today.
 
     An eligible creator streams every ``interval`` days on its own schedule (seed 000:
     scheduled streams convert the base short videos built).
     """
-    scheduled = active & (step % interval == offset)
+    scheduled = active & (day % stream_interval_days == offset)
     return eligible & scheduled[:, None]

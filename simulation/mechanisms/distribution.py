@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulation.mechanisms import kernels
 from simulation.mechanisms.sampling import sample_grouped
 from simulation.state import SocialGraph
 
@@ -46,20 +47,22 @@ class FollowFeed:
 
 
 def draw_topics(interest_cdf: np.ndarray, fans: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A topic per fan entry, drawn from that fan's interest vector."""
-    u = rng.random(fans.size)[:, None]
-    topics = (interest_cdf[fans] < u).sum(axis=1)
-    return np.minimum(topics, interest_cdf.shape[1] - 1)
+    """A column per fan entry, drawn from that fan's row of a cumulative distribution.
+
+    Used for a topic from the fan's interests and for a platform from its attention.
+    """
+    return kernels.draw_rows(interest_cdf, np.asarray(fans, np.int64), rng.random(len(fans)))
 
 
 def public_weights(
     quality: np.ndarray,
     pool_boost: np.ndarray,
     followers: np.ndarray,
+    visible: np.ndarray,
+    *,
     head_threshold: float,
     head_public_traffic: float,
-    visible: np.ndarray,
-    popularity_prior: float = 1.0,
+    popularity_prior: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Interest and popularity weights of each creator on one platform.
 
@@ -78,14 +81,15 @@ def public_weights(
 def distribute(
     rng: np.random.Generator,
     attention: np.ndarray,
-    impressions_per_day: float,
-    weights: np.ndarray,
     interest_cdf: np.ndarray,
     feed: Feed,
     follow_feed: FollowFeed,
     friends: SocialGraph,
     last_engaged: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    *,
+    impressions_per_day: float,
+    weights: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Impressions on one platform today.
 
     Args:
@@ -100,17 +104,19 @@ def distribute(
         last_engaged: (fans,) creator each fan last engaged with or shared, -1 if none.
 
     Returns:
-        (fan, creator, algorithm) of every filled slot, algorithm being INTEREST, FOLLOWER,
-        SOCIAL or POPULARITY. A follower or social slot with nothing to show
+        (fan, creator, algorithm, edge) of every filled slot, algorithm being INTEREST,
+        FOLLOWER, SOCIAL or POPULARITY, edge the follow edge a FOLLOWER slot came from
+        (-1 for the others). A follower or social slot with nothing to show
         (no followed creator posted, no friend engaged) stays empty: an algorithm that leans
         on relationships shows less to a fan who has none.
     """
     n_fans = attention.size
     slots = rng.poisson(impressions_per_day * attention)
-    fans = np.repeat(np.arange(n_fans), slots)
-    p = np.asarray(weights, dtype=float)
-    source = rng.choice(4, size=fans.size, p=p / p.sum())
-    creator = np.full(fans.size, -1, dtype=np.int64)
+    fans = np.repeat(np.arange(n_fans, dtype=np.int32), slots)
+    p = np.cumsum(np.asarray(weights, dtype=float))
+    source = np.searchsorted(p / p[-1], rng.random(fans.size), side="right").astype(np.int8)
+    creator = np.full(fans.size, -1, dtype=np.int32)
+    edge = np.full(fans.size, -1, dtype=np.int64)
 
     sel = np.flatnonzero(source == INTEREST)
     topics = draw_topics(interest_cdf, fans[sel], rng)
@@ -132,8 +138,11 @@ def distribute(
     count = follow_feed.counts[f]
     has = count > 0
     pick = follow_feed.starts[f[has]] + (rng.random(has.sum()) * count[has]).astype(np.int64)
-    followed = follow_feed.edge_creator[follow_feed.edges[pick]]
-    creator[sel[has]] = np.where(feed.visible[followed], followed, -1)
+    picked_edge = follow_feed.edges[pick]
+    followed = follow_feed.edge_creator[picked_edge]
+    shown = feed.visible[followed]
+    creator[sel[has]] = np.where(shown, followed, -1)
+    edge[sel[has]] = np.where(shown, picked_edge, -1)
 
     sel = np.flatnonzero(source == SOCIAL)
     friend = friends.random_friend(fans[sel], rng)
@@ -143,22 +152,27 @@ def distribute(
     creator[sel] = liked
 
     filled = creator >= 0
-    return fans[filled], creator[filled], source[filled]
+    return fans[filled], creator[filled], source[filled], edge[filled]
 
 
 def pool_boost(
-    impressions: np.ndarray, engagements: np.ndarray, escalation: float, prior: float
+    impressions: np.ndarray,
+    engagements: np.ndarray,
+    *,
+    pool_escalation: float,
+    pool_prior_impressions: float,
 ) -> np.ndarray:
     """Traffic-pool multiplier for tomorrow from today's engagement (Douyin's escalation).
 
     Content that engages its pool better than the platform average is pushed to a larger
-    pool: the multiplier is (shrunk engagement rate / platform rate) ** escalation, where
-    the rate is shrunk toward the platform average with ``prior`` pseudo-impressions so a
-    handful of lucky views does not make a hit. ``escalation`` = 0 switches it off.
+    pool: the multiplier is (shrunk engagement rate / platform rate) ** pool_escalation,
+    where the rate is shrunk toward the platform average with ``pool_prior_impressions``
+    pseudo-impressions so a handful of lucky views does not make a hit; 0 switches it off.
     """
     total = impressions.sum()
-    if escalation == 0 or total == 0 or engagements.sum() == 0:
+    if pool_escalation == 0 or total == 0 or engagements.sum() == 0:
         return np.ones(impressions.size)
     mean = engagements.sum() / total
+    prior = pool_prior_impressions
     rate = (engagements + prior * mean) / (impressions + prior)
-    return (rate / mean) ** escalation
+    return (rate / mean) ** pool_escalation

@@ -5,21 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 
-def relevance(interest: np.ndarray, fans: np.ndarray, niches: np.ndarray) -> np.ndarray:
-    """How well content matches the fan: interest share in its niche x topics (mean 1)."""
-    return interest[fans, niches] * interest.shape[1]
+def relevance(interest: np.ndarray, n_topics: int) -> np.ndarray:
+    """How well content matches the fan: its interest share in the niche x topics (mean 1)."""
+    return interest * n_topics
 
 
 def engage_probability(
-    engage_base: float,
     quality: np.ndarray,
     relevance: np.ndarray,
     trust: np.ndarray,
     live: np.ndarray,
-    live_factor: float,
     aware: np.ndarray,
-    aware_factor: float,
     social: np.ndarray,
+    *,
+    engage_base: float,
+    live_engage_factor: float,
+    aware_engage_factor: float,
     social_proof: float,
 ) -> np.ndarray:
     """Chance an impression is liked, commented or shared.
@@ -30,6 +31,6 @@ def engage_probability(
     and content a friend engaged with carries social proof (WeChat Channels, seed 001).
     """
     p = engage_base * quality * relevance * (1.0 + trust)
-    p = p * np.where(live, live_factor, 1.0) * np.where(aware, aware_factor, 1.0)
+    p = p * np.where(live, live_engage_factor, 1.0) * np.where(aware, aware_engage_factor, 1.0)
     p = p * np.where(social, social_proof, 1.0)
     return np.clip(p, 0.0, 1.0)

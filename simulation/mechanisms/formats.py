@@ -26,7 +26,8 @@ def adopt_formats(
     carries: np.ndarray,
     format_rate: np.ndarray,
     platform_rate: np.ndarray,
-    rate: float,
+    *,
+    convergence_rate: float,
 ) -> np.ndarray:
     """Formats each platform carries after a review.
 
@@ -36,8 +37,9 @@ def adopt_formats(
         format_rate: (formats,) engagement per impression of each format where carried
             (NaN where no platform carries it or it had no impressions).
         platform_rate: (platforms,) engagement per impression of each platform's content.
-        rate: probability of adopting a format that out-engages the platform's own content.
+        convergence_rate: probability of adopting a format that out-engages the platform's
+            own content.
     """
     better = np.nan_to_num(format_rate[None, :], nan=-np.inf) > platform_rate[:, None]
-    adopt = ~carries & better & (rng.random(carries.shape) < rate)
+    adopt = ~carries & better & (rng.random(carries.shape) < convergence_rate)
     return carries | adopt

@@ -8,14 +8,14 @@ import numpy as np
 def draw_creators(
     rng: np.random.Generator,
     k: int,
+    *,
     role_shares: np.ndarray,
     n_topics: int,
     quality: tuple[float, float],
     consistency: tuple[float, float],
-    n_platforms: int,
     platform_shares: np.ndarray,
     multi_platform_prob: float,
-    stream_interval: int,
+    stream_interval_days: int,
 ) -> dict[str, np.ndarray]:
     """Traits of ``k`` new creators: role, niche, quality, consistency and where they post.
 
@@ -23,6 +23,7 @@ def draw_creators(
     ``multi_platform_prob`` it also posts on each other platform (seed 000: KOLs
     distribute across platforms to get traffic from the whole ecosystem).
     """
+    n_platforms = platform_shares.size
     home = rng.choice(n_platforms, size=k, p=platform_shares)
     posts_on = rng.random((k, n_platforms)) < multi_platform_prob
     posts_on[np.arange(k), home] = True
@@ -31,14 +32,14 @@ def draw_creators(
         "niche": rng.integers(0, n_topics, k),
         "quality": rng.beta(*quality, size=k),
         "consistency": rng.beta(*consistency, size=k),
-        "stream_offset": rng.integers(0, stream_interval, k),
+        "stream_offset": rng.integers(0, stream_interval_days, k),
         "posts_on": posts_on,
     }
 
 
-def entrants(rng: np.random.Generator, rate_per_year: float, n_reference: int) -> int:
-    """New creators today: Poisson with ``rate_per_year`` x the initial count per year."""
-    return int(rng.poisson(rate_per_year * n_reference / 365.0))
+def entrants(rng: np.random.Generator, *, entry_rate: float, n_creators: int) -> int:
+    """New creators today: Poisson with ``entry_rate`` x the initial count per year."""
+    return int(rng.poisson(entry_rate * n_creators / 365.0))
 
 
 def exits(
@@ -46,18 +47,19 @@ def exits(
     active: np.ndarray,
     age: np.ndarray,
     followers: np.ndarray,
+    *,
     floor: float,
-    grace: int,
-    prob: float,
+    exit_grace_days: int,
+    exit_prob: float,
 ) -> np.ndarray:
     """Creators who give up today: past the grace period and still below the follower floor."""
-    struggling = active & (age > grace) & (followers < floor)
-    return struggling & (rng.random(active.size) < prob)
+    struggling = active & (age > exit_grace_days) & (followers < floor)
+    return struggling & (rng.random(active.size) < exit_prob)
 
 
-def scandals(rng: np.random.Generator, active: np.ndarray, rate_per_year: float) -> np.ndarray:
-    """Creators hit by a scandal today (a constant yearly hazard)."""
-    return active & (rng.random(active.size) < rate_per_year / 365.0)
+def scandals(rng: np.random.Generator, active: np.ndarray, *, scandal_rate: float) -> np.ndarray:
+    """Creators hit by a scandal today (a constant yearly hazard ``scandal_rate``)."""
+    return active & (rng.random(active.size) < scandal_rate / 365.0)
 
 
 def move_platforms(
@@ -65,21 +67,22 @@ def move_platforms(
     posts_on: np.ndarray,
     followers: np.ndarray,
     attention_share: np.ndarray,
-    mobility: float,
     movable: np.ndarray,
+    *,
+    creator_mobility: float,
 ) -> np.ndarray:
     """Creators follow the audience (mechanism 6: creators choose where to post and move).
 
-    With probability ``mobility`` a creator also starts posting on a platform drawn by its
+    With probability ``creator_mobility`` a creator also starts posting on a platform drawn by its
     share of fans' attention; with the same probability a creator that has followers
     somewhere drops a platform where it has none.
     """
     n, n_p = posts_on.shape
     out = posts_on.copy()
     dead = posts_on & (followers == 0) & (followers.sum(axis=1, keepdims=True) > 0)
-    leave = movable & dead.any(axis=1) & (rng.random(n) < mobility)
+    leave = movable & dead.any(axis=1) & (rng.random(n) < creator_mobility)
     out[np.flatnonzero(leave), np.argmax(dead, axis=1)[leave]] = False
-    join = movable & (rng.random(n) < mobility)
+    join = movable & (rng.random(n) < creator_mobility)
     target = rng.choice(n_p, size=n, p=attention_share / attention_share.sum())
     out[np.flatnonzero(join), target[join]] = True
     return out

@@ -20,7 +20,7 @@ class MultiplicativeWeights:
     """Budget shares over arms for every brand, learned from returns on spend."""
 
     def __init__(
-        self, initial: np.ndarray, available: np.ndarray, eta: float, exploration: float
+        self, initial: np.ndarray, available: np.ndarray, *, eta: float, exploration: float
     ) -> None:
         self.available = np.asarray(available, dtype=bool)
         self.eta, self.exploration = eta, exploration
@@ -37,11 +37,14 @@ class MultiplicativeWeights:
 
     def shares(self, brand: int) -> np.ndarray:
         """This period's budget shares of one brand (exploration mixed in)."""
-        w = self.weights[brand]
-        n = self.available[brand].sum()
-        if n == 0:
-            return w
-        return (1 - self.exploration) * w + self.exploration * self.available[brand] / n
+        return self.all_shares()[brand]
+
+    def all_shares(self) -> np.ndarray:
+        """(brands, arms) this period's budget shares of every brand (exploration mixed in)."""
+        n = self.available.sum(axis=1, keepdims=True)
+        explore = self.available / np.maximum(n, 1)
+        mixed = (1 - self.exploration) * self.weights + self.exploration * explore
+        return np.where(n > 0, mixed, self.weights)
 
     def update(self, returns: np.ndarray, spend: np.ndarray) -> None:
         """One Hedge step from each arm's return (yuan of value) and spend (yuan).

@@ -15,18 +15,20 @@ def sessions(
     rng: np.random.Generator,
     follower: np.ndarray,
     trust: np.ndarray,
-    minutes: float,
-    dwell: float,
-    follower_skew: float,
+    *,
+    stream_minutes: float,
+    dwell_minutes: float,
+    follower_arrival_skew: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Arrival minute and minutes watched of each viewer of a stream."""
     n = follower.size
-    arrival = np.where(follower, rng.beta(1.0, follower_skew, n), rng.random(n)) * minutes
-    stay = rng.exponential(dwell * (0.5 + trust), n)
-    return arrival, np.minimum(stay, minutes - arrival)
+    early = rng.beta(1.0, follower_arrival_skew, n)
+    arrival = np.where(follower, early, rng.random(n)) * stream_minutes
+    stay = rng.exponential(dwell_minutes * (0.5 + trust), n)
+    return arrival, np.minimum(stay, stream_minutes - arrival)
 
 
-def watch_factor(watched: np.ndarray, conversion_minutes: float) -> np.ndarray:
+def watch_factor(watched: np.ndarray, *, conversion_minutes: float) -> np.ndarray:
     """Share of the full purchase chance a viewer reaches after watching so long."""
     return 1.0 - np.exp(-watched / conversion_minutes)
 
@@ -36,15 +38,18 @@ def peak_concurrent(
     arrival: np.ndarray,
     watched: np.ndarray,
     n_streams: int,
-    minutes: float,
-    tick: float,
+    *,
+    stream_minutes: float,
+    tick_minutes: float,
 ) -> np.ndarray:
-    """Peak number of simultaneous viewers of each stream, on a grid of ``tick`` minutes."""
-    n_ticks = int(np.ceil(minutes / tick)) + 1
+    """Peak number of simultaneous viewers of each stream, on a grid of ``tick_minutes``."""
+    tick = tick_minutes
+    n_ticks = int(np.ceil(stream_minutes / tick)) + 1
     start = np.floor(arrival / tick).astype(np.int64)
     end = np.floor((arrival + watched) / tick).astype(np.int64) + 1
-    delta = np.zeros(n_streams * (n_ticks + 1))
-    np.add.at(delta, stream * (n_ticks + 1) + start, 1.0)
-    np.add.at(delta, stream * (n_ticks + 1) + np.minimum(end, n_ticks), -1.0)
+    size = n_streams * (n_ticks + 1)
+    delta = np.bincount(stream * (n_ticks + 1) + start, minlength=size) - np.bincount(
+        stream * (n_ticks + 1) + np.minimum(end, n_ticks), minlength=size
+    )
     curve = np.cumsum(delta.reshape(n_streams, n_ticks + 1), axis=1)
     return curve.max(axis=1) if n_streams else np.zeros(0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -44,21 +46,28 @@ def sample_grouped(
 
 
 def sample_accepted(
-    rng: np.random.Generator, cdf: np.ndarray, accept: np.ndarray, n: int, oversample: int = 4
+    rng: np.random.Generator,
+    cdf: np.ndarray,
+    accept: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    n: int,
+    max_rounds: int = 100_000,
 ) -> np.ndarray:
-    """``n`` indices drawn with probability proportional to ``weight x accept``.
+    """``n`` draws; draw i picks an item with probability proportional to weight x acceptance.
 
-    ``cdf`` is the cumulative weight (built once, shared by many calls); a candidate drawn
-    from it by inverse CDF is kept with probability ``accept`` (each in [0, 1]). Cost grows
-    with ``n`` / mean acceptance, not with the number of items.
+    ``cdf`` is the cumulative weight over items. Each round, every unfilled draw takes a
+    candidate from ``cdf`` by inverse CDF and keeps it with probability
+    ``accept(candidates, draws)`` (each in [0, 1]; it may differ from draw to draw, e.g. the
+    interest of the candidate fan in draw i's product category); the rest draw again. Cost
+    grows with ``n`` / mean acceptance, never with the number of items.
     """
-    out: list[np.ndarray] = []
-    got = 0
-    rate = max(float(accept.mean()), 1e-3)
-    while got < n:
-        m = int(np.ceil(oversample * (n - got) / rate))
-        cand = np.minimum(np.searchsorted(cdf, rng.random(m) * cdf[-1], side="right"), cdf.size - 1)
-        cand = cand[rng.random(m) < accept[cand]]
-        out.append(cand[: n - got])
-        got += out[-1].size
-    return np.concatenate(out) if out else np.zeros(0, np.int64)
+    out = np.full(n, -1, np.int64)
+    todo = np.arange(n)
+    for _ in range(max_rounds):
+        if todo.size == 0:
+            return out
+        u = rng.random(todo.size) * cdf[-1]
+        cand = np.minimum(np.searchsorted(cdf, u, side="right"), cdf.size - 1)
+        ok = rng.random(todo.size) < accept(cand, todo)
+        out[todo[ok]] = cand[ok]
+        todo = todo[~ok]
+    raise ValueError(f"sample_accepted: {todo.size} draws found no acceptable item")

@@ -9,23 +9,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation.mechanisms import kernels
+
 NONE, SENSE, INTEREST, CONNECT, ACTION, SHARE = range(6)
 STAGE_NAMES = ("none", "sense", "interest", "connect", "action", "share")
 
 
-def advance(stage: np.ndarray, fans: np.ndarray, brands: np.ndarray, to: int) -> None:
-    """Move each (fan, brand) pair to at least stage ``to``; stages never move back here."""
-    stage[fans, brands] = np.maximum(stage[fans, brands], to)
+def advance(
+    stage: np.ndarray, counts: np.ndarray, fans: np.ndarray, brands: np.ndarray, to: int
+) -> None:
+    """Move each (fan, brand) pair to at least stage ``to``; stages never move back here.
+
+    ``counts`` (pairs per stage) is kept up to date, so shares need no scan of ``stage``.
+    """
+    kernels.advance_stage(stage, counts, np.asarray(fans), np.asarray(brands), np.int8(to))
 
 
 def purchase_probability(
-    purchase_base: float,
     trust: np.ndarray,
-    trust_exponent: float,
     live: np.ndarray,
-    video_factor: float,
     brand_trust: np.ndarray,
     affordability: np.ndarray,
+    *,
+    purchase_base: float,
+    trust_exponent: float,
+    video_conversion_factor: float,
 ) -> np.ndarray:
     """Probability an engaged fan buys the recommended product on this exposure.
 
@@ -33,7 +41,7 @@ def purchase_probability(
     what a trusted anchor recommends), is highest in a live stream, scales with trust in
     the brand, and with how much of the price the fan's wallet covers.
     """
-    fmt = np.where(live, 1.0, video_factor)
+    fmt = np.where(live, 1.0, video_conversion_factor)
     p = purchase_base * trust**trust_exponent * fmt * brand_trust * affordability
     return np.clip(p, 0.0, 1.0)
 

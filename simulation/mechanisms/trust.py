@@ -14,20 +14,22 @@ def grow(trust: np.ndarray, gain: float) -> np.ndarray:
     return trust + gain * (1.0 - trust)
 
 
-def decay(trust: np.ndarray, rate: float) -> np.ndarray:
-    """Slow daily fading of trust that nothing renews."""
-    return trust * (1.0 - rate)
+def decay(trust: np.ndarray, *, trust_decay: float) -> np.ndarray:
+    """Slow daily fading of trust that nothing renews (in place)."""
+    trust *= np.float32(1.0 - trust_decay)
+    return trust
 
 
 def experience(
     quality: np.ndarray,
     fake: np.ndarray,
-    expectation: float,
-    noise: float,
     rng: np.random.Generator,
+    *,
+    expectation: float,
+    experience_noise: float,
 ) -> np.ndarray:
     """True where a purchase met the buyer's expectation; a fake product never does."""
-    perceived = quality + noise * rng.standard_normal(quality.size)
+    perceived = quality + experience_noise * rng.standard_normal(quality.size)
     return (perceived >= expectation) & ~fake
 
 
@@ -35,10 +37,11 @@ def after_purchase(
     trust: np.ndarray,
     good: np.ndarray,
     fake: np.ndarray,
-    gain: float,
-    bad_penalty: float,
+    *,
+    trust_gain: float,
+    trust_bad_experience: float,
     collapse: float,
 ) -> np.ndarray:
     """Trust after a purchase: up when good, down when disappointing, collapsed when fake."""
-    bad = np.where(fake, trust * collapse, trust * (1.0 - bad_penalty))
-    return np.where(good, grow(trust, gain), bad)
+    bad = np.where(fake, trust * collapse, trust * (1.0 - trust_bad_experience))
+    return np.where(good, grow(trust, trust_gain), bad)

@@ -30,13 +30,13 @@ def daily_probability(rate_per_year: float) -> float:
 
 
 def discoveries(
-    rng: np.random.Generator, bought: np.ndarray, rate_per_year: float
+    rng: np.random.Generator, bought: np.ndarray, *, discovery_rate: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """(fan, brand) pairs that buy unprompted today, among pairs that have not bought.
 
     ``bought`` is a (fans, brands) bool array.
     """
-    p = daily_probability(rate_per_year)
+    p = daily_probability(discovery_rate)
     if p <= 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     cells = np.flatnonzero(~bought)
@@ -48,22 +48,23 @@ def discoveries(
 def conversations(
     rng: np.random.Generator,
     bought: np.ndarray,
-    rate_per_year: float,
-    mixing: str,
     friends: SocialGraph,
+    *,
+    talk_rate: float,
+    talk_mixing: str,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(listener, brand) of today's persuasive conversations started by buyers.
 
-    Each buyer of a brand starts Poisson(``rate_per_year`` / 365) conversations about it;
+    Each buyer of a brand starts Poisson(``talk_rate`` / 365) conversations about it;
     listeners are drawn uniformly from all fans (``"full"``) or among the buyer's friends
     (``"social"``). Listeners who already bought are included; the caller ignores them.
     """
-    if rate_per_year <= 0:
+    if talk_rate <= 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     fan, brand = np.nonzero(bought)
-    n = rng.poisson(rate_per_year / YEAR, fan.size)
+    n = rng.poisson(talk_rate / YEAR, fan.size)
     src = np.repeat(np.arange(fan.size), n)
-    if mixing == "full":
+    if talk_mixing == "full":
         listener = rng.integers(0, bought.shape[0], src.size)
     else:
         listener = friends.random_friend(fan[src], rng)

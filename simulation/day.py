@@ -1,0 +1,121 @@
+"""Typed records of one simulated day, passed from phase to phase and read by the metrics.
+
+A day's phases hand each other these records instead of dicts: every field exists from
+the moment the record is made, has one dtype and one meaning (the comment beside it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+def _ints() -> np.ndarray:
+    return np.zeros(0, np.int32)
+
+
+@dataclass
+class Content:
+    """What creators put out today (content phase; read by distribution and exposure)."""
+
+    posted: np.ndarray  # (creators,) bool: posted a short video today
+    video_format: np.ndarray  # (creators, platforms) format index of today's post there
+    video_product: np.ndarray  # (creators, platforms) brand the post features, -1 none
+    stream_product: np.ndarray  # (creators, platforms) brand a stream there sells, -1 none
+    live: np.ndarray  # (creators, platforms) bool: live-streaming there today
+
+
+@dataclass
+class Impressions:
+    """Every impression of the day, one entry each (distribution fills it, exposure reads it).
+
+    ``watch``, ``stream`` and ``engaged`` start neutral and are set by the exposure phase.
+    """
+
+    fan: np.ndarray  # int32 fan who sees it
+    creator: np.ndarray  # int32 creator whose content it is
+    platform: np.ndarray  # int8 platform it is on
+    ad: np.ndarray  # bool: traffic a brand bought for its own account
+    social: np.ndarray  # bool: shown because a friend engaged with it (social proof)
+    live: np.ndarray  # bool: a live stream (else a post)
+    product: np.ndarray  # int32 brand featured, -1 none
+    format: np.ndarray  # int8 format index (simulation.scenario.FORMATS)
+    edge: np.ndarray  # int64 follow edge fan -> creator on that platform, -1 not following
+    sponsored: np.ndarray  # bool: content a running deal paid for (credited to the deal)
+    # float32 share of the full purchase chance reached by minutes watched (1 for posts)
+    watch: np.ndarray = field(default=None)
+    stream: np.ndarray = field(default=None)  # int32 today's stream (Ledger.stream_*), -1 post
+    engaged: np.ndarray = field(default=None)  # bool: the fan engaged
+
+    def __post_init__(self) -> None:
+        n = self.fan.size
+        if self.watch is None:
+            self.watch = np.ones(n, np.float32)
+        if self.stream is None:
+            self.stream = np.full(n, -1, np.int32)
+        if self.engaged is None:
+            self.engaged = np.zeros(n, bool)
+
+    def __len__(self) -> int:
+        return self.fan.size
+
+    def take(self, rows: np.ndarray) -> Impressions:
+        """The impressions at ``rows`` (a mask or indices), every field alike."""
+        return Impressions(**{k: getattr(self, k)[rows] for k in self.__dataclass_fields__})
+
+
+@dataclass
+class Sales:
+    """Today's purchases through creators, one entry each (purchase phase)."""
+
+    fan: np.ndarray = field(default_factory=_ints)  # buyer
+    creator: np.ndarray = field(default_factory=_ints)  # creator whose content sold it
+    brand: np.ndarray = field(default_factory=_ints)  # product's brand
+    platform: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    live: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # sold in a live stream
+    price: np.ndarray = field(default_factory=lambda: np.zeros(0))  # yuan
+    tier: np.ndarray = field(default_factory=_ints)  # creator's tier at the time of sale
+    good: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # met expectations
+
+
+@dataclass
+class Ledger:
+    """What happened today: filled by the phases, read by the metrics reporters."""
+
+    n_platforms: int
+    n_arms: int
+    sales: Sales = field(default_factory=Sales)
+    impressions: np.ndarray = field(init=False)  # per platform
+    engagements: np.ndarray = field(init=False)  # per platform
+    spend: np.ndarray = field(init=False)  # per budget arm (tiers, own account), yuan
+    live_viewers: int = 0
+    stream_creator: np.ndarray = field(default_factory=_ints)  # per stream today
+    stream_platform: np.ndarray = field(default_factory=_ints)  # per stream today
+    peak_viewers: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per stream today
+    stream_units: np.ndarray = field(default_factory=_ints)  # per stream today
+    stream_gmv: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per stream today
+    streams: int = 0
+    new_follows: int = 0
+    scandals: int = 0
+    entries: int = 0
+    exits: int = 0
+    shares: int = 0
+    word_of_mouth: int = 0  # purchases by word of mouth or unprompted discovery
+    trust_quantiles: np.ndarray | None = None  # memo: metrics.TRUST_QUANTILES of trust today
+
+    def __post_init__(self) -> None:
+        self.impressions = np.zeros(self.n_platforms, dtype=np.int64)
+        self.engagements = np.zeros(self.n_platforms, dtype=np.int64)
+        self.spend = np.zeros(self.n_arms)
+
+
+@dataclass
+class Day:
+    """One day in the making: the records each phase leaves for the next ones."""
+
+    index: int  # day number, 0 on the first step
+    ledger: Ledger
+    content: Content | None = None  # content phase
+    impressions: Impressions | None = None  # distribution phase, completed by exposure
+    seen: np.ndarray | None = None  # (fans, platforms) uint16 impressions per fan (exposure)
+    reward: np.ndarray | None = None  # (fans, platforms) float32 engagements + purchases

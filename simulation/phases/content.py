@@ -1,0 +1,63 @@
+"""Phase 1, content: creators post and go live (mechanism 2, seed 000).
+
+Reads: creators' consistency, niche, role, owner, deals and engagement memory; the formats
+platforms carry; follower counts (live eligibility).
+Writes: ``day.content`` (who posted, each post's format and product, who streams what);
+``ledger.streams``; on the brand day, the brand's accounts stream and their followers
+before the day are noted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.day import Content, Day
+from simulation.mechanisms import content, formats
+from simulation.scenario import DEAL_FORMATS, FORMATS
+
+if TYPE_CHECKING:
+    from simulation.model import CreatorEconomy
+
+LIVE = FORMATS.index("live_stream")
+VIDEO_DEAL, LIVE_DEAL = (DEAL_FORMATS.index(f) for f in ("short_video", "live_stream"))
+
+
+def run(model: CreatorEconomy, day: Day) -> None:
+    """Who posts, in which format, featuring which product; who streams today."""
+    r, cs, cfg = model.streams["content"], model.creator_state, model.config
+    n_p = len(model.platform_list)
+    posted = content.posting(cs.view("consistency"), cs.view("active"), r)
+    post_formats = model.carries.copy()
+    post_formats[:, LIVE] = False
+    video_format = formats.draw_formats(r, post_formats, cs.n)
+    trial = content.video_products(
+        cs.view("owner"),
+        cs.view("niche"),
+        model.role_sales_focus[cs.view("role")],
+        model.brand_state.category,
+        r,
+        n_topics=cfg.population.n_topics,
+    )
+    best = content.stream_products(cs.view("owner"), cs.view("engagement"))
+    video_product = np.repeat(trial[:, None], n_p, axis=1)
+    stream_product = np.repeat(best[:, None], n_p, axis=1)
+    # A deal puts the sponsor's product into the content it bought.
+    for fmt, product in ((VIDEO_DEAL, video_product), (LIVE_DEAL, stream_product)):
+        dealt = np.flatnonzero((cs.view("sponsor") >= 0) & (cs.view("deal_format") == fmt))
+        product[dealt, cs.deal_platform[dealt]] = cs.sponsor[dealt]
+    live = content.streaming(
+        cs.view("stream_offset"),
+        model.live_eligible(),
+        cs.view("active"),
+        day=day.index,
+        stream_interval_days=cfg.creators.stream_interval_days,
+    )
+    live &= stream_product >= 0
+    if model.is_brand_day(day.index):
+        accounts = model.brand_day_accounts()
+        live |= accounts
+        model.brand_day_followers = int(model.creator_total_followers[accounts.any(1)].sum())
+    day.content = Content(posted, video_format, video_product, stream_product, live)
+    day.ledger.streams = int(live.sum())

@@ -1,0 +1,139 @@
+"""Phase 2, distribution: each platform decides who sees what (mechanism 1).
+
+Reads: fans' attention, interests, follows and last engagement, friends; today's content;
+creators' quality, traffic-pool boost and followers; brands' bought-traffic budgets.
+Writes: ``day.impressions`` (every impression with its follow edge, format and product);
+brands' own-account traffic spend (``own_spend``, ``ledger.spend``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.day import Content, Day, Impressions
+from simulation.mechanisms import distribution
+from simulation.mechanisms.sampling import sample_accepted, sample_grouped
+from simulation.scenario import BUDGET_ARMS, DEAL_FORMATS, FORMATS
+
+if TYPE_CHECKING:
+    from simulation.agents import Platform
+    from simulation.model import CreatorEconomy
+
+LIVE = FORMATS.index("live_stream")
+OWN = BUDGET_ARMS.index("own")
+LIVE_DEAL = DEAL_FORMATS.index("live_stream")
+_COLUMNS = ("fan", "creator", "platform", "social", "edge", "ad")
+
+
+def _slots(fan, creator, platform, *, social=False, edge=None, ad=False) -> dict:
+    """One source's impressions as full columns (fan, creator, platform, social, edge, ad)."""
+    n = len(fan)
+    return {
+        "fan": np.asarray(fan, np.int32),
+        "creator": np.asarray(creator, np.int32),
+        "platform": np.broadcast_to(np.asarray(platform, np.int8), n),
+        "social": np.broadcast_to(np.asarray(social, bool), n),
+        "edge": np.full(n, -1, np.int64) if edge is None else np.asarray(edge, np.int64),
+        "ad": np.broadcast_to(np.asarray(ad, bool), n),
+    }
+
+
+def run(model: CreatorEconomy, day: Day) -> None:
+    """Fill fans' impression slots: algorithms, stream attendance, bought traffic."""
+    r, fo, today = model.streams["distribution"], model.follows, day.content
+    cs = model.creator_state
+    parts = [_platform_slots(model, p, today, r) for p in model.platform_list]
+    # Followers of creators who are live today may come to the stream.
+    attend = np.flatnonzero(today.live[fo.creator, fo.platform])
+    attend = attend[r.random(attend.size) < model.config.fans.stream_attendance]
+    parts.append(_slots(fo.fan[attend], fo.creator[attend], fo.platform[attend], edge=attend))
+    parts.append(_bought_traffic(model, day, r))
+    col = {k: np.concatenate([p[k] for p in parts]) for k in _COLUMNS}
+    fan, creator, plat, edge = col["fan"], col["creator"], col["platform"], col["edge"]
+    unknown = np.flatnonzero(edge < 0)
+    edge[unknown] = fo.find(fan[unknown], creator[unknown], plat[unknown])
+    live = today.live[creator, plat]
+    product = np.where(live, today.stream_product[creator, plat], today.video_product[creator, plat])
+    deal = cs.sponsor[creator]
+    sponsored = (deal >= 0) & (product == deal) & (plat == cs.deal_platform[creator])
+    sponsored &= (live == (cs.deal_format[creator] == LIVE_DEAL)) & ~col["ad"]
+    day.impressions = Impressions(
+        **col,
+        sponsored=sponsored,
+        live=live,
+        product=product.astype(np.int32),
+        format=np.where(live, LIVE, today.video_format[creator, plat]).astype(np.int8),
+    )
+
+
+def _platform_slots(
+    model: CreatorEconomy, p: Platform, today: Content, r: np.random.Generator
+) -> dict:
+    """What one platform's algorithms show fans today."""
+    cs, fs, spec = model.creator_state, model.fan_state, p.spec
+    if spec.impressions_per_day == 0:  # recommendation switched off (Bass limit)
+        return _slots([], [], p.index)
+    visible = (today.posted & cs.view("posts_on")[:, p.index]) | today.live[:, p.index]
+    interest_w, pop_w = distribution.public_weights(
+        cs.view("quality"),
+        cs.view("pool_boost")[:, p.index],
+        cs.view("followers")[:, p.index],
+        visible,
+        head_threshold=model.scale.to_sim(model.scale.tier_thresholds_real[2]),
+        head_public_traffic=spec.head_public_traffic,
+        popularity_prior=model.config.creators.popularity_prior,
+    )
+    feed = distribution.Feed(cs.view("niche"), interest_w, pop_w, visible)
+    edges, starts, counts = model.follows.feed_index(p.index)
+    follow_feed = distribution.FollowFeed(edges, starts, counts, model.follows.creator)
+    fan, creator, algo, edge = distribution.distribute(
+        r,
+        fs.attention[:, p.index],
+        fs.interest_cdf,
+        feed,
+        follow_feed,
+        fs.friends,
+        fs.last_engaged,
+        impressions_per_day=spec.impressions_per_day,
+        weights=p.algorithm_weights,
+    )
+    return _slots(fan, creator, p.index, social=algo == distribution.SOCIAL, edge=edge)
+
+
+def _bought_traffic(model: CreatorEconomy, day: Day, r: np.random.Generator) -> dict:
+    """Impressions brands buy for their own accounts, targeted by interest (seed 002)."""
+    cs, fs, bs = model.creator_state, model.fan_state, model.brand_state
+    cost = model.config.brands.ad_cost_per_thousand / 1000 * model.scale.users_per_fan
+    budget = bs.ad_budget.copy()
+    if model.is_brand_day(day.index):
+        bd = model.config.brand_day
+        budget[bd.brand, model.platform_index(bd.platform)] += bd.ad_budget
+    accounts = model.has_account_on()
+    buying = np.argwhere((budget > 0) & accounts)
+    n = r.poisson(budget[buying[:, 0], buying[:, 1]] / cost)
+    buying, n = buying[n > 0], n[n > 0]  # most days a small budget buys under one impression
+    if n.size == 0:
+        return _slots([], [], [])
+    brand, plat = buying[:, 0], buying[:, 1]
+    np.add.at(bs.own_spend, brand, n * cost)
+    day.ledger.spend[OWN] += float(n.sum() * cost)
+    brand, plat = np.repeat(brand, n), np.repeat(plat, n)
+    # The impression goes to one of the brand's accounts on that platform, drawn uniformly.
+    n_p = len(model.platform_list)
+    owned = (cs.view("owner") >= 0) & cs.view("active")
+    c_idx, p_idx = np.nonzero(cs.view("posts_on") & owned[:, None])
+    group = cs.owner[c_idx] * n_p + p_idx
+    pick = sample_grouped(group, np.ones(c_idx.size), brand * n_p + plat, bs.budget.size * n_p, r)
+    # Targeted: fans drawn by attention on the platform times interest in the category.
+    fans = np.empty(brand.size, np.int64)
+    category = bs.category[brand]
+    for p in np.unique(plat).tolist():
+        rows = np.flatnonzero(plat == p)
+        cdf = np.cumsum(fs.attention[:, p], dtype=np.float64)
+        cat = category[rows]
+        fans[rows] = sample_accepted(
+            r, cdf, lambda f, i, cat=cat: fs.interest(f, cat[i]), rows.size
+        )
+    return _slots(fans, c_idx[pick], plat, ad=True)

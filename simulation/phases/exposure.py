@@ -1,0 +1,180 @@
+"""Phase 3, exposure: fans watch, engage, follow and move along SICAS (mechanisms 2-4).
+
+Reads: ``day.impressions``; fans' interests, SICAS stages and trust in followed creators;
+creators' quality; live-stream session parameters.
+Writes: the impressions' ``watch``, ``stream`` and ``engaged``; today's streams in the
+ledger (viewers, peaks); creators' engagement statistics and traffic-pool boost; platforms'
+format statistics; fans' last engagement, trust (interaction), new follows and SICAS
+stages; what deals and bought traffic achieved (``deal_obs``, ``own_obs``); ``day.seen``
+and ``day.reward`` (per fan and platform, for the competition phase).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.day import Day, Impressions
+from simulation.mechanisms import distribution, engagement, kernels, livestream, sicas, trust
+from simulation.state import CONNECTS, ENGAGEMENTS, IMPRESSIONS, Follows
+
+if TYPE_CHECKING:
+    from simulation.model import CreatorEconomy
+
+
+def run(model: CreatorEconomy, day: Day) -> None:
+    """Engagement, follows and SICAS progress from today's impressions."""
+    r, cs, fs, cfg = model.streams["exposure"], model.creator_state, model.fan_state, model.config
+    imp = day.impressions
+    fan, creator, product = imp.fan, imp.creator, imp.product
+    following = imp.edge >= 0
+    t = model.follows.trust_of(imp.edge, 0.0)
+    _watch(model, day, t)
+    has_product = product >= 0
+    trusted = imp.live & has_product & (t >= cfg.trust.trusted_threshold)
+    fs.trusted_viewer[fan[trusted]] = True
+    niche = cs.niche[creator]
+    aware = has_product & (fs.stage[fan, np.maximum(product, 0)] >= sicas.SENSE)
+    p = engagement.engage_probability(
+        (cs.quality[creator] * model.format_appeal[imp.format]).astype(np.float32),
+        engagement.relevance(fs.interest(fan, niche), cfg.population.n_topics),
+        t,
+        imp.live,
+        aware,
+        imp.social,
+        engage_base=cfg.fans.engage_base,
+        live_engage_factor=cfg.fans.live_engage_factor,
+        aware_engage_factor=cfg.purchase.aware_engage_factor,
+        social_proof=cfg.fans.social_proof,
+    )
+    imp.engaged = r.random(fan.size, dtype=np.float32) < p * imp.watch
+    engaged = imp.engaged
+    _record_engagement(model, day)
+
+    fs.last_engaged[fan[engaged]] = creator[engaged]
+    fo = model.follows
+    e = imp.edge[engaged & following]
+    fo.trust[e] = trust.grow(fo.trust[e], cfg.trust.trust_engage_gain)
+    new = np.flatnonzero(engaged & ~following)
+    new = new[r.random(new.size) < cfg.fans.follow_prob]
+    added = fo.add(
+        fan[new], creator[new], imp.platform[new], model.role_initial_trust[cs.role[creator[new]]]
+    )
+    day.ledger.new_follows = added.size
+    if added.size:  # insertion renumbered the edges
+        imp.edge = Follows.shifted(imp.edge, added)
+        imp.edge[new] = fo.find(fan[new], creator[new], imp.platform[new])
+    # A follower won by bought traffic is the brand's own private-domain audience.
+    won = new[imp.ad[new]]
+    np.add.at(model.brand_state.own_obs[:, CONNECTS], cs.owner[creator[won]], 1.0)
+
+    counts = fs.stage_counts
+    sicas.advance(fs.stage, counts, fan[has_product], product[has_product], sicas.SENSE)
+    hit = np.flatnonzero(engaged & has_product)
+    sicas.advance(fs.stage, counts, fan[hit], product[hit], sicas.INTEREST)
+    e = imp.edge[hit]
+    connect = e >= 0
+    connect[connect] = fo.trust[e[connect]] >= cfg.purchase.connect_trust
+    hit = hit[connect]
+    hit = hit[fs.stage[fan[hit], product[hit]] < sicas.CONNECT]
+    sicas.advance(fs.stage, counts, fan[hit], product[hit], sicas.CONNECT)
+    connected = np.zeros(fan.size, bool)
+    connected[hit] = True
+    attribute(model, imp, None, IMPRESSIONS)
+    attribute(model, imp, engaged, ENGAGEMENTS)
+    attribute(model, imp, connected, CONNECTS)
+
+
+def attribute(
+    model: CreatorEconomy,
+    imp: Impressions,
+    mask: np.ndarray | None,
+    what: int,
+    amount: np.ndarray | None = None,
+) -> None:
+    """Credit what sponsored content and bought traffic achieved (one of ``OBSERVED``).
+
+    ``mask`` selects the impressions that count (None: all); ``amount`` is what each one
+    adds (None: one each).
+    """
+    cs, bs = model.creator_state, model.brand_state
+    for rows, owner, table in ((imp.sponsored, None, cs.deal_obs), (imp.ad, cs.owner, bs.own_obs)):
+        sel = rows if mask is None else rows & mask
+        who = imp.creator[sel] if owner is None else owner[imp.creator[sel]]
+        weights = None if amount is None else amount[sel]
+        table[:, what] += np.bincount(who, weights, minlength=table.shape[0])
+
+
+def _watch(model: CreatorEconomy, day: Day, t: np.ndarray) -> None:
+    """Live viewers' sessions: minutes watched, and each stream's peak audience."""
+    imp, lc, n_p = day.impressions, model.config.live, len(model.platform_list)
+    rows = np.flatnonzero(imp.live)
+    streams, sid = np.unique(
+        imp.creator[rows].astype(np.int64) * n_p + imp.platform[rows], return_inverse=True
+    )
+    arrival, watched = livestream.sessions(
+        model.streams["exposure"],
+        imp.edge[rows] >= 0,
+        t[rows],
+        stream_minutes=lc.stream_minutes,
+        dwell_minutes=lc.dwell_minutes,
+        follower_arrival_skew=lc.follower_arrival_skew,
+    )
+    imp.watch[rows] = livestream.watch_factor(watched, conversion_minutes=lc.conversion_minutes)
+    imp.stream[rows] = sid
+    led = day.ledger
+    led.stream_creator, led.stream_platform = np.divmod(streams, n_p)
+    led.peak_viewers = livestream.peak_concurrent(
+        sid,
+        arrival,
+        watched,
+        streams.size,
+        stream_minutes=lc.stream_minutes,
+        tick_minutes=lc.tick_minutes,
+    )
+    led.live_viewers = int(rows.size)
+    led.stream_units = np.zeros(streams.size, np.int64)
+    led.stream_gmv = np.zeros(streams.size)
+
+
+def _record_engagement(model: CreatorEconomy, day: Day) -> None:
+    """Engagement statistics the platforms' algorithms, fees and product choice use."""
+    cs, cfg, n_p = model.creator_state, model.config, len(model.platform_list)
+    imp = day.impressions
+    creator, plat, engaged, product = imp.creator, imp.platform, imp.engaged, imp.product
+    day.ledger.impressions = np.bincount(plat, minlength=n_p)
+    day.ledger.engagements = np.bincount(plat[engaged], minlength=n_p)
+    pair = creator.astype(np.int64) * n_p + plat
+    n_imp = np.bincount(pair, minlength=cs.n * n_p).reshape(cs.n, n_p)
+    n_eng = np.bincount(pair[engaged], minlength=cs.n * n_p).reshape(cs.n, n_p)
+    for pl in model.platform_list:
+        cs.pool_boost[: cs.n, pl.index] = distribution.pool_boost(
+            n_imp[:, pl.index],
+            n_eng[:, pl.index],
+            pool_escalation=pl.spec.pool_escalation,
+            pool_prior_impressions=cfg.creators.pool_prior_impressions,
+        )
+    mem = cfg.creators.engagement_memory
+    seen = n_imp > 0
+    rate = np.where(seen, n_eng / np.where(seen, n_imp, 1), 0.0)
+    eng_rate = cs.view("eng_rate")
+    eng_rate[:] = np.where(seen, (1 - mem) * eng_rate + mem * rate, eng_rate)
+    # Engagement on videos is the evidence creators pick stream products by (seed 000).
+    vid = engaged & ~imp.live & (product >= 0)
+    n_b = cfg.population.n_brands
+    counts = np.bincount(creator[vid].astype(np.int64) * n_b + product[vid], minlength=cs.n * n_b)
+    cs.view("engagement")[:] = (1 - mem) * cs.view("engagement") + mem * counts.reshape(cs.n, n_b)
+    cell = plat.astype(np.int64) * model.carries.shape[1] + imp.format
+    size = model.carries.size
+    model.format_impressions += np.bincount(cell, minlength=size).reshape(model.carries.shape)
+    model.format_engagements += np.bincount(cell[engaged], minlength=size).reshape(
+        model.carries.shape
+    )
+    # What each fan got from each platform today: impressions, and engagements (to which
+    # purchases are added) as the reward that drives attention (mechanism 6).
+    shape = (model.fan_state.n, n_p)
+    day.seen = np.zeros(shape, np.uint16)
+    kernels.count_pairs(day.seen, imp.fan, plat)
+    day.reward = np.zeros(shape, np.float32)
+    kernels.count_pairs(day.reward, imp.fan[engaged], plat[engaged])

@@ -1,0 +1,74 @@
+"""Phase 6, growth: trust decays, scandals strike, follows end, creators leave and enter (F10).
+
+Reads: follow edges and their trust; creators' activity, age, followers, deals, owner.
+Writes: trust (decay, scandal collapse), brand trust of a scandal's sponsored fans,
+deals ended and creators paused after a scandal; follow edges dropped below
+``unfollow_trust``; wallets refilled; follower counts and tiers; creators who exit or
+enter (with their agents); ``ledger`` counts; the brand day's result.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.build import add_creators
+from simulation.day import Day
+from simulation.mechanisms import growth, trust
+
+if TYPE_CHECKING:
+    from simulation.model import CreatorEconomy
+
+
+def run(model: CreatorEconomy, day: Day) -> None:
+    """Decay, scandals, unfollows, wallets, exits, entries."""
+    r, cs, fs, cfg, fo = (
+        model.streams["growth"],
+        model.creator_state,
+        model.fan_state,
+        model.config,
+        model.follows,
+    )
+    trust.decay(fo.trust, trust_decay=cfg.trust.trust_decay)
+    hit = growth.scandals(r, cs.view("active"), scandal_rate=cfg.creators.scandal_rate)
+    day.ledger.scandals = int(hit.sum())
+    if hit.any():
+        e = np.flatnonzero(hit[fo.creator])
+        fo.trust[e] *= np.float32(cfg.trust.trust_collapse)
+        brand = cs.sponsor[fo.creator[e]]
+        sponsored = brand >= 0
+        f, b = fo.fan[e][sponsored], brand[sponsored]
+        fs.brand_trust[f, b] *= np.float32(cfg.brands.brand_collapse)
+        # Brands react: the deal ends and no brand signs the creator for a while.
+        cs.view("sponsor")[hit] = -1
+        cs.view("paused_until")[hit] = day.index + cfg.brands.scandal_pause_days
+    fo.keep(fo.trust >= cfg.trust.unfollow_trust)
+    np.minimum(fs.wallet + fs.budget, fs.budget * cfg.fans.wallet_cap_days, out=fs.wallet)
+    model.refresh_followers()
+
+    leave = growth.exits(
+        r,
+        cs.view("active") & (cs.view("owner") < 0),
+        model.steps - cs.view("born"),
+        model.creator_total_followers,
+        floor=model.scale.to_sim(cfg.creators.exit_follower_floor_real),
+        exit_grace_days=cfg.creators.exit_grace_days,
+        exit_prob=cfg.creators.exit_prob,
+    )
+    if leave.any():
+        cs.view("active")[leave] = False
+        cs.view("sponsor")[leave] = -1
+        for i in np.flatnonzero(leave).tolist():
+            model.creator_agents.pop(i).remove()
+        fo.keep(~leave[fo.creator])
+        model.refresh_followers()
+    day.ledger.exits = int(leave.sum())
+
+    k = growth.entrants(r, entry_rate=cfg.creators.entry_rate, n_creators=cfg.population.n_creators)
+    if k:
+        add_creators(model, k, r)
+        model.refresh_followers()
+    day.ledger.entries = k
+    if model.is_brand_day(day.index):
+        model.record_brand_day(day)
