@@ -47,7 +47,7 @@ class CreatorEconomy(mesa.Model):
         self.brand_day_result: dict[str, float] | None = None
         self.brand_day_followers = 0  # the brand day's accounts' followers before the day
         build_market(self)
-        self.today = Ledger(len(self.platform_list), len(BUDGET_ARMS))
+        self.day = self.new_day()  # the day being simulated, then the last one simulated
         self.datacollector = mesa.DataCollector(model_reporters=metrics.model_reporters(self))
 
     @classmethod
@@ -84,11 +84,19 @@ class CreatorEconomy(mesa.Model):
            sign new deals; once a year they revise their total budget.
         9. data collection (``metrics.model_reporters``).
         """
-        day = Day(self.steps - 1, Ledger(len(self.platform_list), len(BUDGET_ARMS)))
-        self.today = day.ledger
+        self.day = day = self.new_day()
         for _, phase in PHASES:
             phase(self, day)
         self.datacollector.collect(self)
+
+    def new_day(self) -> Day:
+        """An empty record for the day of the current step (0 on the first step)."""
+        return Day(self.steps - 1, Ledger(len(self.platform_list), len(BUDGET_ARMS)))
+
+    @property
+    def today(self) -> Ledger:
+        """What happened on the day being (or last) simulated."""
+        return self.day.ledger
 
     # ---------------------------------------------------------------- agents
     @property

@@ -170,13 +170,6 @@ class Follows:
         )
         return flat.reshape(n_creators, n_platforms)
 
-    def feed_index(self, platform: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One platform's edges grouped by fan: (edge ids, first position, count per fan)."""
-        edges = np.flatnonzero(self.platform == platform)
-        counts = np.bincount(self.fan[edges], minlength=self.n_fans)
-        starts = np.cumsum(counts) - counts
-        return edges, starts, counts
-
 
 @dataclass
 class FanState:

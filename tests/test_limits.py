@@ -46,7 +46,7 @@ def test_discoveries_hazard_and_only_non_buyers():
     rng = np.random.default_rng(0)
     bought = np.zeros((100_000, 2), bool)
     bought[:, 1] = True
-    fan, brand = word_of_mouth.discoveries(rng, bought, 36.5)  # 10% a day
+    fan, brand = word_of_mouth.discoveries(rng, bought, discovery_rate=36.5)  # 10% a day
     assert (brand == 0).all()
     assert fan.size == pytest.approx(100_000 * -np.expm1(-0.1), rel=0.03)
     assert np.unique(fan).size == fan.size
@@ -57,11 +57,15 @@ def test_conversations_full_mixing_rate_and_social_listeners():
     n = 50_000
     bought = np.zeros((n, 1), bool)
     bought[:5000] = True
-    listener, _ = word_of_mouth.conversations(rng, bought, 73.0, "full", None)
+    listener, _ = word_of_mouth.conversations(
+        rng, bought, None, talk_rate=73.0, talk_mixing="full"
+    )
     assert listener.size == pytest.approx(5000 * 0.2, rel=0.1)  # 73 / 365 per buyer per day
     assert listener.max() >= n // 2  # anyone can be a listener
     ring = SocialGraph.small_world(n, 4, 0.0, rng)
-    listener, _ = word_of_mouth.conversations(rng, bought, 73.0, "social", ring)
+    listener, _ = word_of_mouth.conversations(
+        rng, bought, ring, talk_rate=73.0, talk_mixing="social"
+    )
     assert listener.max() < 5000 + 3  # on the ring, buyers' friends are their neighbours
 
 

@@ -17,7 +17,7 @@ from simulation.mechanisms import (
 )
 from simulation.mechanisms.learning import MultiplicativeWeights
 from simulation.mechanisms.sampling import sample_accepted, sample_grouped
-from simulation.state import Follows, SocialGraph
+from simulation.state import FanState, Follows, SocialGraph
 
 
 def rng(seed=0):
@@ -38,7 +38,7 @@ def test_sample_grouped_draws_within_group_in_proportion_to_weight():
 def test_sample_accepted_draws_in_proportion_to_weight_times_acceptance():
     weight = np.array([1.0, 1.0, 2.0, 0.0])
     accept = np.array([1.0, 0.5, 0.25, 1.0])
-    out = sample_accepted(rng(), np.cumsum(weight), accept, 60_000)
+    out = sample_accepted(rng(), np.cumsum(weight), lambda items, draws: accept[items], 60_000)
     assert out.size == 60_000 and not (out == 3).any()
     np.testing.assert_allclose(
         np.bincount(out, minlength=4) / out.size, [0.5, 0.25, 0.25, 0.0], atol=0.01
@@ -51,7 +51,9 @@ def _feed(niche, quality=None, followers=None):
     q = np.ones(n) if quality is None else quality
     f = np.zeros(n) if followers is None else followers
     visible = np.ones(n, bool)
-    iw, pw = distribution.public_weights(q, np.ones(n), f, 1e9, 1.0, visible)
+    iw, pw = distribution.public_weights(
+        q, np.ones(n), f, visible, head_threshold=1e9, head_public_traffic=1.0, popularity_prior=1.0
+    )
     return distribution.Feed(np.asarray(niche), iw, pw, visible)
 
 
@@ -66,21 +68,21 @@ def only(
     last_engaged=None,
 ):
     """Run one platform whose mix is a single algorithm; unset inputs are empty."""
-    weights = np.array([algorithm == a for a in ("interest", "follower", "social", "popularity")])
-    if follows is None:
-        empty = np.zeros(n_fans, int)
-        follows = distribution.FollowFeed(np.zeros(0, int), empty, empty, np.zeros(0, int))
-    return distribution.distribute(
+    weights = np.array([[algorithm == a for a in ("interest", "follower", "social", "popularity")]])
+    cdf = np.cumsum(interest, 1) if interest is not None else np.ones((n_fans, 1))
+    fan, creator, platform, algo, edge = distribution.distribute(
         rng(),
-        np.ones(n_fans),
-        per_day,
-        weights.astype(float),
-        np.cumsum(interest, 1) if interest is not None else np.ones((n_fans, 1)),
-        feed,
-        follows,
+        np.ones((n_fans, 1), np.float32),
+        cdf.astype(np.float32),
+        [feed],
+        follows or Follows(n_fans),
         graph or SocialGraph.small_world(n_fans, 0, 0, rng()),
-        np.full(n_fans, -1) if last_engaged is None else last_engaged,
+        np.full(n_fans, -1, np.int32) if last_engaged is None else last_engaged,
+        impressions_per_day=np.array([per_day]),
+        weights=weights.astype(float),
     )
+    assert (platform == 0).all()
+    return fan, creator, algo, edge
 
 
 def test_interest_matching_sends_niche_content_to_matching_fans():
@@ -90,33 +92,28 @@ def test_interest_matching_sends_niche_content_to_matching_fans():
     interest[1000:, 3] = 0.97
     interest /= interest.sum(1, keepdims=True)
     niche = np.array([0, 0, 1, 2, 3, 3])
-    fans, creators, _ = only("interest", n_fans, _feed(niche), interest=interest)
+    fans, creators, _, edge = only("interest", n_fans, _feed(niche), interest=interest)
+    assert (edge == -1).all()  # nobody follows anyone here
     first = fans < 1000
     assert np.mean(niche[creators[first]] == 0) > 0.9
     assert np.mean(niche[creators[~first]] == 3) > 0.9
 
 
 def test_follower_feed_shows_only_followed_creators_that_posted():
-    fo = Follows()
+    fo = Follows(3)
     fo.add([0, 0, 1], [2, 3, 3], [0, 0, 0], [0.5, 0.5, 0.5])
-    edges, starts, counts = fo.feed_index(0, 3)
     feed = _feed(np.zeros(5, int))
     feed.visible[3] = False  # creator 3 posted nothing today
-    fans, creators, _ = only(
-        "follower",
-        3,
-        feed,
-        per_day=20.0,
-        follows=distribution.FollowFeed(edges, starts, counts, fo.creator),
-    )
+    fans, creators, _, edge = only("follower", 3, feed, per_day=20.0, follows=fo)
     assert set(zip(fans.tolist(), creators.tolist(), strict=True)) == {(0, 2)}
+    assert (edge == fo.find([0], [2], [0])[0]).all()
 
 
 def test_social_feed_shows_what_friends_engaged_with():
     graph = SocialGraph.small_world(50, 4, 0.0, rng())
-    last = np.full(50, -1)
+    last = np.full(50, -1, np.int32)
     last[10] = 7  # fan 10 engaged with creator 7; its ring neighbours are 8, 9, 11, 12
-    fans, creators, _ = only(
+    fans, creators, _, _ = only(
         "social", 50, _feed(np.zeros(10, int)), per_day=30.0, graph=graph, last_engaged=last
     )
     assert set(creators) == {7}
@@ -125,7 +122,7 @@ def test_social_feed_shows_what_friends_engaged_with():
 
 def test_popularity_is_proportional_to_followers_plus_one():
     feed = _feed(np.zeros(3, int), followers=np.array([0.0, 9.0, 99.0]))
-    _fans, creators, _ = only("popularity", 20_000, feed, per_day=3.0)
+    _fans, creators, _, _ = only("popularity", 20_000, feed, per_day=3.0)
     share = np.bincount(creators, minlength=3) / creators.size
     np.testing.assert_allclose(share, [1 / 111, 10 / 111, 100 / 111], atol=0.005)
 
@@ -135,31 +132,35 @@ def test_head_public_traffic_cap_lowers_head_weights():
         np.ones(2),
         np.ones(2),
         np.array([10.0, 1000.0]),
+        np.ones(2, bool),
         head_threshold=500,
         head_public_traffic=0.5,
-        visible=np.ones(2, bool),
+        popularity_prior=1.0,
     )
     assert iw.tolist() == [1.0, 0.5] and pw.tolist() == [11.0, 500.5]
 
 
 def test_traffic_pool_pushes_content_that_engages_its_first_pool():
-    boost = distribution.pool_boost(np.array([100, 100, 0]), np.array([30, 5, 0]), 1.0, 20.0)
+    kw = dict(pool_prior_impressions=20.0)
+    boost = distribution.pool_boost(
+        np.array([100, 100, 0]), np.array([30, 5, 0]), pool_escalation=1.0, **kw
+    )
     assert boost[0] > 1 > boost[1]
     assert boost[2] == pytest.approx(1.0)  # no evidence: the platform average
-    assert (distribution.pool_boost(np.array([100, 100]), np.array([30, 5]), 0.0, 20.0) == 1).all()
+    off = distribution.pool_boost(np.array([100, 100]), np.array([30, 5]), pool_escalation=0, **kw)
+    assert (off == 1).all()
 
 
 # ------------------------------------------------------------------ content (mechanism 2)
 def test_creator_past_threshold_streams_on_its_schedule():
     followers = np.array([[5], [50], [50]])
     offset = np.array([0, 0, 1])
-    eligible = content.live_eligible(followers, 10.0, np.ones((3, 1), bool), np.array([True]))
-    kw = dict(interval=3, offset=offset, eligible=eligible, active=np.ones(3, bool))
-    assert content.streaming(step=0, **kw)[:, 0].tolist() == [False, True, False]
-    assert content.streaming(step=1, **kw)[:, 0].tolist() == [False, False, True]
-    assert not content.live_eligible(
-        followers, 10.0, np.ones((3, 1), bool), np.array([False])
-    ).any()
+    posts = np.ones((3, 1), bool)
+    eligible = content.live_eligible(followers, posts, np.array([True]), threshold=10.0)
+    kw = dict(stream_interval_days=3, offset=offset, eligible=eligible, active=np.ones(3, bool))
+    assert content.streaming(day=0, **kw)[:, 0].tolist() == [False, True, False]
+    assert content.streaming(day=1, **kw)[:, 0].tolist() == [False, False, True]
+    assert not content.live_eligible(followers, posts, np.array([False]), threshold=10.0).any()
 
 
 def test_stream_product_is_sponsor_else_best_engaging_video_product():
@@ -171,7 +172,8 @@ def test_stream_product_is_sponsor_else_best_engaging_video_product():
 def test_sponsored_videos_feature_the_sponsor():
     sponsor = np.array([3, -1, -1])
     out = content.video_products(
-        sponsor, np.array([0, 1, 1]), np.array([0.0, 1.0, 0.0]), np.array([0, 1, 1, 2]), 3, rng()
+        sponsor, np.array([0, 1, 1]), np.array([0.0, 1.0, 0.0]), np.array([0, 1, 1, 2]), rng(),
+        n_topics=3,
     )
     assert out[0] == 3 and out[1] in (1, 2) and out[2] == -1
 
@@ -180,22 +182,22 @@ def test_sponsored_videos_feature_the_sponsor():
 def test_trust_rises_after_good_experiences_and_collapses_after_fakes():
     t = np.array([0.5, 0.5, 0.5])
     good, fake = np.array([True, False, False]), np.array([False, False, True])
-    after = trust.after_purchase(t, good, fake, gain=0.2, bad_penalty=0.3, collapse=0.1)
+    kw = dict(trust_gain=0.2, trust_bad_experience=0.3, collapse=0.1)
+    after = trust.after_purchase(t, good, fake, **kw)
     np.testing.assert_allclose(after, [0.6, 0.35, 0.05])
     repeated = t[:1]
     for _ in range(20):
-        repeated = trust.after_purchase(
-            repeated, np.array([True]), np.array([False]), 0.2, 0.3, 0.1
-        )
+        repeated = trust.after_purchase(repeated, np.array([True]), np.array([False]), **kw)
     assert 0.98 < repeated[0] <= 1.0
-    assert trust.decay(np.array([0.5]), 0.1)[0] == pytest.approx(0.45)
+    decayed = trust.decay(np.array([0.5], np.float32), trust_decay=0.1)
+    assert decayed[0] == pytest.approx(0.45)
 
 
 def test_experience_is_good_when_quality_meets_expectation_and_never_for_fakes():
     q = np.array([0.9] * 1000 + [0.1] * 1000)
     fake = np.zeros(2000, bool)
     fake[:500] = True
-    good = trust.experience(q, fake, expectation=0.5, noise=0.05, rng=rng())
+    good = trust.experience(q, fake, rng(), expectation=0.5, experience_noise=0.05)
     assert not good[:500].any() and good[500:1000].all() and not good[1000:].any()
 
 
@@ -205,7 +207,16 @@ def test_engagement_rises_with_quality_relevance_trust_awareness_and_social_proo
 
     def p(quality=one, relevance=one, trust=0 * one, live=no, aware=no, social=no):
         return engagement.engage_probability(
-            0.1, quality, relevance, trust, live, 2.0, aware, 1.5, social, 3.0
+            quality,
+            relevance,
+            trust,
+            live,
+            aware,
+            social,
+            engage_base=0.1,
+            live_engage_factor=2.0,
+            aware_engage_factor=1.5,
+            social_proof=3.0,
         )[0]
 
     assert p() == pytest.approx(0.1)
@@ -216,27 +227,37 @@ def test_engagement_rises_with_quality_relevance_trust_awareness_and_social_proo
 
 def test_relevance_is_interest_share_times_topics():
     interest = np.array([[0.5, 0.25, 0.25]])
-    assert engagement.relevance(interest, np.array([0, 0]), np.array([0, 1])).tolist() == [
-        1.5,
-        0.75,
-    ]
+    fans = FanState.create(
+        attention=np.ones((1, 1)),
+        interest=interest,
+        budget=np.ones(1),
+        n_brands=1,
+        brand_trust=0.5,
+        friends=SocialGraph.small_world(1, 0, 0, rng()),
+    )
+    share = fans.interest(np.array([0, 0, 0]), np.array([0, 1, 2]))
+    np.testing.assert_allclose(engagement.relevance(share, 3), [1.5, 0.75, 0.75])
 
 
 def test_purchase_probability_grows_with_trust_and_is_highest_live():
     t = np.array([0.2, 0.5, 1.0])
-    p = sicas.purchase_probability(0.4, t, 2.0, np.ones(3, bool), 0.3, np.ones(3), np.ones(3))
+    kw = dict(purchase_base=0.4, trust_exponent=2.0, video_conversion_factor=0.3)
+    p = sicas.purchase_probability(t, np.ones(3, bool), np.ones(3), np.ones(3), **kw)
     np.testing.assert_allclose(p, 0.4 * t**2)
-    video = sicas.purchase_probability(0.4, t, 2.0, np.zeros(3, bool), 0.3, np.ones(3), np.ones(3))
+    video = sicas.purchase_probability(t, np.zeros(3, bool), np.ones(3), np.ones(3), **kw)
     np.testing.assert_allclose(video, 0.3 * p)
-    broke = sicas.purchase_probability(0.4, t, 2.0, np.ones(3, bool), 0.3, np.ones(3), np.zeros(3))
+    broke = sicas.purchase_probability(t, np.ones(3, bool), np.ones(3), np.zeros(3), **kw)
     assert (broke == 0).all()
 
 
 def test_stages_only_advance():
     stage = np.zeros((2, 2), dtype=np.int8)
-    sicas.advance(stage, np.array([0, 0]), np.array([1, 1]), sicas.ACTION)
-    sicas.advance(stage, np.array([0]), np.array([1]), sicas.SENSE)
+    counts = np.zeros(6, np.int64)
+    counts[0] = 4
+    sicas.advance(stage, counts, np.array([0, 0]), np.array([1, 1]), sicas.ACTION)
+    sicas.advance(stage, counts, np.array([0]), np.array([1]), sicas.SENSE)
     assert stage.tolist() == [[0, sicas.ACTION], [0, 0]]
+    assert counts.tolist() == [3, 0, 0, 0, 1, 0]  # pairs per stage follow the moves
 
 
 def test_one_purchase_per_fan_per_day():
@@ -255,7 +276,7 @@ def test_sharing_reaches_friends():
 
 # ------------------------------------------------------------------ state containers
 def test_follows_add_find_keep():
-    fo = Follows()
+    fo = Follows(4)
     assert fo.add([2, 1, 1, 1], [5, 4, 4, 9], [0, 1, 1, 0], [0.1, 0.2, 0.3, 0.4]).size == 3
     assert fo.add([1], [4], [1], [0.9]).size == 0  # already following
     assert fo.fan.tolist() == [1, 1, 2]  # sorted by fan
@@ -304,9 +325,10 @@ def test_deals_respect_tier_budgets_preferences_and_one_brand_per_creator():
 
 
 def test_fees_rise_with_followers_and_engagement():
-    f = budgets.creator_fees(np.array([0.0, 1e5, 1e7]), np.ones(3), 0.02, 500.0, 0.5)
+    kw = dict(fee_per_real_follower=0.02, fee_floor=500.0, fee_engagement_elasticity=0.5)
+    f = budgets.creator_fees(np.array([0.0, 1e5, 1e7]), np.ones(3), **kw)
     assert f.tolist() == [500.0, 2500.0, 200500.0]
-    engaging = budgets.creator_fees(np.array([1e5]), np.array([4.0]), 0.02, 500.0, 0.5)
+    engaging = budgets.creator_fees(np.array([1e5]), np.array([4.0]), **kw)
     assert engaging[0] == 500.0 + 2000.0 * 2
 
 
@@ -315,10 +337,10 @@ def test_budget_review_raises_budgets_that_return_and_cuts_the_others():
         np.full(4, 100.0),
         np.array([300.0, 100.0, 50.0, 0.0]),
         np.array([100.0, 100.0, 100.0, 0.0]),
-        reference=1.0,
-        elasticity=0.5,
-        max_raise=0.5,
-        max_cut=0.2,
+        return_reference=1.0,
+        budget_elasticity=0.5,
+        budget_max_raise=0.5,
+        budget_max_cut=0.2,
     )
     assert new.tolist() == [150.0, 100.0, 80.0, 100.0]
 
@@ -345,7 +367,9 @@ def test_learning_rate_zero_keeps_the_initial_split():
 
 def test_unavailable_and_unobserved_arms():
     available = np.array([[True, True, False]])
-    learner = MultiplicativeWeights(np.array([[0.5, 0.3, 0.2]]), available, 1.0, 0.1)
+    learner = MultiplicativeWeights(
+        np.array([[0.5, 0.3, 0.2]]), available, eta=1.0, exploration=0.1
+    )
     assert learner.shares(0)[2] == 0.0 and learner.shares(0).sum() == pytest.approx(1.0)
     before = learner.weights.copy()
     learner.update(np.array([[5.0, 0.0, 0.0]]), np.array([[1.0, 0.0, 0.0]]))
@@ -357,11 +381,18 @@ def test_followers_arrive_early_and_trusting_viewers_stay_longer():
     n = 20_000
     follower = np.r_[np.ones(n, bool), np.zeros(n, bool)]
     trust_ = np.r_[np.full(n, 0.9), np.full(n, 0.1)]
-    arrival, watched = livestream.sessions(rng(), follower, trust_, 180.0, 20.0, 3.0)
+    arrival, watched = livestream.sessions(
+        rng(),
+        follower,
+        trust_,
+        stream_minutes=180.0,
+        dwell_minutes=20.0,
+        follower_arrival_skew=3.0,
+    )
     assert arrival[:n].mean() < 0.3 * 180 < arrival[n:].mean()
     assert watched[:n].mean() > 1.5 * watched[n:].mean()
     assert (arrival + watched <= 180.0 + 1e-9).all()
-    factor = livestream.watch_factor(np.array([0.0, 15.0, 1e6]), 15.0)
+    factor = livestream.watch_factor(np.array([0.0, 15.0, 1e6]), conversion_minutes=15.0)
     np.testing.assert_allclose(factor, [0.0, 1 - np.exp(-1), 1.0])
 
 
@@ -369,7 +400,9 @@ def test_peak_concurrent_viewers():
     stream = np.array([0, 0, 0, 1])
     arrival = np.array([0.0, 10.0, 100.0, 0.0])
     watched = np.array([30.0, 30.0, 10.0, 5.0])
-    peaks = livestream.peak_concurrent(stream, arrival, watched, 2, 180.0, 5.0)
+    peaks = livestream.peak_concurrent(
+        stream, arrival, watched, 2, stream_minutes=180.0, tick_minutes=5.0
+    )
     assert peaks.tolist() == [2.0, 1.0]
 
 
@@ -378,16 +411,22 @@ def test_an_attractive_platform_gains_attention_share():
     a = np.array([[0.5, 0.5], [0.9, 0.1]])
     sat = np.full((2, 2), np.nan)
     for _ in range(50):  # platform 1 gives one engagement per impression, platform 0 none
-        sat = attention.update_satisfaction(sat, np.ones((2, 2)), np.array([[0.0, 1.0]] * 2), 0.1)
-        a = attention.shift_attention(a, sat, 1.0, 0.01)
+        rewards = np.array([[0.0, 1.0]] * 2)
+        sat = attention.update_satisfaction(sat, np.ones((2, 2)), rewards, satisfaction_memory=0.1)
+        a = attention.shift_attention(a, sat, attention_mobility=1.0, attention_floor=0.01)
     assert (a[:, 1] > 0.7).all() and np.allclose(a.sum(axis=1), 1)
-    still = attention.shift_attention(np.array([[0.9, 0.1]]), sat[:1], 0.0, 0.01)
+    still = attention.shift_attention(
+        np.array([[0.9, 0.1]]), sat[:1], attention_mobility=0.0, attention_floor=0.01
+    )
     assert still.tolist() == [[0.9, 0.1]]
 
 
 def test_satisfaction_is_unchanged_where_nothing_was_seen():
     sat = attention.update_satisfaction(
-        np.array([[0.3, 0.3, np.nan]]), np.array([[0, 4, 2]]), np.array([[0.0, 2.0, 1.0]]), 0.5
+        np.array([[0.3, 0.3, np.nan]]),
+        np.array([[0, 4, 2]]),
+        np.array([[0.0, 2.0, 1.0]]),
+        satisfaction_memory=0.5,
     )
     np.testing.assert_allclose(sat, [[0.3, 0.4, 0.5]])
 
@@ -395,17 +434,17 @@ def test_satisfaction_is_unchanged_where_nothing_was_seen():
 def test_an_unknown_platform_counts_as_average():
     a = np.array([[0.3, 0.3, 0.4]])
     sat = np.array([[0.2, 0.2, np.nan]])  # the fan never saw platform 2: no push either way
-    np.testing.assert_allclose(attention.shift_attention(a, sat, 5.0, 0.0), a)
+    shifted = attention.shift_attention(a, sat, attention_mobility=5.0, attention_floor=0.0)
+    np.testing.assert_allclose(shifted, a, rtol=1e-6)
 
 
 def test_platforms_adopt_formats_that_out_engage_their_content():
     carries = np.array([[True, False, False], [True, True, False]])
     rate = np.array([0.05, 0.2, np.nan])  # format 1 engages best; nobody carries format 2
-    out = formats.adopt_formats(rng(), carries, rate, np.array([0.05, 0.1]), rate=1.0)
+    own = np.array([0.05, 0.1])
+    out = formats.adopt_formats(rng(), carries, rate, own, convergence_rate=1.0)
     assert out.tolist() == [[True, True, False], [True, True, False]]
-    assert (
-        formats.adopt_formats(rng(), carries, rate, np.array([0.05, 0.1]), 0.0) == carries
-    ).all()
+    assert (formats.adopt_formats(rng(), carries, rate, own, convergence_rate=0.0) == carries).all()
     post = formats.draw_formats(rng(), out, 1000)
     assert set(post[:, 0]) == {0, 1} and post.shape == (1000, 2)
 
@@ -413,9 +452,12 @@ def test_platforms_adopt_formats_that_out_engage_their_content():
 def test_creators_move_toward_attention_and_leave_dead_platforms():
     posts_on = np.array([[True, True, False]] * 1000)
     followers = np.array([[5, 0, 0]] * 1000)
+    movable = np.ones(1000, bool)
     out = growth.move_platforms(
-        rng(), posts_on, followers, np.array([0.0, 0.0, 1.0]), 1.0, np.ones(1000, bool)
+        rng(), posts_on, followers, np.array([0.0, 0.0, 1.0]), movable, creator_mobility=1.0
     )
     assert out[:, 0].all() and not out[:, 1].any() and out[:, 2].all()
-    frozen = growth.move_platforms(rng(), posts_on, followers, np.ones(3), 0.0, np.ones(1000, bool))
+    frozen = growth.move_platforms(
+        rng(), posts_on, followers, np.ones(3), movable, creator_mobility=0.0
+    )
     assert (frozen == posts_on).all()

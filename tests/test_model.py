@@ -4,10 +4,11 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import small_model
+from conftest import run_phase, small_model
 
 from simulation import CreatorEconomy
 from simulation.agents import Brand, Fan, Platform
+from simulation.day import Sales
 from simulation.mechanisms.sicas import SENSE, SHARE
 from simulation.scenario import TIERS
 
@@ -21,6 +22,8 @@ def run(model, days):
 def test_agents_are_real_mesa_agents_a_user_can_inspect():
     model = small_model()
     run(model, 10)
+    assert Fan not in model.agents_by_type  # fan agents are made when first asked for
+    assert len(model.fans) == 2000
     by_type = model.agents_by_type
     assert len(by_type[Fan]) == 2000 and len(by_type[Brand]) == 6
     assert [p.key for p in by_type[Platform]] == [
@@ -31,7 +34,7 @@ def test_agents_are_real_mesa_agents_a_user_can_inspect():
     ]
     fan = by_type[Fan].select(lambda a: len(a.follows) > 0).to_list()[0]
     assert isinstance(fan, mesa.Agent)
-    assert abs(sum(fan.attention.values()) - 1) < 1e-9 and fan.interest.sum() > 0.999
+    assert abs(sum(fan.attention.values()) - 1) < 1e-6 and fan.interest.sum() > 0.999
     assert all(0 <= f["trust"] <= 1 for f in fan.follows) and fan.friends
     creator = max(model.creators, key=lambda c: c.total_followers)
     assert creator.role in ("KOL", "KOC", "KOS", "KOE", "KOB", "virtual")
@@ -81,7 +84,7 @@ def test_scandal_of_a_sponsored_creator_hurts_the_brand_among_its_followers():
     model.config = model.config.model_copy(
         update={"creators": model.config.creators.model_copy(update={"scandal_rate": 1e9})}
     )
-    model._grow(model.steps)
+    run_phase(model, "growth", model.steps)
     after = model.fan_state.brand_trust[:, brand]
     assert followers.size > 0 and model.today.scandals == 1
     np.testing.assert_allclose(
@@ -94,7 +97,9 @@ def test_sharing_puts_friends_into_sense():
     model = small_model(seed=6, share_prob=1.0, share_reach=1.0)
     friends = model.fan_state.friends.friends_of(0)
     model.fan_state.stage[:, 2] = 0
-    model._share({"fan": np.array([0]), "brand": np.array([2])})
+    record = model.new_day()
+    record.ledger.sales = Sales(fan=np.array([0]), brand=np.array([2]), good=np.array([True]))
+    run_phase(model, "sharing", 0, record)
     stage = model.fan_state.stage[:, 2]
     assert stage[0] == SHARE and (stage[friends] == SENSE).all()
     assert (np.delete(stage, np.r_[0, friends]) == 0).all()
@@ -104,7 +109,7 @@ def test_only_creators_past_the_threshold_stream():
     model = small_model(seed=1, live_threshold_real=20 * 7_500 * 10)  # 20 simulated followers
     df = run(model, 12)
     assert df["streams"].sum() > 0
-    live_creators, live_platforms = np.nonzero(model.live)
+    live_creators, live_platforms = np.nonzero(model.day.content.live)
     followers = model.creator_state.followers[live_creators, live_platforms]
     # followers are counted at the end of the previous day; today's unfollows may lower them
     assert (followers >= 15).all()

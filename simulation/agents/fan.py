@@ -18,7 +18,7 @@ class Fan(mesa.Agent):
     @property
     def interest(self) -> np.ndarray:
         """Interest vector over topics (sums to 1)."""
-        return self.model.fan_state.interest[self.index].copy()
+        return np.diff(self.model.fan_state.interest_cdf[self.index], prepend=0.0)
 
     @property
     def attention(self) -> dict[str, float]:
@@ -40,7 +40,7 @@ class Fan(mesa.Agent):
     def follows(self) -> list[dict]:
         """Followed creators: creator index, platform key and trust in that creator."""
         f = self.model.follows
-        lo, hi = np.searchsorted(f.fan, [self.index, self.index + 1])
+        lo, hi = f.fan_ptr[self.index], f.fan_ptr[self.index + 1]
         keys = [p.key for p in self.model.platform_list]
         return [
             {

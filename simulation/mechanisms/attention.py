@@ -10,6 +10,7 @@ platform a fan abandoned can win it back.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 
@@ -24,11 +25,9 @@ def update_satisfaction(
 
     Where a fan saw nothing on a platform today, its satisfaction there is unchanged.
     """
-    seen = impressions > 0
-    today = np.where(seen, rewards / np.where(seen, impressions, 1.0), 0.0)
-    known = np.where(np.isnan(satisfaction), today, satisfaction)
-    m = satisfaction_memory
-    return np.where(seen, (1 - m) * known + m * today, satisfaction).astype(satisfaction.dtype)
+    out = np.array(satisfaction, dtype=np.float32)
+    _blend(out, np.asarray(impressions), np.asarray(rewards, np.float32), satisfaction_memory)
+    return out
 
 
 def shift_attention(
@@ -41,13 +40,43 @@ def shift_attention(
     """Replicator step of each fan's attention shares toward better-satisfying platforms."""
     if attention_mobility == 0:
         return attention
-    known = ~np.isnan(satisfaction)
-    n_known = known.sum(axis=1, keepdims=True)
-    fan_mean = np.where(known, satisfaction, 0.0).sum(axis=1, keepdims=True) / np.maximum(
-        n_known, 1
-    )
-    satisfaction = np.where(known, satisfaction, fan_mean)
-    mean = (attention * satisfaction).sum(axis=1, keepdims=True)
-    a = attention * np.exp(attention_mobility * (satisfaction - mean))
-    a = np.maximum(a / a.sum(axis=1, keepdims=True), attention_floor)
-    return (a / a.sum(axis=1, keepdims=True)).astype(attention.dtype)
+    out = np.array(attention, dtype=np.float32)
+    _replicate(out, np.asarray(satisfaction, np.float32), attention_mobility, attention_floor)
+    return out
+
+
+@numba.njit(cache=True)
+def _blend(sat, seen, reward, memory):  # pragma: no cover
+    for f in range(sat.shape[0]):
+        for p in range(sat.shape[1]):
+            if seen[f, p] > 0:
+                today = reward[f, p] / seen[f, p]
+                known = today if np.isnan(sat[f, p]) else sat[f, p]
+                sat[f, p] = (1 - memory) * known + memory * today
+
+
+@numba.njit(cache=True)
+def _replicate(att, sat, mobility, floor):  # pragma: no cover
+    n_p = att.shape[1]
+    s = np.empty(n_p)
+    for f in range(att.shape[0]):
+        known, n_known = 0.0, 0
+        for p in range(n_p):
+            if not np.isnan(sat[f, p]):
+                known += sat[f, p]
+                n_known += 1
+        fan_mean = known / max(n_known, 1)  # an unknown platform counts as this fan's average
+        mean = 0.0
+        for p in range(n_p):
+            s[p] = fan_mean if np.isnan(sat[f, p]) else sat[f, p]
+            mean += att[f, p] * s[p]
+        total = 0.0
+        for p in range(n_p):
+            s[p] = att[f, p] * np.exp(mobility * (s[p] - mean))
+            total += s[p]
+        total2 = 0.0
+        for p in range(n_p):
+            s[p] = max(s[p] / total, floor)
+            total2 += s[p]
+        for p in range(n_p):
+            att[f, p] = s[p] / total2

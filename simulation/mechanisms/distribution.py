@@ -21,7 +21,7 @@ import numpy as np
 
 from simulation.mechanisms import kernels
 from simulation.mechanisms.sampling import sample_grouped
-from simulation.state import SocialGraph
+from simulation.state import Follows, SocialGraph
 
 INTEREST, FOLLOWER, SOCIAL, POPULARITY = range(4)
 
@@ -34,16 +34,6 @@ class Feed:
     public_weight: np.ndarray  # interest-matching weight, 0 for creators with nothing on it today
     popularity_weight: np.ndarray  # popularity weight, 0 for creators with nothing on it today
     visible: np.ndarray  # bool: creator has content on this platform today
-
-
-@dataclass
-class FollowFeed:
-    """One platform's follow edges grouped by fan (see ``Follows.feed_index``)."""
-
-    edges: np.ndarray
-    starts: np.ndarray
-    counts: np.ndarray
-    edge_creator: np.ndarray  # creator of every follow edge (all platforms)
 
 
 def draw_topics(interest_cdf: np.ndarray, fans: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -78,81 +68,85 @@ def public_weights(
     return interest, popularity
 
 
+def _groups(group: np.ndarray, weight: np.ndarray, n_groups: int):
+    """Items with positive weight sorted by group: (group offsets, item ids, cumulative weight)."""
+    order = np.argsort(group, kind="stable")
+    order = order[weight[order] > 0]
+    ptr = np.zeros(n_groups + 1, np.int64)
+    np.cumsum(np.bincount(group[order], minlength=n_groups), out=ptr[1:])
+    return ptr, order, np.cumsum(weight[order], dtype=np.float64)
+
+
 def distribute(
     rng: np.random.Generator,
     attention: np.ndarray,
     interest_cdf: np.ndarray,
-    feed: Feed,
-    follow_feed: FollowFeed,
+    feeds: list[Feed],
+    follows: Follows,
     friends: SocialGraph,
     last_engaged: np.ndarray,
     *,
-    impressions_per_day: float,
+    impressions_per_day: np.ndarray,
     weights: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Impressions on one platform today.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Today's impressions on every platform.
 
     Args:
         rng: the distribution phase's generator.
-        attention: (fans,) each fan's attention share on this platform.
-        impressions_per_day: slots a fan with all its attention here gets per day.
-        weights: (4,) algorithm mix in the order interest, follower, social, popularity.
+        attention: (fans, platforms) each fan's attention shares.
         interest_cdf: (fans, topics) cumulative interest vectors.
-        feed: today's content on this platform.
-        follow_feed: this platform's follow edges grouped by fan.
+        feeds: today's content on each platform, as the algorithms see it.
+        follows: follow edges (the follower feed, and whether a fan follows what it sees).
         friends: the fans' social graph.
         last_engaged: (fans,) creator each fan last engaged with or shared, -1 if none.
+        impressions_per_day: (platforms,) slots a fan with all its attention there gets.
+        weights: (platforms, 4) algorithm mix in the order interest, follower, social,
+            popularity.
 
     Returns:
-        (fan, creator, algorithm, edge) of every filled slot, algorithm being INTEREST,
-        FOLLOWER, SOCIAL or POPULARITY, edge the follow edge a FOLLOWER slot came from
-        (-1 for the others). A follower or social slot with nothing to show
-        (no followed creator posted, no friend engaged) stays empty: an algorithm that leans
-        on relationships shows less to a fan who has none.
+        (fan, creator, platform, algorithm, edge) of every filled slot: a fan gets
+        Poisson(impressions_per_day x attention) slots on each platform, each filled by one
+        algorithm drawn from the platform's mix (INTEREST, FOLLOWER, SOCIAL or POPULARITY);
+        edge is the fan's follow edge to the creator on that platform, or -1. A follower or
+        social slot with nothing to show (no followed creator posted, no friend engaged)
+        stays empty: an algorithm that leans on relationships shows less to a fan who has
+        none.
     """
-    n_fans = attention.size
-    slots = rng.poisson(impressions_per_day * attention)
-    fans = np.repeat(np.arange(n_fans, dtype=np.int32), slots)
-    p = np.cumsum(np.asarray(weights, dtype=float))
-    source = np.searchsorted(p / p[-1], rng.random(fans.size), side="right").astype(np.int8)
-    creator = np.full(fans.size, -1, dtype=np.int32)
-    edge = np.full(fans.size, -1, dtype=np.int64)
-
-    sel = np.flatnonzero(source == INTEREST)
-    topics = draw_topics(interest_cdf, fans[sel], rng)
-    creator[sel] = sample_grouped(
-        feed.niche, feed.public_weight, topics, interest_cdf.shape[1], rng
+    n_t, n_p = interest_cdf.shape[1], len(feeds)
+    n_c = feeds[0].niche.size
+    plat = np.repeat(np.arange(n_p), n_c)
+    niche = np.concatenate([f.niche for f in feeds])
+    item = np.tile(np.arange(n_c), n_p)
+    i_ptr, i_order, i_cum = _groups(
+        plat * n_t + niche, np.concatenate([f.public_weight for f in feeds]), n_p * n_t
     )
-
-    sel = np.flatnonzero(source == POPULARITY)
-    creator[sel] = sample_grouped(
-        np.zeros(feed.niche.size, np.int64),
-        feed.popularity_weight,
-        np.zeros(sel.size, np.int64),
-        1,
+    p_ptr, p_order, p_cum = _groups(
+        plat, np.concatenate([f.popularity_weight for f in feeds]), n_p
+    )
+    w = np.asarray(weights, dtype=float)
+    alg_cdf = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
+    fan, creator, platform, algorithm, edge = kernels.distribute(
         rng,
+        attention,
+        np.asarray(impressions_per_day, dtype=np.float64),
+        alg_cdf,
+        interest_cdf,
+        i_ptr,
+        item[i_order].astype(np.int32),
+        i_cum,
+        p_ptr,
+        item[p_order].astype(np.int32),
+        p_cum,
+        np.stack([f.visible for f in feeds], axis=1),
+        follows.fan_ptr,
+        follows.creator,
+        follows.platform,
+        friends.indptr,
+        friends.indices,
+        last_engaged,
     )
-
-    sel = np.flatnonzero(source == FOLLOWER)
-    f = fans[sel]
-    count = follow_feed.counts[f]
-    has = count > 0
-    pick = follow_feed.starts[f[has]] + (rng.random(has.sum()) * count[has]).astype(np.int64)
-    picked_edge = follow_feed.edges[pick]
-    followed = follow_feed.edge_creator[picked_edge]
-    shown = feed.visible[followed]
-    creator[sel[has]] = np.where(shown, followed, -1)
-    edge[sel[has]] = np.where(shown, picked_edge, -1)
-
-    sel = np.flatnonzero(source == SOCIAL)
-    friend = friends.random_friend(fans[sel], rng)
-    liked = np.where(friend >= 0, last_engaged[np.maximum(friend, 0)], -1)
-    ok = liked >= 0
-    liked[ok] = np.where(feed.visible[liked[ok]], liked[ok], -1)
-    creator[sel] = liked
-
     filled = creator >= 0
-    return fans[filled], creator[filled], source[filled], edge[filled]
+    return fan[filled], creator[filled], platform[filled], algorithm[filled], edge[filled]
 
 
 def pool_boost(

@@ -106,3 +106,130 @@ def histogram_quantiles(x, lo, hi, bins, qs):  # pragma: no cover
             out[j] = lo + (k + 0.5) * width
             j += 1
     return out
+
+
+@_jit
+def _pick(ptr, cum, group, u):  # pragma: no cover
+    """Item position drawn in proportion to weight within ``group`` (-1 if it has none)."""
+    lo, hi = ptr[group], ptr[group + 1]
+    if lo == hi:
+        return -1
+    base = cum[lo - 1] if lo > 0 else 0.0
+    target = base + u * (cum[hi - 1] - base)
+    a, b = lo, hi - 1  # the first position whose cumulative weight exceeds the target
+    while a < b:
+        mid = (a + b) // 2
+        if cum[mid] > target:
+            b = mid
+        else:
+            a = mid + 1
+    return a
+
+
+@_jit
+def _edge_of(fan_ptr, e_creator, e_platform, f, c, p):  # pragma: no cover
+    for e in range(fan_ptr[f], fan_ptr[f + 1]):
+        if e_creator[e] == c and e_platform[e] == p:
+            return e
+    return -1
+
+
+@_jit
+def distribute(  # pragma: no cover
+    rng,
+    attention,
+    impressions_per_day,
+    algorithm_cdf,
+    interest_cdf,
+    interest_ptr,
+    interest_item,
+    interest_cum,
+    popularity_ptr,
+    popularity_item,
+    popularity_cum,
+    visible,
+    fan_ptr,
+    e_creator,
+    e_platform,
+    friend_ptr,
+    friends,
+    last_engaged,
+):
+    """Every impression slot of the day on every platform (see ``distribution.distribute``).
+
+    A fan's slots are Poisson with mean sum_p impressions_per_day[p] x attention[p], each on
+    platform p with probability proportional to that product (the same as independent
+    Poisson counts per platform). Returns (fan, creator, platform, algorithm, edge) per
+    slot; creator is -1 where the slot stays empty.
+    """
+    n, n_p = attention.shape
+    n_t = interest_cdf.shape[1]
+    rate = np.zeros((n, n_p))
+    slots = np.empty(n, np.int64)
+    for f in range(n):
+        total = 0.0
+        for p in range(n_p):
+            total += impressions_per_day[p] * attention[f, p]
+            rate[f, p] = total
+        slots[f] = rng.poisson(total) if total > 0 else 0
+    size = slots.sum()
+    out_fan = np.empty(size, np.int32)
+    out_creator = np.full(size, -1, np.int32)
+    out_platform = np.empty(size, np.int8)
+    out_algorithm = np.empty(size, np.int8)
+    out_edge = np.full(size, -1, np.int64)
+    k = 0
+    for f in range(n):
+        for _ in range(slots[f]):
+            u = rng.random() * rate[f, n_p - 1]
+            p = 0
+            while p < n_p - 1 and rate[f, p] <= u:
+                p += 1
+            u = rng.random()
+            a = 0
+            while a < 3 and algorithm_cdf[p, a] <= u:
+                a += 1
+            c = -1
+            e = -1
+            if a == 0:  # interest: a topic of the fan's, then a creator of that niche
+                u = rng.random() * interest_cdf[f, n_t - 1]
+                t = 0
+                while t < n_t - 1 and interest_cdf[f, t] <= u:
+                    t += 1
+                i = _pick(interest_ptr, interest_cum, p * n_t + t, rng.random())
+                if i >= 0:
+                    c = interest_item[i]
+            elif a == 1:  # follower: one of the fan's follows on this platform
+                m = 0
+                for j in range(fan_ptr[f], fan_ptr[f + 1]):
+                    if e_platform[j] == p:
+                        m += 1
+                if m > 0:
+                    pick = int(rng.random() * m)
+                    for j in range(fan_ptr[f], fan_ptr[f + 1]):
+                        if e_platform[j] == p:
+                            if pick == 0:
+                                if visible[e_creator[j], p]:
+                                    c = e_creator[j]
+                                    e = j
+                                break
+                            pick -= 1
+            elif a == 2:  # social: what a random friend last engaged with
+                deg = friend_ptr[f + 1] - friend_ptr[f]
+                if deg > 0:
+                    friend = friends[friend_ptr[f] + int(rng.random() * deg)]
+                    liked = last_engaged[friend]
+                    if liked >= 0 and visible[liked, p]:
+                        c = liked
+            else:  # popularity
+                i = _pick(popularity_ptr, popularity_cum, p, rng.random())
+                if i >= 0:
+                    c = popularity_item[i]
+            out_fan[k] = f
+            out_platform[k] = p
+            out_algorithm[k] = a
+            if c >= 0:
+                out_creator[k] = c
+                out_edge[k] = e if a == 1 else _edge_of(fan_ptr, e_creator, e_platform, f, c, p)
+            k += 1
+    return out_fan, out_creator, out_platform, out_algorithm, out_edge

@@ -42,9 +42,20 @@ def _slots(fan, creator, platform, *, social=False, edge=None, ad=False) -> dict
 
 def run(model: CreatorEconomy, day: Day) -> None:
     """Fill fans' impression slots: algorithms, stream attendance, bought traffic."""
-    r, fo, today = model.streams["distribution"], model.follows, day.content
+    r, fo, fs, today = model.streams["distribution"], model.follows, model.fan_state, day.content
     cs = model.creator_state
-    parts = [_platform_slots(model, p, today, r) for p in model.platform_list]
+    fan, creator, plat, algo, edge = distribution.distribute(
+        r,
+        fs.attention,
+        fs.interest_cdf,
+        [_feed(model, p, today) for p in model.platform_list],
+        fo,
+        fs.friends,
+        fs.last_engaged,
+        impressions_per_day=np.array([p.spec.impressions_per_day for p in model.platform_list]),
+        weights=np.stack([p.algorithm_weights for p in model.platform_list]),
+    )
+    parts = [_slots(fan, creator, plat, social=algo == distribution.SOCIAL, edge=edge)]
     # Followers of creators who are live today may come to the stream.
     attend = np.flatnonzero(today.live[fo.creator, fo.platform])
     attend = attend[r.random(attend.size) < model.config.fans.stream_attendance]
@@ -68,13 +79,9 @@ def run(model: CreatorEconomy, day: Day) -> None:
     )
 
 
-def _platform_slots(
-    model: CreatorEconomy, p: Platform, today: Content, r: np.random.Generator
-) -> dict:
-    """What one platform's algorithms show fans today."""
-    cs, fs, spec = model.creator_state, model.fan_state, p.spec
-    if spec.impressions_per_day == 0:  # recommendation switched off (Bass limit)
-        return _slots([], [], p.index)
+def _feed(model: CreatorEconomy, p: Platform, today: Content) -> distribution.Feed:
+    """Today's content on one platform, weighted for its interest and popularity algorithms."""
+    cs = model.creator_state
     visible = (today.posted & cs.view("posts_on")[:, p.index]) | today.live[:, p.index]
     interest_w, pop_w = distribution.public_weights(
         cs.view("quality"),
@@ -82,24 +89,10 @@ def _platform_slots(
         cs.view("followers")[:, p.index],
         visible,
         head_threshold=model.scale.to_sim(model.scale.tier_thresholds_real[2]),
-        head_public_traffic=spec.head_public_traffic,
+        head_public_traffic=p.spec.head_public_traffic,
         popularity_prior=model.config.creators.popularity_prior,
     )
-    feed = distribution.Feed(cs.view("niche"), interest_w, pop_w, visible)
-    edges, starts, counts = model.follows.feed_index(p.index)
-    follow_feed = distribution.FollowFeed(edges, starts, counts, model.follows.creator)
-    fan, creator, algo, edge = distribution.distribute(
-        r,
-        fs.attention[:, p.index],
-        fs.interest_cdf,
-        feed,
-        follow_feed,
-        fs.friends,
-        fs.last_engaged,
-        impressions_per_day=spec.impressions_per_day,
-        weights=p.algorithm_weights,
-    )
-    return _slots(fan, creator, p.index, social=algo == distribution.SOCIAL, edge=edge)
+    return distribution.Feed(cs.view("niche"), interest_w, pop_w, visible)
 
 
 def _bought_traffic(model: CreatorEconomy, day: Day, r: np.random.Generator) -> dict:
