@@ -50,7 +50,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
     )
     imp.engaged = r.random(fan.size, dtype=np.float32) < p * imp.watch
     engaged = imp.engaged
-    _record_engagement(model, day)
+    record_engagement(model, day)
 
     fs.last_engaged[fan[engaged]] = creator[engaged]
     fo = model.follows
@@ -138,7 +138,7 @@ def _watch(model: CreatorEconomy, day: Day, t: np.ndarray) -> None:
     led.stream_gmv = np.zeros(streams.size)
 
 
-def _record_engagement(model: CreatorEconomy, day: Day) -> None:
+def record_engagement(model: CreatorEconomy, day: Day) -> None:
     """Engagement statistics the platforms' algorithms, fees and product choice use."""
     cs, cfg, n_p = model.creator_state, model.config, len(model.platform_list)
     imp = day.impressions
