@@ -37,7 +37,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check simulation tests benchmarks
 
 bench: $(VENV)/.installed-dev
-	$(PY) benchmarks/bench_step.py
+	$(PY) benchmarks/bench_engine.py
 
 clean:
 	rm -rf $(VENV) results/*/ .pytest_cache

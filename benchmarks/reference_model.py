@@ -86,7 +86,7 @@ class RefFan(mesa.Agent):
                     c = m.draw(m.popularity_pool[p], rnd)
                 if c >= 0:
                     out.append((c, p, algo == 2))
-        for (c, p) in self.follows:  # followers come to their creators' streams
+        for c, p in self.follows:  # followers come to their creators' streams
             if m.today.live[c, p] and rnd.random() < m.cfg.fans.stream_attendance:
                 out.append((c, p, False))
         return out
@@ -144,7 +144,7 @@ class RefFan(mesa.Agent):
             tb = cfg.purchase.stranger_trust if t is None else trust
             afford = min(self.wallet / price[product], 1.0)
             pb = cfg.purchase.purchase_base * tb**cfg.purchase.trust_exponent
-            pb *= (1.0 if live else cfg.purchase.video_conversion_factor)
+            pb *= 1.0 if live else cfg.purchase.video_conversion_factor
             pb *= self.brand_trust[product] * afford * watch
             if rnd.random() < pb and self.wallet >= price[product]:
                 bought = True
@@ -199,7 +199,10 @@ class RefFan(mesa.Agent):
         fan_mean = sum(known) / max(len(known), 1)
         sat = [fan_mean if math.isnan(s) else s for s in self.satisfaction]
         mean = sum(a * s for a, s in zip(self.attention, sat, strict=True))
-        a = [x * math.exp(c.attention_mobility * (s - mean)) for x, s in zip(self.attention, sat, strict=True)]
+        a = [
+            x * math.exp(c.attention_mobility * (s - mean))
+            for x, s in zip(self.attention, sat, strict=True)
+        ]
         a = [max(x / sum(a), c.attention_floor) for x in a]
         self.attention = [x / sum(a) for x in a]
 

@@ -15,7 +15,7 @@ from simulation.agents import Brand, Creator, Platform
 from simulation.mechanisms import distribution, growth
 from simulation.mechanisms.learning import MultiplicativeWeights
 from simulation.mechanisms.sampling import sample_grouped
-from simulation.scenario import BUDGET_ARMS, DEAL_FORMATS, FORMATS, ROLES, TIERS
+from simulation.scenario import BUDGET_ARMS, DEAL_FORMATS, FORMATS, ROLES
 from simulation.state import OBSERVED, BrandState, CreatorState, FanState, Follows, SocialGraph
 
 if TYPE_CHECKING:
@@ -190,4 +190,3 @@ def _learners(model: CreatorEconomy) -> None:
     model.arm_return = np.full(len(BUDGET_ARMS), np.nan)  # last period, value per yuan
     model.arm_value_total = np.zeros(len(BUDGET_ARMS))  # whole run: value returned per arm
     model.arm_spend_total = np.zeros(len(BUDGET_ARMS))  # whole run: yuan spent per arm
-    model.n_tiers = len(TIERS)

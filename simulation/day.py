@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+
 def _ints() -> np.ndarray:
     return np.zeros(0, np.int32)
 

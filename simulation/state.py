@@ -7,7 +7,7 @@ Nothing here is O(fans x creators): follows are a sparse edge list, the social g
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,7 +17,6 @@ from simulation.mechanisms.sicas import NONE, STAGE_NAMES
 # What a brand observes of a deal or of its bought traffic during a budget period.
 OBSERVED = ("impressions", "engagements", "units", "revenue", "connects")
 IMPRESSIONS, ENGAGEMENTS, UNITS, REVENUE, CONNECTS = range(len(OBSERVED))
-
 
 
 @dataclass

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from engine_reference import statistics
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "engine_reference.json").read_text())

@@ -57,9 +57,7 @@ def test_conversations_full_mixing_rate_and_social_listeners():
     n = 50_000
     bought = np.zeros((n, 1), bool)
     bought[:5000] = True
-    listener, _ = word_of_mouth.conversations(
-        rng, bought, None, talk_rate=73.0, talk_mixing="full"
-    )
+    listener, _ = word_of_mouth.conversations(rng, bought, None, talk_rate=73.0, talk_mixing="full")
     assert listener.size == pytest.approx(5000 * 0.2, rel=0.1)  # 73 / 365 per buyer per day
     assert listener.max() >= n // 2  # anyone can be a listener
     ring = SocialGraph.small_world(n, 4, 0.0, rng)

@@ -172,7 +172,11 @@ def test_stream_product_is_sponsor_else_best_engaging_video_product():
 def test_sponsored_videos_feature_the_sponsor():
     sponsor = np.array([3, -1, -1])
     out = content.video_products(
-        sponsor, np.array([0, 1, 1]), np.array([0.0, 1.0, 0.0]), np.array([0, 1, 1, 2]), rng(),
+        sponsor,
+        np.array([0, 1, 1]),
+        np.array([0.0, 1.0, 0.0]),
+        np.array([0, 1, 1, 2]),
+        rng(),
         n_topics=3,
     )
     assert out[0] == 3 and out[1] in (1, 2) and out[2] == -1

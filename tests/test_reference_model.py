@@ -15,7 +15,7 @@ from conftest import ROOT, SMALL, small_model
 from simulation import load_scenario
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from reference_model import ReferenceEconomy  # noqa: E402
+from reference_model import ReferenceEconomy
 
 DAYS = 20
 

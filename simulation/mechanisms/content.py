@@ -60,7 +60,12 @@ def live_eligible(
 
 
 def streaming(
-    offset: np.ndarray, eligible: np.ndarray, active: np.ndarray, *, day: int, stream_interval_days: int
+    offset: np.ndarray,
+    eligible: np.ndarray,
+    active: np.ndarray,
+    *,
+    day: int,
+    stream_interval_days: int,
 ) -> np.ndarray:
     """(creators, platforms) mask of scheduled live streams today.
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.mechanisms import kernels
-from simulation.mechanisms.sampling import sample_grouped
 from simulation.state import Follows, SocialGraph
 
 INTEREST, FOLLOWER, SOCIAL, POPULARITY = range(4)
@@ -120,9 +119,7 @@ def distribute(
     i_ptr, i_order, i_cum = _groups(
         plat * n_t + niche, np.concatenate([f.public_weight for f in feeds]), n_p * n_t
     )
-    p_ptr, p_order, p_cum = _groups(
-        plat, np.concatenate([f.popularity_weight for f in feeds]), n_p
-    )
+    p_ptr, p_order, p_cum = _groups(plat, np.concatenate([f.popularity_weight for f in feeds]), n_p)
     w = np.asarray(weights, dtype=float)
     alg_cdf = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
     fan, creator, platform, algorithm, edge = kernels.distribute(

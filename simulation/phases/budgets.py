@@ -153,7 +153,10 @@ def sign_deals(model: CreatorEconomy, day: Day) -> None:
     cs.view("income")[:] += deals["fee"]
     dealt = deals["sponsor"] >= 0
     spend = _per_brand(
-        deals["sponsor"][dealt], model.creator_tier[dealt], bs.budget.size, len(BUDGET_ARMS),
+        deals["sponsor"][dealt],
+        model.creator_tier[dealt],
+        bs.budget.size,
+        len(BUDGET_ARMS),
         deals["fee"][dealt],
     )
     bs.spend += spend

@@ -66,7 +66,9 @@ def run(model: CreatorEconomy, day: Day) -> None:
     unknown = np.flatnonzero(edge < 0)
     edge[unknown] = fo.find(fan[unknown], creator[unknown], plat[unknown])
     live = today.live[creator, plat]
-    product = np.where(live, today.stream_product[creator, plat], today.video_product[creator, plat])
+    product = np.where(
+        live, today.stream_product[creator, plat], today.video_product[creator, plat]
+    )
     deal = cs.sponsor[creator]
     sponsored = (deal >= 0) & (product == deal) & (plat == cs.deal_platform[creator])
     sponsored &= (live == (cs.deal_format[creator] == LIVE_DEAL)) & ~col["ad"]

@@ -32,7 +32,9 @@ def run(model: CreatorEconomy, day: Day) -> None:
         model.brand_state,
         model.config,
     )
-    imp = day.impressions.take(np.flatnonzero(day.impressions.engaged & (day.impressions.product >= 0)))
+    imp = day.impressions.take(
+        np.flatnonzero(day.impressions.engaged & (day.impressions.product >= 0))
+    )
     fan, b, edge, live = imp.fan, imp.product, imp.edge, imp.live
     t = model.follows.trust_of(edge, cfg.purchase.stranger_trust)
     # A brand's own account speaks for the brand: a viewer who does not follow it
@@ -56,7 +58,12 @@ def run(model: CreatorEconomy, day: Day) -> None:
     fs.trusted_buyer[fan[trusted]] = True
     imp = imp.take(buy)
     fan, creator, plat, live, b, edge = (
-        imp.fan, imp.creator, imp.platform, imp.live, imp.product, imp.edge
+        imp.fan,
+        imp.creator,
+        imp.platform,
+        imp.live,
+        imp.product,
+        imp.edge,
     )
     price = bs.price[b]
     fs.wallet[fan] -= price

@@ -1,0 +1,118 @@
+"""Speed and memory of the engine, every number measured in this one run.
+
+1. Scaling: build time, time per simulated day (data collection included), fan-days per
+   second and peak memory per fan at 10 k, 100 k and 1 M fans (100 fans per creator,
+   50 brands, 4 platforms) and at 1 M fans with 100 k creators. Each size runs in its own
+   process so its peak RSS is its own; the 730-day time is build + 730 x time per day.
+2. Ratio: the whole fans' day of the real model against the per-agent Mesa reference
+   (``reference_model.py``: one agent per fan, ``shuffle_do("step")``) on the same market.
+
+Run:  python benchmarks/bench_engine.py [--days 20] [--ratio-fans 20000] [--sizes ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SIZES = ((10_000, 100), (100_000, 1_000), (1_000_000, 10_000), (1_000_000, 100_000))
+
+
+def one(n_fans: int, n_creators: int, days: int) -> dict:
+    """Build and run one market in this process; return its timings and peak memory."""
+    from simulation import CreatorEconomy
+
+    t0 = time.perf_counter()
+    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50)
+    build = time.perf_counter() - t0
+    model.step()  # day 0 signs the first deals (a budget day, like one day in 30)
+    t0 = time.perf_counter()
+    model.run_for(days)
+    per_day = (time.perf_counter() - t0) / days
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # bytes on Linux
+    return {
+        "fans": n_fans,
+        "creators": n_creators,
+        "build_s": build,
+        "day_ms": per_day * 1e3,
+        "fan_days_per_s": n_fans / per_day,
+        "run_730_s": build + 730 * per_day,
+        "peak_bytes_per_fan": peak / n_fans,
+        "impressions_per_day": len(model.day.impressions),
+    }
+
+
+def ratio(n_fans: int, days: int) -> dict:
+    """Seconds per fans' day: real engine vs the per-agent reference, same market."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from reference_model import ReferenceEconomy
+
+    from simulation import CreatorEconomy
+
+    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_fans // 20)
+    model.run_for(31)  # past day 30's budget review, so the next days are ordinary days
+    reference = ReferenceEconomy(model, seed=1)
+    t0 = time.perf_counter()
+    for _ in range(days):
+        reference.step()
+    ref = (time.perf_counter() - t0) / days
+    t0 = time.perf_counter()
+    model.run_for(days)
+    ours = (time.perf_counter() - t0) / days
+    return {"fans": n_fans, "reference_ms": ref * 1e3, "engine_ms": ours * 1e3, "ratio": ref / ours}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--days", type=int, default=20, help="days timed per size")
+    p.add_argument("--ratio-fans", type=int, default=20_000)
+    p.add_argument("--ratio-days", type=int, default=3)
+    p.add_argument("--sizes", default=",".join(f"{f}:{c}" for f, c in SIZES))
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.one:
+        fans, creators = (int(x) for x in args.one.split(":"))
+        print(json.dumps(one(fans, creators, args.days)))
+        return
+    print(
+        f"{'fans':>10} {'creators':>9} {'build s':>8} {'ms/day':>8} {'M fan-days/s':>13} "
+        f"{'730 days':>9} {'peak/fan':>9} {'impressions/day':>16}"
+    )
+    rows = []
+    for size in args.sizes.split(","):
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", size, "--days", str(args.days)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(r)
+        print(
+            f"{r['fans']:>10,} {r['creators']:>9,} {r['build_s']:>8.1f} {r['day_ms']:>8.0f} "
+            f"{r['fan_days_per_s'] / 1e6:>13.2f} {r['run_730_s'] / 60:>7.1f} m "
+            f"{r['peak_bytes_per_fan'] / 1024:>6.2f} KB {r['impressions_per_day']:>16,}",
+            flush=True,
+        )
+    base = rows[0]
+    for r in rows[1:]:
+        growth = r["day_ms"] / base["day_ms"]
+        size = max(r["fans"] / base["fans"], r["creators"] / base["creators"])
+        print(
+            f"time per day x{growth:.1f} for x{size:.0f} fans or creators "
+            f"({r['fans']:,} fans, {r['creators']:,} creators vs {base['fans']:,})"
+        )
+    q = ratio(args.ratio_fans, args.ratio_days)
+    print(
+        f"fans' day at {q['fans']:,} fans: per-agent Mesa reference {q['reference_ms']:.0f} ms, "
+        f"engine (whole day) {q['engine_ms']:.0f} ms -> {q['ratio']:.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
