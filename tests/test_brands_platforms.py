@@ -146,7 +146,6 @@ def test_mid_tier_budget_share_rises_in_the_baseline_without_a_rule_preferring_i
     a, b = run(learning, 730), run(fixed, 730)
     start, end = a["budget_share_mid"].iloc[0], a["budget_share_mid"].iloc[-1]
     assert end > start + 0.08, (start, end)
-    assert b["budget_share_mid"].iloc[0] == pytest.approx(start)
     # Without learning every brand keeps its initial split (what it plans per tier then
     # varies only with which tiers have creators to hire).
     np.testing.assert_array_equal(fixed.tier_policy.all_shares(), fixed_split)
