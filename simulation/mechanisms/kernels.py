@@ -20,13 +20,9 @@ def find_edges(fan_ptr, e_creator, e_platform, fan, creator, platform):  # pragm
     Edges are grouped by fan (``fan_ptr`` is the CSR offset of each fan's block); a fan
     follows a handful of creators, so a linear scan of its block beats a global search.
     """
-    out = np.full(fan.size, -1, np.int64)
+    out = np.empty(fan.size, np.int64)
     for i in range(fan.size):
-        f = fan[i]
-        for e in range(fan_ptr[f], fan_ptr[f + 1]):
-            if e_creator[e] == creator[i] and e_platform[e] == platform[i]:
-                out[i] = e
-                break
+        out[i] = _edge_of(fan_ptr, e_creator, e_platform, fan[i], creator[i], platform[i])
     return out
 
 
@@ -53,16 +49,20 @@ def draw_rows(cdf, rows, u):  # pragma: no cover
     ``u`` holds one uniform per entry; the draw is the first column whose cumulative
     value exceeds ``u`` times the row total (the last column when rounding leaves none).
     """
-    n_col = cdf.shape[1]
     out = np.empty(rows.size, np.int64)
     for i in range(rows.size):
-        r = rows[i]
-        target = u[i] * cdf[r, n_col - 1]
-        k = 0
-        while k < n_col - 1 and cdf[r, k] <= target:
-            k += 1
-        out[i] = k
+        out[i] = _column(cdf[rows[i]], u[i])
     return out
+
+
+@_jit
+def _column(row, u):  # pragma: no cover
+    """First column whose cumulative value exceeds ``u`` x the row total (the last if none)."""
+    target = u * row[row.size - 1]
+    k = 0
+    while k < row.size - 1 and row[k] <= target:
+        k += 1
+    return k
 
 
 @_jit
@@ -181,10 +181,7 @@ def distribute(  # pragma: no cover
     k = 0
     for f in range(n):
         for _ in range(slots[f]):
-            u = rng.random() * rate[f, n_p - 1]
-            p = 0
-            while p < n_p - 1 and rate[f, p] <= u:
-                p += 1
+            p = _column(rate[f], rng.random())
             u = rng.random()
             a = 0
             while a < 3 and algorithm_cdf[p, a] <= u:
@@ -192,10 +189,7 @@ def distribute(  # pragma: no cover
             c = -1
             e = -1
             if a == 0:  # interest: a topic of the fan's, then a creator of that niche
-                u = rng.random() * interest_cdf[f, n_t - 1]
-                t = 0
-                while t < n_t - 1 and interest_cdf[f, t] <= u:
-                    t += 1
+                t = _column(interest_cdf[f], rng.random())
                 i = _pick(interest_ptr, interest_cum, p * n_t + t, rng.random())
                 if i >= 0:
                     c = interest_item[i]
