@@ -152,7 +152,9 @@ class Follows:
     @staticmethod
     def shifted(edge: np.ndarray, inserted_at: np.ndarray) -> np.ndarray:
         """Edge indices (or -1) renumbered after an :meth:`add` that inserted at those positions."""
-        return np.where(edge >= 0, edge + np.searchsorted(inserted_at, edge, side="right"), -1)
+        out = np.array(edge, dtype=np.int64)
+        kernels.shift_edges(out, np.asarray(inserted_at, np.int64))
+        return out
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop every edge where ``mask`` is False (order, hence sortedness, is kept)."""

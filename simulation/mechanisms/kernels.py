@@ -227,3 +227,51 @@ def distribute(  # pragma: no cover
                 out_edge[k] = e if a == 1 else _edge_of(fan_ptr, e_creator, e_platform, f, c, p)
             k += 1
     return out_fan, out_creator, out_platform, out_algorithm, out_edge
+
+
+@_jit
+def shift_edges(edge, inserted_at):  # pragma: no cover
+    """Renumber edge indices in place after insertions at ``inserted_at`` (sorted, old numbering).
+
+    Each index e >= 0 moves up by the number of insertions at positions <= e.
+    """
+    for i in range(edge.size):
+        e = edge[i]
+        if e >= 0:
+            edge[i] = e + np.searchsorted(inserted_at, e, side="right")
+
+
+@_jit
+def tally(  # pragma: no cover
+    fan,
+    creator,
+    platform,
+    fmt,
+    product,
+    live,
+    engaged,
+    n_imp,
+    n_eng,
+    video_eng,
+    fmt_imp,
+    fmt_eng,
+    seen,
+    reward,
+):
+    """One pass over the day's impressions adding up what the day's statistics need.
+
+    Per (creator, platform): impressions and engagements; per (creator, brand): engaged
+    videos featuring the brand; per (platform, format): impressions and engagements; per
+    (fan, platform): impressions seen and engagements (the attention reward).
+    """
+    for i in range(fan.size):
+        c, p = creator[i], platform[i]
+        n_imp[c, p] += 1
+        fmt_imp[p, fmt[i]] += 1
+        seen[fan[i], p] += 1
+        if engaged[i]:
+            n_eng[c, p] += 1
+            fmt_eng[p, fmt[i]] += 1
+            reward[fan[i], p] += 1
+            if not live[i] and product[i] >= 0:
+                video_eng[c, product[i]] += 1

@@ -62,6 +62,10 @@ def run(model: CreatorEconomy, day: Day) -> None:
     parts.append(_slots(fo.fan[attend], fo.creator[attend], fo.platform[attend], edge=attend))
     parts.append(_bought_traffic(model, day, r))
     col = {k: np.concatenate([p[k] for p in parts]) for k in _COLUMNS}
+    # Each source lists its slots fan by fan: merge them so a fan's impressions are
+    # adjacent and the later phases read fan-indexed arrays in order (cache-friendly).
+    order = np.argsort(col["fan"], kind="stable")
+    col = {k: v[order] for k, v in col.items()}
     fan, creator, plat, edge = col["fan"], col["creator"], col["platform"], col["edge"]
     unknown = np.flatnonzero(edge < 0)
     edge[unknown] = fo.find(fan[unknown], creator[unknown], plat[unknown])

@@ -110,9 +110,11 @@ def _watch(model: CreatorEconomy, day: Day, t: np.ndarray) -> None:
     """Live viewers' sessions: minutes watched, and each stream's peak audience."""
     imp, lc, n_p = day.impressions, model.config.live, len(model.platform_list)
     rows = np.flatnonzero(imp.live)
-    streams, sid = np.unique(
-        imp.creator[rows].astype(np.int64) * n_p + imp.platform[rows], return_inverse=True
-    )
+    key = imp.creator[rows].astype(np.int64) * n_p + imp.platform[rows]
+    live_today = np.zeros(model.creator_state.n * n_p, bool)
+    live_today[key] = True
+    streams = np.flatnonzero(live_today)  # the same as np.unique(key), without a sort
+    sid = (np.cumsum(live_today) - 1)[key]
     arrival, watched = livestream.sessions(
         model.streams["exposure"],
         imp.edge[rows] >= 0,
@@ -142,12 +144,32 @@ def record_engagement(model: CreatorEconomy, day: Day) -> None:
     """Engagement statistics the platforms' algorithms, fees and product choice use."""
     cs, cfg, n_p = model.creator_state, model.config, len(model.platform_list)
     imp = day.impressions
-    creator, plat, engaged, product = imp.creator, imp.platform, imp.engaged, imp.product
-    day.ledger.impressions = np.bincount(plat, minlength=n_p)
-    day.ledger.engagements = np.bincount(plat[engaged], minlength=n_p)
-    pair = creator.astype(np.int64) * n_p + plat
-    n_imp = np.bincount(pair, minlength=cs.n * n_p).reshape(cs.n, n_p)
-    n_eng = np.bincount(pair[engaged], minlength=cs.n * n_p).reshape(cs.n, n_p)
+    n_b = cfg.population.n_brands
+    n_imp, n_eng = np.zeros((cs.n, n_p), np.int64), np.zeros((cs.n, n_p), np.int64)
+    video_eng = np.zeros((cs.n, n_b))
+    fmt_imp, fmt_eng = np.zeros(model.carries.shape), np.zeros(model.carries.shape)
+    # What each fan got from each platform today: impressions, and engagements (to which
+    # purchases are added) as the reward that drives attention (mechanism 6).
+    day.seen = np.zeros((model.fan_state.n, n_p), np.uint16)
+    day.reward = np.zeros((model.fan_state.n, n_p), np.float32)
+    kernels.tally(
+        imp.fan,
+        imp.creator,
+        imp.platform,
+        imp.format,
+        imp.product,
+        imp.live,
+        imp.engaged,
+        n_imp,
+        n_eng,
+        video_eng,
+        fmt_imp,
+        fmt_eng,
+        day.seen,
+        day.reward,
+    )
+    day.ledger.impressions = n_imp.sum(axis=0)
+    day.ledger.engagements = n_eng.sum(axis=0)
     for pl in model.platform_list:
         cs.pool_boost[: cs.n, pl.index] = distribution.pool_boost(
             n_imp[:, pl.index],
@@ -161,20 +183,6 @@ def record_engagement(model: CreatorEconomy, day: Day) -> None:
     eng_rate = cs.view("eng_rate")
     eng_rate[:] = np.where(seen, (1 - mem) * eng_rate + mem * rate, eng_rate)
     # Engagement on videos is the evidence creators pick stream products by (seed 000).
-    vid = engaged & ~imp.live & (product >= 0)
-    n_b = cfg.population.n_brands
-    counts = np.bincount(creator[vid].astype(np.int64) * n_b + product[vid], minlength=cs.n * n_b)
-    cs.view("engagement")[:] = (1 - mem) * cs.view("engagement") + mem * counts.reshape(cs.n, n_b)
-    cell = plat.astype(np.int64) * model.carries.shape[1] + imp.format
-    size = model.carries.size
-    model.format_impressions += np.bincount(cell, minlength=size).reshape(model.carries.shape)
-    model.format_engagements += np.bincount(cell[engaged], minlength=size).reshape(
-        model.carries.shape
-    )
-    # What each fan got from each platform today: impressions, and engagements (to which
-    # purchases are added) as the reward that drives attention (mechanism 6).
-    shape = (model.fan_state.n, n_p)
-    day.seen = np.zeros(shape, np.uint16)
-    kernels.count_pairs(day.seen, imp.fan, plat)
-    day.reward = np.zeros(shape, np.float32)
-    kernels.count_pairs(day.reward, imp.fan[engaged], plat[engaged])
+    cs.view("engagement")[:] = (1 - mem) * cs.view("engagement") + mem * video_eng
+    model.format_impressions += fmt_imp
+    model.format_engagements += fmt_eng
