@@ -70,19 +70,22 @@ def only(
     """Run one platform whose mix is a single algorithm; unset inputs are empty."""
     weights = np.array([[algorithm == a for a in ("interest", "follower", "social", "popularity")]])
     cdf = np.cumsum(interest, 1) if interest is not None else np.ones((n_fans, 1))
-    fan, creator, platform, algo, edge = distribution.distribute(
+    fan, creator, platform, social, edge, k = distribution.distribute(
         rng(),
         np.ones((n_fans, 1), np.float32),
         cdf.astype(np.float32),
         [feed],
+        np.zeros((feed.niche.size, 1), bool),  # nobody is live
         follows or Follows(n_fans),
         graph or SocialGraph.small_world(n_fans, 0, 0, rng()),
         np.full(n_fans, -1, np.int32) if last_engaged is None else last_engaged,
         impressions_per_day=np.array([per_day]),
         weights=weights.astype(float),
+        stream_attendance=0.0,
     )
-    assert (platform == 0).all()
-    return fan, creator, algo, edge
+    assert (platform == 0).all() and k == fan.size and (np.diff(fan) >= 0).all()
+    assert social.all() == (algorithm == "social") or not social.size
+    return fan, creator, social, edge
 
 
 def test_interest_matching_sends_niche_content_to_matching_fans():

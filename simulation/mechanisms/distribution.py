@@ -81,35 +81,44 @@ def distribute(
     attention: np.ndarray,
     interest_cdf: np.ndarray,
     feeds: list[Feed],
+    live: np.ndarray,
     follows: Follows,
     friends: SocialGraph,
     last_engaged: np.ndarray,
     *,
     impressions_per_day: np.ndarray,
     weights: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Today's impressions on every platform.
+    stream_attendance: float,
+    extra: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Today's impressions on every platform, fan by fan.
 
     Args:
         rng: the distribution phase's generator.
         attention: (fans, platforms) each fan's attention shares.
         interest_cdf: (fans, topics) cumulative interest vectors.
         feeds: today's content on each platform, as the algorithms see it.
-        follows: follow edges (the follower feed, and whether a fan follows what it sees).
+        live: (creators, platforms) creators live-streaming there today.
+        follows: follow edges (the follower feed, stream attendance, and whether a fan
+            follows what it sees).
         friends: the fans' social graph.
         last_engaged: (fans,) creator each fan last engaged with or shared, -1 if none.
         impressions_per_day: (platforms,) slots a fan with all its attention there gets.
         weights: (platforms, 4) algorithm mix in the order interest, follower, social,
             popularity.
+        stream_attendance: chance a follower comes to a stream of a creator it follows.
+        extra: free rows to leave at the end of every column (for bought traffic).
 
     Returns:
-        (fan, creator, platform, algorithm, edge) of every filled slot: a fan gets
+        (fan, creator, platform, social, edge) of every impression, ordered by fan, and
+        their number k (the columns have ``extra`` more rows). A fan gets
         Poisson(impressions_per_day x attention) slots on each platform, each filled by one
-        algorithm drawn from the platform's mix (INTEREST, FOLLOWER, SOCIAL or POPULARITY);
-        edge is the fan's follow edge to the creator on that platform, or -1. A follower or
-        social slot with nothing to show (no followed creator posted, no friend engaged)
-        stays empty: an algorithm that leans on relationships shows less to a fan who has
-        none.
+        algorithm drawn from the platform's mix (INTEREST, FOLLOWER, SOCIAL or POPULARITY;
+        social marks the SOCIAL ones); a follower or social slot with nothing to show (no
+        followed creator posted, no friend engaged) stays empty: an algorithm that leans on
+        relationships shows less to a fan who has none. Each follow whose creator is live
+        brings the fan to the stream with probability ``stream_attendance``. ``edge`` is
+        the fan's follow edge to the creator on that platform, or -1.
     """
     n_t, n_p = interest_cdf.shape[1], len(feeds)
     n_c = feeds[0].niche.size
@@ -122,7 +131,7 @@ def distribute(
     p_ptr, p_order, p_cum = _groups(plat, np.concatenate([f.popularity_weight for f in feeds]), n_p)
     w = np.asarray(weights, dtype=float)
     alg_cdf = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
-    fan, creator, platform, algorithm, edge = kernels.distribute(
+    return kernels.distribute(
         rng,
         attention,
         np.asarray(impressions_per_day, dtype=np.float64),
@@ -135,15 +144,16 @@ def distribute(
         item[p_order].astype(np.int32),
         p_cum,
         np.stack([f.visible for f in feeds], axis=1),
+        live,
+        stream_attendance,
         follows.fan_ptr,
         follows.creator,
         follows.platform,
         friends.indptr,
         friends.indices,
         last_engaged,
+        extra,
     )
-    filled = creator >= 0
-    return fan[filled], creator[filled], platform[filled], algorithm[filled], edge[filled]
 
 
 def pool_boost(

@@ -148,40 +148,54 @@ def distribute(  # pragma: no cover
     popularity_item,
     popularity_cum,
     visible,
+    live,
+    attendance,
     fan_ptr,
     e_creator,
     e_platform,
     friend_ptr,
     friends,
     last_engaged,
+    extra,
 ):
-    """Every impression slot of the day on every platform (see ``distribution.distribute``).
+    """Every impression of the day on every platform, fan by fan (see ``distribution.distribute``).
 
     A fan's slots are Poisson with mean sum_p impressions_per_day[p] x attention[p], each on
     platform p with probability proportional to that product (the same as independent
-    Poisson counts per platform). Returns (fan, creator, platform, algorithm, edge) per
-    slot; creator is -1 where the slot stays empty.
+    Poisson counts per platform); then each of its follows whose creator is live there
+    today brings it to the stream with probability ``attendance``. Returns the columns
+    (fan, creator, platform, social, edge) and the number k of impressions; the columns
+    have ``extra`` free rows after the first k (for impressions added by the caller).
     """
     n, n_p = attention.shape
     n_t = interest_cdf.shape[1]
-    rate = np.zeros((n, n_p))
     slots = np.empty(n, np.int64)
+    attend = np.zeros(e_creator.size, np.bool_)
+    size = extra
     for f in range(n):
         total = 0.0
         for p in range(n_p):
             total += impressions_per_day[p] * attention[f, p]
-            rate[f, p] = total
         slots[f] = rng.poisson(total) if total > 0 else 0
-    size = slots.sum()
+        size += slots[f]
+        for j in range(fan_ptr[f], fan_ptr[f + 1]):
+            if live[e_creator[j], e_platform[j]] and rng.random() < attendance:
+                attend[j] = True
+                size += 1
     out_fan = np.empty(size, np.int32)
-    out_creator = np.full(size, -1, np.int32)
+    out_creator = np.empty(size, np.int32)
     out_platform = np.empty(size, np.int8)
-    out_algorithm = np.empty(size, np.int8)
+    out_social = np.zeros(size, np.bool_)
     out_edge = np.full(size, -1, np.int64)
+    rate = np.empty(n_p)
     k = 0
     for f in range(n):
+        total = 0.0
+        for p in range(n_p):
+            total += impressions_per_day[p] * attention[f, p]
+            rate[p] = total
         for _ in range(slots[f]):
-            p = _column(rate[f], rng.random())
+            p = _column(rate, rng.random())
             u = rng.random()
             a = 0
             while a < 3 and algorithm_cdf[p, a] <= u:
@@ -219,14 +233,65 @@ def distribute(  # pragma: no cover
                 i = _pick(popularity_ptr, popularity_cum, p, rng.random())
                 if i >= 0:
                     c = popularity_item[i]
-            out_fan[k] = f
-            out_platform[k] = p
-            out_algorithm[k] = a
-            if c >= 0:
+            if c >= 0:  # a slot with nothing to show stays empty
+                out_fan[k] = f
                 out_creator[k] = c
+                out_platform[k] = p
+                out_social[k] = a == 2
                 out_edge[k] = e if a == 1 else _edge_of(fan_ptr, e_creator, e_platform, f, c, p)
-            k += 1
-    return out_fan, out_creator, out_platform, out_algorithm, out_edge
+                k += 1
+        for j in range(fan_ptr[f], fan_ptr[f + 1]):
+            if attend[j]:
+                out_fan[k] = f
+                out_creator[k] = e_creator[j]
+                out_platform[k] = e_platform[j]
+                out_edge[k] = j
+                k += 1
+    end = k + extra
+    return out_fan[:end], out_creator[:end], out_platform[:end], out_social[:end], out_edge[:end], k
+
+
+@_jit
+def describe(  # pragma: no cover
+    creator,
+    platform,
+    ad,
+    live,
+    video_product,
+    stream_product,
+    video_format,
+    live_format,
+    sponsor,
+    deal_platform,
+    deal_live,
+):
+    """What each impression shows: (live, product, format, sponsored) columns.
+
+    A live creator's impression is its stream (the stream's product), otherwise its post
+    (the post's product and format); it is sponsored when it is the content a running
+    deal bought (that product, platform and format), never for bought traffic.
+    """
+    n = creator.size
+    out_live = np.empty(n, np.bool_)
+    out_product = np.empty(n, np.int32)
+    out_format = np.empty(n, np.int8)
+    out_sponsored = np.empty(n, np.bool_)
+    for i in range(n):
+        c, p = creator[i], platform[i]
+        is_live = live[c, p]
+        product = stream_product[c, p] if is_live else video_product[c, p]
+        s = sponsor[c]
+        out_live[i] = is_live
+        out_product[i] = product
+        out_format[i] = live_format if is_live else video_format[c, p]
+        out_sponsored[i] = (
+            not ad[i]
+            and s >= 0
+            and product == s
+            and deal_platform[c] == p
+            and is_live == deal_live[c]
+        )
+    return out_live, out_product, out_format, out_sponsored
 
 
 @_jit

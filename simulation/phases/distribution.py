@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.day import Content, Day, Impressions
-from simulation.mechanisms import distribution
+from simulation.mechanisms import distribution, kernels
 from simulation.mechanisms.sampling import sample_accepted, sample_grouped
 from simulation.scenario import BUDGET_ARMS, DEAL_FORMATS, FORMATS
 
@@ -24,64 +24,55 @@ if TYPE_CHECKING:
 LIVE = FORMATS.index("live_stream")
 OWN = BUDGET_ARMS.index("own")
 LIVE_DEAL = DEAL_FORMATS.index("live_stream")
-_COLUMNS = ("fan", "creator", "platform", "social", "edge", "ad")
-
-
-def _slots(fan, creator, platform, *, social=False, edge=None, ad=False) -> dict:
-    """One source's impressions as full columns (fan, creator, platform, social, edge, ad)."""
-    n = len(fan)
-    return {
-        "fan": np.asarray(fan, np.int32),
-        "creator": np.asarray(creator, np.int32),
-        "platform": np.broadcast_to(np.asarray(platform, np.int8), n),
-        "social": np.broadcast_to(np.asarray(social, bool), n),
-        "edge": np.full(n, -1, np.int64) if edge is None else np.asarray(edge, np.int64),
-        "ad": np.broadcast_to(np.asarray(ad, bool), n),
-    }
 
 
 def run(model: CreatorEconomy, day: Day) -> None:
-    """Fill fans' impression slots: algorithms, stream attendance, bought traffic."""
+    """Fill fans' impression slots: algorithms, stream attendance, then bought traffic."""
     r, fo, fs, today = model.streams["distribution"], model.follows, model.fan_state, day.content
     cs = model.creator_state
-    fan, creator, plat, algo, edge = distribution.distribute(
+    ad_fan, ad_creator, ad_platform = _bought_traffic(model, day, r)
+    fan, creator, plat, social, edge, k = distribution.distribute(
         r,
         fs.attention,
         fs.interest_cdf,
         [_feed(model, p, today) for p in model.platform_list],
+        today.live,
         fo,
         fs.friends,
         fs.last_engaged,
         impressions_per_day=np.array([p.spec.impressions_per_day for p in model.platform_list]),
         weights=np.stack([p.algorithm_weights for p in model.platform_list]),
+        stream_attendance=model.config.fans.stream_attendance,
+        extra=ad_fan.size,
     )
-    parts = [_slots(fan, creator, plat, social=algo == distribution.SOCIAL, edge=edge)]
-    # Followers of creators who are live today may come to the stream.
-    attend = np.flatnonzero(today.live[fo.creator, fo.platform])
-    attend = attend[r.random(attend.size) < model.config.fans.stream_attendance]
-    parts.append(_slots(fo.fan[attend], fo.creator[attend], fo.platform[attend], edge=attend))
-    parts.append(_bought_traffic(model, day, r))
-    col = {k: np.concatenate([p[k] for p in parts]) for k in _COLUMNS}
-    # Each source lists its slots fan by fan: merge them so a fan's impressions are
-    # adjacent and the later phases read fan-indexed arrays in order (cache-friendly).
-    order = np.argsort(col["fan"], kind="stable")
-    col = {k: v[order] for k, v in col.items()}
-    fan, creator, plat, edge = col["fan"], col["creator"], col["platform"], col["edge"]
-    unknown = np.flatnonzero(edge < 0)
-    edge[unknown] = fo.find(fan[unknown], creator[unknown], plat[unknown])
-    live = today.live[creator, plat]
-    product = np.where(
-        live, today.stream_product[creator, plat], today.video_product[creator, plat]
+    fan[k:], creator[k:], plat[k:] = ad_fan, ad_creator, ad_platform
+    edge[k:] = fo.find(ad_fan, ad_creator, ad_platform)
+    ad = np.zeros(fan.size, bool)
+    ad[k:] = True
+    live, product, fmt, sponsored = kernels.describe(
+        creator,
+        plat,
+        ad,
+        today.live,
+        today.video_product,
+        today.stream_product,
+        today.video_format,
+        LIVE,
+        cs.view("sponsor"),
+        cs.view("deal_platform"),
+        cs.view("deal_format") == LIVE_DEAL,
     )
-    deal = cs.sponsor[creator]
-    sponsored = (deal >= 0) & (product == deal) & (plat == cs.deal_platform[creator])
-    sponsored &= (live == (cs.deal_format[creator] == LIVE_DEAL)) & ~col["ad"]
     day.impressions = Impressions(
-        **col,
-        sponsored=sponsored,
+        fan=fan,
+        creator=creator,
+        platform=plat,
+        ad=ad,
+        social=social,
         live=live,
-        product=product.astype(np.int32),
-        format=np.where(live, LIVE, today.video_format[creator, plat]).astype(np.int8),
+        product=product,
+        format=fmt,
+        edge=edge,
+        sponsored=sponsored,
     )
 
 
@@ -101,8 +92,13 @@ def _feed(model: CreatorEconomy, p: Platform, today: Content) -> distribution.Fe
     return distribution.Feed(cs.view("niche"), interest_w, pop_w, visible)
 
 
-def _bought_traffic(model: CreatorEconomy, day: Day, r: np.random.Generator) -> dict:
-    """Impressions brands buy for their own accounts, targeted by interest (seed 002)."""
+def _bought_traffic(
+    model: CreatorEconomy, day: Day, r: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Impressions brands buy for their own accounts, targeted by interest (seed 002).
+
+    Returns (fan, creator, platform) of each; the brands' spend is booked.
+    """
     cs, fs, bs = model.creator_state, model.fan_state, model.brand_state
     cost = model.config.brands.ad_cost_per_thousand / 1000 * model.scale.users_per_fan
     budget = bs.ad_budget.copy()
@@ -114,7 +110,7 @@ def _bought_traffic(model: CreatorEconomy, day: Day, r: np.random.Generator) -> 
     n = r.poisson(budget[buying[:, 0], buying[:, 1]] / cost)
     buying, n = buying[n > 0], n[n > 0]  # most days a small budget buys under one impression
     if n.size == 0:
-        return _slots([], [], [])
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int8)
     brand, plat = buying[:, 0], buying[:, 1]
     np.add.at(bs.own_spend, brand, n * cost)
     day.ledger.spend[OWN] += float(n.sum() * cost)
@@ -135,4 +131,4 @@ def _bought_traffic(model: CreatorEconomy, day: Day, r: np.random.Generator) -> 
         fans[rows] = sample_accepted(
             r, cdf, lambda f, i, cat=cat: fs.interest(f, cat[i]), rows.size
         )
-    return _slots(fans, c_idx[pick], plat, ad=True)
+    return fans, c_idx[pick], plat
