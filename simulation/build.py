@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from simulation.model import CreatorEconomy
 
 OWN = BUDGET_ARMS.index("own")
+FAN_BLOCK = 200_000  # fans whose initial follows are drawn together
 
 
 def lognormal(rng: np.random.Generator, mean: float, sigma: float, n: int) -> np.ndarray:
@@ -155,18 +156,19 @@ def _initial_follows(model: CreatorEconomy, r: np.random.Generator) -> None:
     n_p, n_t = len(model.platform_list), pop.n_topics
     fame = r.lognormal(0.0, pop.creator_fame_sigma, cs.n)
     c_idx, p_idx = np.nonzero(cs.view("posts_on"))
-    fans = np.repeat(np.arange(pop.n_fans), r.poisson(pop.initial_follows, pop.n_fans))
-    topic = distribution.draw_topics(fs.interest_cdf, fans, r)
     attention_cdf = np.cumsum(fs.attention, axis=1)
-    plat = distribution.draw_topics(attention_cdf, fans, r)
-    pick = sample_grouped(
-        cs.niche[c_idx] * n_p + p_idx, fame[c_idx], topic * n_p + plat, n_t * n_p, r
-    )
-    ok = pick >= 0
-    creators = c_idx[pick[ok]]
-    model.follows.add(
-        fans[ok], creators, p_idx[pick[ok]], model.role_initial_trust[cs.role[creators]]
-    )
+    counts = r.poisson(pop.initial_follows, pop.n_fans)
+    for lo in range(0, pop.n_fans, FAN_BLOCK):  # in blocks of fans: a lower peak of memory
+        block = np.arange(lo, min(lo + FAN_BLOCK, pop.n_fans), dtype=np.int32)
+        fans = np.repeat(block, counts[block])
+        group = distribution.draw_topics(fs.interest_cdf, fans, r) * n_p
+        group += distribution.draw_topics(attention_cdf, fans, r)  # the platform
+        pick = sample_grouped(cs.niche[c_idx] * n_p + p_idx, fame[c_idx], group, n_t * n_p, r)
+        ok = pick >= 0
+        creators = c_idx[pick[ok]]
+        model.follows.add(
+            fans[ok], creators, p_idx[pick[ok]], model.role_initial_trust[cs.role[creators]]
+        )
 
 
 def _learners(model: CreatorEconomy) -> None:

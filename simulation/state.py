@@ -46,19 +46,22 @@ class SocialGraph:
         ring = np.arange(n, dtype=np.int64) if order is None else np.asarray(order, np.int64)
         pos = np.repeat(np.arange(n, dtype=np.int64), half)
         src = ring[pos]
-        dst = ring[(pos + np.tile(np.arange(1, half + 1), n)) % n]
+        pos += np.tile(np.arange(1, half + 1), n)
+        dst = ring[pos % n]
+        del pos
         rewired = rng.random(src.size) < rewire
         dst[rewired] = rng.integers(0, n, rewired.sum())
         keep = src != dst
         src, dst = src[keep], dst[keep]
-        a = np.concatenate([src, dst])
-        b = np.concatenate([dst, src])
-        pairs = np.sort(a * n + b)  # sorted and deduplicated (np.unique hashes: slower here)
+        # Both directions of every tie as keys a * n + b, sorted and deduplicated in place
+        # (np.unique would hash, slower here, and hold more copies).
+        pairs = np.concatenate([src * n + dst, dst * n + src])
+        del src, dst, keep, rewired
+        pairs.sort()
         pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
-        a, b = pairs // n, pairs % n
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(a, minlength=n), out=indptr[1:])
-        return cls(indptr, b.astype(np.int32))
+        np.cumsum(np.bincount(pairs // n, minlength=n), out=indptr[1:])
+        return cls(indptr, (pairs % n).astype(np.int32))
 
     def degree(self) -> np.ndarray:
         """Number of friends of each fan."""
@@ -134,18 +137,27 @@ class Follows:
             The insertion positions, in the old edge numbering (sorted); pass them to
             :meth:`shifted` to renumber edge indices taken before the insertion.
         """
-        fan, creator, platform = (np.asarray(x, np.int64) for x in (fan, creator, platform))
-        key = (fan << 32) | (creator << 8) | platform
+        fan, creator, platform = (np.asarray(x) for x in (fan, creator, platform))
+        key = fan.astype(np.int64) << 32
+        key |= creator.astype(np.int64) << 8
+        key |= platform
         _, first = np.unique(key, return_index=True)  # sorted by (fan, creator, platform)
-        first = first[self.find(fan[first], creator[first], platform[first]) < 0]
-        f, c, p = fan[first], creator[first], platform[first]
+        del key
+        f, c, p = fan[first].astype(np.int32), creator[first].astype(np.int32), platform[first]
+        t = np.broadcast_to(trust, fan.shape)[first].astype(np.float32)
+        if len(self) == 0:  # nothing to look up or insert into
+            self.fan, self.creator, self.platform, self.trust = f, c, p.astype(np.int8), t
+            self._index()
+            return np.zeros(f.size, np.int64)
+        new = self.find(f, c, p) < 0
+        f, c, p, t = f[new], c[new], p[new], t[new]
         at = kernels.insertion_points(self.fan_ptr, self.creator, self.platform, f, c, p)
         if at.size == 0:
             return at
-        self.fan = np.insert(self.fan, at, f.astype(np.int32))
-        self.creator = np.insert(self.creator, at, c.astype(np.int32))
+        self.fan = np.insert(self.fan, at, f)
+        self.creator = np.insert(self.creator, at, c)
         self.platform = np.insert(self.platform, at, p.astype(np.int8))
-        self.trust = np.insert(self.trust, at, np.broadcast_to(trust, fan.shape)[first])
+        self.trust = np.insert(self.trust, at, t)
         self._index()
         return at
 
@@ -183,7 +195,10 @@ class FanState:
     wallet: np.ndarray  # (fans,) float32 yuan saved up and available for a purchase
     stage: np.ndarray  # (fans, brands) int8 SICAS stage (simulation.mechanisms.sicas)
     stage_counts: np.ndarray  # (stages,) int64 number of (fan, brand) pairs at each stage
-    brand_trust: np.ndarray  # (fans, brands) float32 trust in each brand, 0..1
+    # (fans, brands) float16 trust in each brand, 0..1: it moves only in large steps (a
+    # purchase, a scandal), so three significant digits are plenty and 1 M fans x 50
+    # brands take 100 MB
+    brand_trust: np.ndarray
     last_engaged: np.ndarray  # (fans,) int32 creator last engaged with or shared, -1 if none
     purchases: np.ndarray  # (fans,) int32 purchases made through creators so far
     satisfaction: np.ndarray  # (fans, platforms) float32 recent reward per impression; NaN unknown
@@ -217,7 +232,7 @@ class FanState:
             wallet=np.zeros(n, np.float32),
             stage=np.full((n, n_brands), NONE, dtype=np.int8),
             stage_counts=counts,
-            brand_trust=np.full((n, n_brands), brand_trust, dtype=np.float32),
+            brand_trust=np.full((n, n_brands), brand_trust, dtype=np.float16),
             last_engaged=np.full(n, -1, dtype=np.int32),
             purchases=np.zeros(n, dtype=np.int32),
             satisfaction=np.full(attention.shape, np.nan, np.float32),

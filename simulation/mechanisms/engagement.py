@@ -31,6 +31,11 @@ def engage_probability(
     and content a friend engaged with carries social proof (WeChat Channels, seed 001).
     """
     p = engage_base * quality * relevance * (1.0 + trust)
-    p = p * np.where(live, live_engage_factor, 1.0) * np.where(aware, aware_engage_factor, 1.0)
-    p = p * np.where(social, social_proof, 1.0)
-    return np.clip(p, 0.0, 1.0)
+    x = p.dtype.type  # float32 inputs stay float32 (a million fans' impressions)
+    for mask, factor in (
+        (live, live_engage_factor),
+        (aware, aware_engage_factor),
+        (social, social_proof),
+    ):
+        p *= np.where(mask, x(factor), x(1.0))
+    return np.clip(p, x(0.0), x(1.0), out=p)

@@ -39,7 +39,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
         brand = cs.sponsor[fo.creator[e]]
         sponsored = brand >= 0
         f, b = fo.fan[e][sponsored], brand[sponsored]
-        fs.brand_trust[f, b] *= np.float32(cfg.brands.brand_collapse)
+        fs.brand_trust[f, b] *= fs.brand_trust.dtype.type(cfg.brands.brand_collapse)
         # Brands react: the deal ends and no brand signs the creator for a while.
         cs.view("sponsor")[hit] = -1
         cs.view("paused_until")[hit] = day.index + cfg.brands.scandal_pause_days
