@@ -45,6 +45,21 @@ def test_sample_accepted_draws_in_proportion_to_weight_times_acceptance():
     )
 
 
+def test_alias_tables_give_each_item_its_weight_share():
+    from simulation.mechanisms import kernels
+
+    w = rng(3).random(50) ** 3  # uneven weights, two groups of 20 and 30 items
+    ptr = np.array([0, 20, 50])
+    prob, alias = kernels.alias_tables(ptr, w)
+    for lo, hi in ((0, 20), (20, 50)):
+        implied = np.zeros(w.size)
+        for i in range(lo, hi):  # position i is kept with prob[i], else gives way to alias[i]
+            implied[i] += prob[i] / (hi - lo)
+            implied[alias[i]] += (1 - prob[i]) / (hi - lo)
+        np.testing.assert_allclose(implied[lo:hi], w[lo:hi] / w[lo:hi].sum(), atol=1e-12)
+        assert (alias[lo:hi] >= lo).all() and (alias[lo:hi] < hi).all()
+
+
 # ------------------------------------------------------------------ distribution (mechanism 1)
 def _feed(niche, quality=None, followers=None):
     n = len(niche)

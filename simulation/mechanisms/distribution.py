@@ -68,12 +68,12 @@ def public_weights(
 
 
 def _groups(group: np.ndarray, weight: np.ndarray, n_groups: int):
-    """Items with positive weight sorted by group: (group offsets, item ids, cumulative weight)."""
+    """Items with positive weight sorted by group: (group offsets, item ids, alias tables)."""
     order = np.argsort(group, kind="stable")
     order = order[weight[order] > 0]
     ptr = np.zeros(n_groups + 1, np.int64)
     np.cumsum(np.bincount(group[order], minlength=n_groups), out=ptr[1:])
-    return ptr, order, np.cumsum(weight[order], dtype=np.float64)
+    return (ptr, order, *kernels.alias_tables(ptr, weight[order].astype(np.float64)))
 
 
 def distribute(
@@ -125,10 +125,12 @@ def distribute(
     plat = np.repeat(np.arange(n_p), n_c)
     niche = np.concatenate([f.niche for f in feeds])
     item = np.tile(np.arange(n_c), n_p)
-    i_ptr, i_order, i_cum = _groups(
+    i_ptr, i_order, i_prob, i_alias = _groups(
         plat * n_t + niche, np.concatenate([f.public_weight for f in feeds]), n_p * n_t
     )
-    p_ptr, p_order, p_cum = _groups(plat, np.concatenate([f.popularity_weight for f in feeds]), n_p)
+    p_ptr, p_order, p_prob, p_alias = _groups(
+        plat, np.concatenate([f.popularity_weight for f in feeds]), n_p
+    )
     w = np.asarray(weights, dtype=float)
     alg_cdf = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
     return kernels.distribute(
@@ -139,10 +141,12 @@ def distribute(
         interest_cdf,
         i_ptr,
         item[i_order].astype(np.int32),
-        i_cum,
+        i_prob,
+        i_alias,
         p_ptr,
         item[p_order].astype(np.int32),
-        p_cum,
+        p_prob,
+        p_alias,
         np.stack([f.visible for f in feeds], axis=1),
         live,
         stream_attendance,

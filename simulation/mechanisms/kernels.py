@@ -109,21 +109,63 @@ def histogram_quantiles(x, lo, hi, bins, qs):  # pragma: no cover
 
 
 @_jit
-def _pick(ptr, cum, group, u):  # pragma: no cover
-    """Item position drawn in proportion to weight within ``group`` (-1 if it has none)."""
+def alias_tables(ptr, weight):  # pragma: no cover
+    """Walker's alias tables (Vose's construction) for weighted draws within each group.
+
+    Items of group g sit at positions ``ptr[g]:ptr[g+1]`` with positive ``weight``. A draw
+    picks a position i of the group uniformly, keeps it with probability ``prob[i]`` and
+    otherwise takes ``alias[i]``: O(1) per draw and no data-dependent search, where a
+    binary search over cumulative weights mispredicts a branch at every step.
+    """
+    n = weight.size
+    prob = np.ones(n)
+    alias = np.arange(n)
+    small = np.empty(n, np.int64)
+    large = np.empty(n, np.int64)
+    for g in range(ptr.size - 1):
+        lo, hi = ptr[g], ptr[g + 1]
+        total = 0.0
+        for i in range(lo, hi):
+            total += weight[i]
+        n_s = n_l = 0
+        for i in range(lo, hi):
+            prob[i] = weight[i] * (hi - lo) / total
+            if prob[i] < 1.0:
+                small[n_s] = i
+                n_s += 1
+            else:
+                large[n_l] = i
+                n_l += 1
+        while n_s > 0 and n_l > 0:
+            n_s -= 1
+            s = small[n_s]
+            big = large[n_l - 1]
+            alias[s] = big
+            prob[big] -= 1.0 - prob[s]
+            if prob[big] < 1.0:
+                n_l -= 1
+                small[n_s] = big
+                n_s += 1
+        for k in range(n_l):  # what is left is 1 up to rounding
+            prob[large[k]] = 1.0
+        for k in range(n_s):
+            prob[small[k]] = 1.0
+    return prob, alias
+
+
+@_jit
+def _pick(ptr, prob, alias, group, u):  # pragma: no cover
+    """Item position drawn in proportion to weight within ``group`` (-1 if it has none).
+
+    ``u`` times the group's size gives the position (integer part) and the uniform that
+    decides between it and its alias (fractional part).
+    """
     lo, hi = ptr[group], ptr[group + 1]
     if lo == hi:
         return -1
-    base = cum[lo - 1] if lo > 0 else 0.0
-    target = base + u * (cum[hi - 1] - base)
-    a, b = lo, hi - 1  # the first position whose cumulative weight exceeds the target
-    while a < b:
-        mid = (a + b) // 2
-        if cum[mid] > target:
-            b = mid
-        else:
-            a = mid + 1
-    return a
+    x = u * (hi - lo)
+    i = min(int(x), hi - lo - 1)
+    return lo + i if x - i < prob[lo + i] else alias[lo + i]
 
 
 @_jit
@@ -143,10 +185,12 @@ def distribute(  # pragma: no cover
     interest_cdf,
     interest_ptr,
     interest_item,
-    interest_cum,
+    interest_prob,
+    interest_alias,
     popularity_ptr,
     popularity_item,
-    popularity_cum,
+    popularity_prob,
+    popularity_alias,
     visible,
     live,
     attendance,
@@ -204,7 +248,7 @@ def distribute(  # pragma: no cover
             e = -1
             if a == 0:  # interest: a topic of the fan's, then a creator of that niche
                 t = _column(interest_cdf[f], rng.random())
-                i = _pick(interest_ptr, interest_cum, p * n_t + t, rng.random())
+                i = _pick(interest_ptr, interest_prob, interest_alias, p * n_t + t, rng.random())
                 if i >= 0:
                     c = interest_item[i]
             elif a == 1:  # follower: one of the fan's follows on this platform
@@ -230,7 +274,7 @@ def distribute(  # pragma: no cover
                     if liked >= 0 and visible[liked, p]:
                         c = liked
             else:  # popularity
-                i = _pick(popularity_ptr, popularity_cum, p, rng.random())
+                i = _pick(popularity_ptr, popularity_prob, popularity_alias, p, rng.random())
                 if i >= 0:
                     c = popularity_item[i]
             if c >= 0:  # a slot with nothing to show stays empty
