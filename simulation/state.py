@@ -113,8 +113,10 @@ class Follows:
     def __len__(self) -> int:
         return self.fan.size
 
-    def _index(self) -> None:
-        np.cumsum(np.bincount(self.fan, minlength=self.n_fans), out=self.fan_ptr[1:])
+    def _shift_index(self, fans: np.ndarray, sign: int) -> None:
+        """Move the CSR offsets after edges of ``fans`` were added (+1) or removed (-1)."""
+        moved = np.cumsum(np.bincount(fans, minlength=self.n_fans))
+        self.fan_ptr[1:] += moved if sign > 0 else -moved
 
     def find(self, fan, creator, platform) -> np.ndarray:
         """Edge index of each (fan, creator, platform), or -1 where the fan does not follow."""
@@ -147,7 +149,7 @@ class Follows:
         t = np.broadcast_to(trust, fan.shape)[first].astype(np.float32)
         if len(self) == 0:  # nothing to look up or insert into
             self.fan, self.creator, self.platform, self.trust = f, c, p.astype(np.int8), t
-            self._index()
+            self._shift_index(f, +1)
             return np.zeros(f.size, np.int64)
         new = self.find(f, c, p) < 0
         f, c, p, t = f[new], c[new], p[new], t[new]
@@ -158,7 +160,7 @@ class Follows:
         self.creator = np.insert(self.creator, at, c)
         self.platform = np.insert(self.platform, at, p.astype(np.int8))
         self.trust = np.insert(self.trust, at, t)
-        self._index()
+        self._shift_index(f, +1)
         return at
 
     @staticmethod
@@ -172,9 +174,9 @@ class Follows:
         """Drop every edge where ``mask`` is False (order, hence sortedness, is kept)."""
         if mask.all():
             return
+        self._shift_index(self.fan[~mask], -1)
         for name in ("fan", "creator", "platform", "trust"):
             setattr(self, name, getattr(self, name)[mask])
-        self._index()
 
     def follower_counts(self, n_creators: int, n_platforms: int) -> np.ndarray:
         """(creators, platforms) follower counts."""

@@ -312,6 +312,8 @@ def test_follows_add_find_keep():
     assert (Follows.shifted(np.array([-1]), at) == -1).all()
     fo.keep(fo.trust > 0.15)
     assert len(fo) == 5 and fo.follower_counts(10, 2)[4, 1] == 1  # 0.1 edge dropped
+    # the per-fan offsets follow every insertion and removal
+    np.testing.assert_array_equal(fo.fan_ptr, np.r_[0, np.cumsum(np.bincount(fo.fan, minlength=4))])
 
 
 def test_small_world_graph_is_symmetric_with_expected_degree():
