@@ -384,3 +384,47 @@ def tally(  # pragma: no cover
             reward[fan[i], p] += 1
             if not live[i] and product[i] >= 0:
                 video_eng[c, product[i]] += 1
+
+
+@_jit
+def exposure_inputs(  # pragma: no cover
+    fan,
+    creator,
+    fmt,
+    product,
+    edge,
+    live,
+    edge_trust,
+    interest_cdf,
+    niche,
+    quality,
+    format_appeal,
+    stage,
+    sense,
+    trusted_threshold,
+    trusted_viewer,
+):
+    """Per impression, in one pass: what the engagement rule reads.
+
+    Returns (trust in the creator, 0 when not following; content quality x format appeal;
+    the fan's interest share in the creator's niche; aware: the fan has sensed the featured
+    brand). Marks ``trusted_viewer`` for fans watching a stream that sells a product while
+    trusting its host at least ``trusted_threshold`` (F8).
+    """
+    n = fan.size
+    trust = np.zeros(n, np.float32)
+    appeal = np.empty(n, np.float32)
+    interest = np.empty(n, np.float32)
+    aware = np.zeros(n, np.bool_)
+    for i in range(n):
+        f, c, b = fan[i], creator[i], product[i]
+        if edge[i] >= 0:
+            trust[i] = edge_trust[edge[i]]
+        appeal[i] = quality[c] * format_appeal[fmt[i]]
+        t = niche[c]
+        interest[i] = interest_cdf[f, t] - (interest_cdf[f, t - 1] if t > 0 else 0.0)
+        if b >= 0:
+            aware[i] = stage[f, b] >= sense  # the SICAS stage Sense or later
+            if live[i] and trust[i] >= trusted_threshold:
+                trusted_viewer[f] = True
+    return trust, appeal, interest, aware

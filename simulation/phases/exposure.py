@@ -29,16 +29,28 @@ def run(model: CreatorEconomy, day: Day) -> None:
     imp = day.impressions
     fan, creator, product = imp.fan, imp.creator, imp.product
     following = imp.edge >= 0
-    t = model.follows.trust_of(imp.edge, 0.0)
+    t, appeal, interest, aware = kernels.exposure_inputs(
+        fan,
+        creator,
+        imp.format,
+        product,
+        imp.edge,
+        imp.live,
+        model.follows.trust,
+        fs.interest_cdf,
+        cs.view("niche"),
+        cs.view("quality"),
+        model.format_appeal,
+        fs.stage,
+        sicas.SENSE,
+        cfg.trust.trusted_threshold,
+        fs.trusted_viewer,
+    )
     _watch(model, day, t)
     has_product = product >= 0
-    trusted = imp.live & has_product & (t >= cfg.trust.trusted_threshold)
-    fs.trusted_viewer[fan[trusted]] = True
-    niche = cs.niche[creator]
-    aware = has_product & (fs.stage[fan, np.maximum(product, 0)] >= sicas.SENSE)
     p = engagement.engage_probability(
-        (cs.quality[creator] * model.format_appeal[imp.format]).astype(np.float32),
-        engagement.relevance(fs.interest(fan, niche), cfg.population.n_topics),
+        appeal,
+        engagement.relevance(interest, cfg.population.n_topics),
         t,
         imp.live,
         aware,
