@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation.mechanisms import kernels
+
 
 def creator_fees(
     real_followers: np.ndarray,
@@ -63,42 +65,24 @@ def sign_deals(
     Returns:
         ``sponsor``, ``platform``, ``format`` and ``fee`` per creator (-1 / 0 without a deal).
     """
-    n_brands, n_tiers = tier_budget.shape
-    n = eligible.shape[0]
-    out = {
-        "sponsor": np.full(n, -1),
-        "platform": np.full(n, -1),
-        "format": np.full(n, -1),
-        "fee": np.zeros(n),
-    }
-    c_all, p_all, f_all = np.nonzero(eligible)
-    for b in rng.permutation(n_brands):
-        for t in range(n_tiers):
-            remaining = tier_budget[b, t]
-            offers = np.flatnonzero((tier[c_all] == t) & (out["sponsor"][c_all] < 0))
-            if remaining <= 0 or offers.size == 0:
-                continue
-            c, p, f = c_all[offers], p_all[offers], f_all[offers]
-            w = preference[b, p, f] * np.where(niche[c] == category[b], niche_preference, 1.0)
-            keep = w > 0
-            c, p, f, w = c[keep], p[keep], f[keep], w[keep]
-            order = np.argsort(-np.log(rng.random(w.size)) / w)  # weighted order (Efraimidis)
-            c, p, f = c[order], p[order], f[order]
-            fee = fees[c, p, f]
-            for _ in range(rounds):
-                free = out["sponsor"][c] < 0
-                _, first = np.unique(np.where(free, c, -1), return_index=True)
-                cand = first[free[first] & (fee[first] <= remaining)]
-                cand.sort()
-                take = cand[np.cumsum(fee[cand]) <= remaining]
-                if take.size == 0:
-                    break
-                out["sponsor"][c[take]] = b
-                out["platform"][c[take]] = p[take]
-                out["format"][c[take]] = f[take]
-                out["fee"][c[take]] = fee[take]
-                remaining -= fee[take].sum()
-    return out
+    c, p, f = np.nonzero(eligible)
+    sponsor, platform, fmt, fee = kernels.sign_deals(
+        rng,
+        rng.permutation(tier_budget.shape[0]),
+        np.asarray(tier_budget, np.float64),
+        np.asarray(preference, np.float64),
+        c,
+        p,
+        f,
+        tier,
+        niche,
+        category,
+        fees[c, p, f],
+        niche_preference,
+        rounds,
+        eligible.shape[0],
+    )
+    return {"sponsor": sponsor, "platform": platform, "format": fmt, "fee": fee}
 
 
 def review_budget(

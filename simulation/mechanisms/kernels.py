@@ -428,3 +428,80 @@ def exposure_inputs(  # pragma: no cover
             if live[i] and trust[i] >= trusted_threshold:
                 trusted_viewer[f] = True
     return trust, appeal, interest, aware
+
+
+@_jit
+def sign_deals(  # pragma: no cover
+    rng,
+    brand_order,
+    tier_budget,
+    preference,
+    offer_creator,
+    offer_platform,
+    offer_format,
+    tier,
+    niche,
+    category,
+    offer_fee,
+    niche_preference,
+    rounds,
+    n_creators,
+):
+    """Deals of every brand, in ``brand_order``, tier by tier (see ``budgets.sign_deals``).
+
+    For one brand and tier, the tier's offers are ranked by Efraimidis-Spirakis keys
+    (weighted random order); each greedy pass takes, in rank order, every free creator's
+    best offer that fits the remaining budget, as long as the running total still fits.
+    """
+    sponsor = np.full(n_creators, -1, np.int64)
+    platform = np.full(n_creators, -1, np.int64)
+    fmt = np.full(n_creators, -1, np.int64)
+    fee = np.zeros(n_creators)
+    stamp = np.full(n_creators, -1, np.int64)  # the pass in which a creator was last seen
+    passes = 0
+    n_offers = offer_creator.size
+    idx = np.empty(n_offers, np.int64)
+    key = np.empty(n_offers)
+    for b in brand_order:
+        for t in range(tier_budget.shape[1]):
+            remaining = tier_budget[b, t]
+            if remaining <= 0:
+                continue
+            m = 0
+            for j in range(n_offers):
+                c = offer_creator[j]
+                if tier[c] != t or sponsor[c] >= 0:
+                    continue
+                w = preference[b, offer_platform[j], offer_format[j]]
+                if niche[c] == category[b]:
+                    w *= niche_preference
+                if w > 0:
+                    idx[m] = j
+                    key[m] = -np.log(rng.random()) / w
+                    m += 1
+            if m == 0:
+                continue
+            ranked = idx[:m][np.argsort(key[:m])]
+            for _ in range(rounds):
+                passes += 1
+                total = 0.0
+                took = False
+                for j in ranked:
+                    c = offer_creator[j]
+                    if sponsor[c] >= 0 or stamp[c] == passes:
+                        continue
+                    stamp[c] = passes  # only a creator's best-ranked offer counts per pass
+                    if offer_fee[j] > remaining:
+                        continue
+                    if total + offer_fee[j] > remaining:
+                        break
+                    total += offer_fee[j]
+                    took = True
+                    sponsor[c] = b
+                    platform[c] = offer_platform[j]
+                    fmt[c] = offer_format[j]
+                    fee[c] = offer_fee[j]
+                if not took:
+                    break
+                remaining -= total
+    return sponsor, platform, fmt, fee
