@@ -102,16 +102,50 @@ class Follows:
     draws one followed creator per slot without searching.
     """
 
+    _COLUMNS = (
+        ("fan", np.int32),
+        ("creator", np.int32),
+        ("platform", np.int8),
+        ("trust", np.float32),
+    )
+
     def __init__(self, n_fans: int) -> None:
         self.n_fans = n_fans
-        self.fan = np.zeros(0, np.int32)  # follower
-        self.creator = np.zeros(0, np.int32)  # followed creator
-        self.platform = np.zeros(0, np.int8)  # platform the follow is on
-        self.trust = np.zeros(0, np.float32)  # the fan's trust in the creator, 0..1
+        self.n = 0  # edges in use; the buffers below hold spare room for new follows
+        self._buffers = {name: np.zeros(0, dtype) for name, dtype in self._COLUMNS}
         self.fan_ptr = np.zeros(n_fans + 1, np.int64)  # fan i's edges: fan_ptr[i]:fan_ptr[i+1]
 
+    @property
+    def fan(self) -> np.ndarray:
+        """int32 follower of each edge."""
+        return self._buffers["fan"][: self.n]
+
+    @property
+    def creator(self) -> np.ndarray:
+        """int32 followed creator."""
+        return self._buffers["creator"][: self.n]
+
+    @property
+    def platform(self) -> np.ndarray:
+        """int8 platform the follow is on."""
+        return self._buffers["platform"][: self.n]
+
+    @property
+    def trust(self) -> np.ndarray:
+        """float32 the fan's trust in the creator, 0..1."""
+        return self._buffers["trust"][: self.n]
+
     def __len__(self) -> int:
-        return self.fan.size
+        return self.n
+
+    def _reserve(self, size: int) -> None:
+        """Room for ``size`` edges (a quarter more when the buffers must grow)."""
+        if size <= self._buffers["fan"].size:
+            return
+        for name, buf in self._buffers.items():
+            grown = np.empty(size + size // 4, buf.dtype)
+            grown[: self.n] = buf[: self.n]
+            self._buffers[name] = grown
 
     def _shift_index(self, fans: np.ndarray, sign: int) -> None:
         """Move the CSR offsets after edges of ``fans`` were added (+1) or removed (-1)."""
@@ -147,19 +181,17 @@ class Follows:
         del key
         f, c, p = fan[first].astype(np.int32), creator[first].astype(np.int32), platform[first]
         t = np.broadcast_to(trust, fan.shape)[first].astype(np.float32)
-        if len(self) == 0:  # nothing to look up or insert into
-            self.fan, self.creator, self.platform, self.trust = f, c, p.astype(np.int8), t
-            self._shift_index(f, +1)
-            return np.zeros(f.size, np.int64)
-        new = self.find(f, c, p) < 0
-        f, c, p, t = f[new], c[new], p[new], t[new]
+        if self.n:  # drop the edges that exist already
+            new = self.find(f, c, p) < 0
+            f, c, p, t = f[new], c[new], p[new], t[new]
         at = kernels.insertion_points(self.fan_ptr, self.creator, self.platform, f, c, p)
         if at.size == 0:
             return at
-        self.fan = np.insert(self.fan, at, f)
-        self.creator = np.insert(self.creator, at, c)
-        self.platform = np.insert(self.platform, at, p.astype(np.int8))
-        self.trust = np.insert(self.trust, at, t)
+        self._reserve(self.n + at.size)
+        for name, values in (("fan", f), ("creator", c), ("platform", p), ("trust", t)):
+            buf = self._buffers[name]
+            kernels.insert_sorted(buf, self.n, at, values.astype(buf.dtype))
+        self.n += at.size
         self._shift_index(f, +1)
         return at
 
@@ -175,16 +207,15 @@ class Follows:
         if mask.all():
             return
         self._shift_index(self.fan[~mask], -1)
-        for name in ("fan", "creator", "platform", "trust"):
-            setattr(self, name, getattr(self, name)[mask])
+        for buf in self._buffers.values():
+            kept = kernels.compact(buf, self.n, mask)
+        self.n = kept
 
     def follower_counts(self, n_creators: int, n_platforms: int) -> np.ndarray:
         """(creators, platforms) follower counts."""
-        flat = np.bincount(
-            self.creator.astype(np.int64) * n_platforms + self.platform,
-            minlength=n_creators * n_platforms,
-        )
-        return flat.reshape(n_creators, n_platforms)
+        counts = np.zeros((n_creators, n_platforms), np.int64)
+        kernels.count_pairs(counts, self.creator, self.platform)
+        return counts
 
 
 @dataclass

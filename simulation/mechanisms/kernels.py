@@ -505,3 +505,31 @@ def sign_deals(  # pragma: no cover
                     break
                 remaining -= total
     return sponsor, platform, fmt, fee
+
+
+@_jit
+def insert_sorted(buf, n, at, values):  # pragma: no cover
+    """Insert ``values`` before positions ``at`` (sorted) of ``buf[:n]``, in place.
+
+    ``buf`` must have room for ``n + at.size`` items; equal positions keep the values'
+    order (as ``np.insert``). Moves each item once, from the end, without a copy.
+    """
+    w, r = n + at.size - 1, n - 1
+    for k in range(at.size - 1, -1, -1):
+        while r >= at[k]:
+            buf[w] = buf[r]
+            w -= 1
+            r -= 1
+        buf[w] = values[k]
+        w -= 1
+
+
+@_jit
+def compact(buf, n, keep):  # pragma: no cover
+    """Move the items of ``buf[:n]`` where ``keep`` is True to the front, in order; their count."""
+    w = 0
+    for r in range(n):
+        if keep[r]:
+            buf[w] = buf[r]
+            w += 1
+    return w
