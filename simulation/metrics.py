@@ -17,6 +17,7 @@ import pandas as pd
 from simulation.mechanisms import kernels
 from simulation.mechanisms.sicas import ACTION, CONNECT
 from simulation.scenario import BUDGET_ARMS, TIERS
+from simulation.targets import bands_of
 
 if TYPE_CHECKING:
     from simulation.model import CreatorEconomy
@@ -386,8 +387,8 @@ def trusted_viewers_who_bought(model: CreatorEconomy) -> float | None:
 def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
     """One entry per FACTS id the model can measure: value, target, definition.
 
-    None of these is calibrated yet (issue: calibrated baseline); the targets are reported
-    beside the measurements so the gap is visible.
+    The target text is the id's bands from :data:`simulation.targets.TARGETS` (and the
+    figures reported beside the seeds), so the gap to each is visible.
     """
     s = model.scale
     top = float(s.to_real(model.creator_total_followers.max(initial=0)))
@@ -411,14 +412,14 @@ def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
         "F1": entry(
             "F1",
             smaller_creator_live_share(ts),
-            "about 0.50",
+            bands_of("F1"),
             smaller_creator_live_share.__doc__,
             "share",
         ),
         "F2": entry(
             "F2",
             year_growth(ts["live_gmv_smaller"]),
-            "+0.58",
+            bands_of("F2"),
             "year-on-year growth of live GMV by creators below the scaled 300k "
             "threshold (days 366-730 vs 1-365)",
             "growth",
@@ -426,35 +427,35 @@ def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
         "F3": entry(
             "F3",
             {"mid": year_growth(ts["live_gmv_mid"]), "head": year_growth(ts["live_gmv_head"])},
-            "mid +0.467, head lower than mid",
+            bands_of("F3"),
             "year-on-year growth of live GMV by mid-tier and by head creators",
             "growth",
         ),
         "F4": entry(
             "F4",
             popular_streamers_in_thousands(model),
-            "over 0.85",
+            bands_of("F4"),
             popular_streamers_in_thousands.__doc__,
             "share",
         ),
         "F5": entry(
             "F5",
             top,
-            "tens of millions (1e7 to 9.9e7)",
+            bands_of("F5"),
             "largest creator's followers, scaled to real units",
             "real followers",
         ),
         "F6": entry(
             "F6",
             income_top1_to_median(model),
-            "at least 1000 (heavy tail)",
+            bands_of("F6"),
             income_top1_to_median.__doc__,
             "ratio",
         ),
         "F7": entry(
             "F7",
             {**(raising or {}), "kol_share": kol_spend_share(ts)},
-            "81% raising / +21% / 60% on KOLs",
+            bands_of("F7"),
             "share of brands raising their budget at the first yearly review and their mean "
             "raise; share of social spend on creator deals rather than own accounts",
             "share",
@@ -462,21 +463,21 @@ def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
         "F8": entry(
             "F8",
             trusted_viewers_who_bought(model),
-            "about 0.90",
+            bands_of("F8"),
             trusted_viewers_who_bought.__doc__,
             "share",
         ),
         "F9": entry(
             "F9",
             {"gmv_usd_last_year": gmv_y, "growth": year_growth(ts["gmv"])},
-            "about 60e9 USD, +100%",
+            bands_of("F9"),
             "last year's GMV scaled by real users per simulated fan, in USD",
             "USD",
         ),
         "F10": entry(
             "F10",
             float(entries_y),
-            "7.53e6 new creators a year (Douyin)",
+            bands_of("F10"),
             "creator entries over the last year, scaled by real creators per simulated creator",
             "creators/year",
         ),

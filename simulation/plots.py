@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from simulation.scenario import BUDGET_ARMS, TIERS
 
 if TYPE_CHECKING:
-    from simulation.calibration import Target
     from simulation.limits import AttachmentCheck, BassCheck
+    from simulation.targets import Target
 
 TIER_COLORS = {
     "tail": "#9ecae1",

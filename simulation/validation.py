@@ -18,6 +18,7 @@ from simulation import calibration, limits
 from simulation.runner import parallel_map, replicate_seeds, run_model
 from simulation.scale import ScaleMapping
 from simulation.scenario import Scenario, load_scenario
+from simulation.targets import REPORTED, TARGETS
 
 # Further Bass (p, q) pairs checked besides the scenario's own: the limit must hold for
 # other coefficients too, not only the meta-analysis average.
@@ -64,17 +65,13 @@ def baseline_rows(runs: list[dict[str, Any]], seeds: list[int]) -> list[dict[str
     mean = calibration.mean_metrics(runs)
     used = _seed_range(seeds)
     rows = []
-    for t in calibration.TARGETS:
+    for t in TARGETS:
         v = t.value(mean)
         passed = v is not None and t.distance(v) == 0
         rows.append(_row(t.id, t.label, v, t.band(), passed, used))
-    for key, label, ref in (
-        ("F9.gmv_usd_last_year", "2020 market size, USD (scaled)", "about 60e9"),
-        ("F9.growth", "market growth, year 2 vs year 1", "about +1.00"),
-        ("F10", "creator entries per year (scaled)", "7.53e6 (Douyin)"),
-    ):
-        band = f"reported beside the seeds: {ref}"
-        rows.append(_row(key.split(".")[0], label, mean.get(key), band, None, used))
+    for r in REPORTED:
+        band = f"reported beside the seeds: {r.seeds}"
+        rows.append(_row(r.id, r.label, mean.get(r.key), band, None, used))
     return rows
 
 
@@ -201,7 +198,7 @@ def golden(v: Validation) -> dict[str, Any]:
     """The baseline's per-seed target metrics: the regression test's reference."""
 
     def values(metrics: dict[str, Any]) -> dict[str, Any]:
-        return {t.key: t.value(metrics) for t in calibration.TARGETS}
+        return {t.key: t.value(metrics) for t in TARGETS}
 
     return {
         "seeds": v.baseline_seeds,
@@ -234,7 +231,7 @@ def write_validation(v: Validation, out: Path) -> Path:
         figs.mkdir()
         made: dict[str, Any] = {}
         if v.baseline_runs:
-            made["targets"] = plots.targets_vs_bands(v.baseline_runs, calibration.TARGETS)
+            made["targets"] = plots.targets_vs_bands(v.baseline_runs, TARGETS)
         for i, check in enumerate(v.bass):
             made[f"bass_{i}" if i else "bass"] = plots.bass_adoption(check)
         if v.attachment is not None:

@@ -13,9 +13,9 @@ import math
 import pytest
 from conftest import BASELINE, ROOT
 
-from simulation.calibration import TARGETS
 from simulation.runner import run_model
 from simulation.scenario import load_scenario
+from simulation.targets import TARGETS
 
 GOLDEN = json.loads((ROOT / "tests" / "data" / "golden_baseline.json").read_text())
 

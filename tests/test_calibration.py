@@ -9,8 +9,8 @@ import pytest
 from conftest import BASELINE, SMALL
 
 from simulation import calibration, metrics
-from simulation.calibration import TARGETS, Target
 from simulation.scenario import load_scenario
+from simulation.targets import MISSING, TARGETS, Target
 
 
 # ------------------------------------------------------------------ metric functions (F1..F8)
@@ -77,7 +77,7 @@ def test_target_distance_in_band_widths():
     assert t.distance(0.5) == 0.0
     assert t.distance(0.8) == pytest.approx(1.0)
     assert t.distance(0.3) == pytest.approx(0.5)
-    assert t.distance(None) == calibration.MISSING
+    assert t.distance(None) == MISSING
     log = Target("Y", "y", 1e7, 1e8, "y", log=True)
     assert log.distance(1e9) == pytest.approx(1.0)  # one decade over a one-decade band
     open_ = Target("Z", "z", 1000.0, None, "z", log=True, scale=1.0)
@@ -97,7 +97,7 @@ def test_loss_is_zero_only_inside_every_band_and_capped():
     assert calibration.loss(inside) == 0.0
     assert calibration.loss(inside | {"F1": 0.65}) == pytest.approx(1.0)
     assert calibration.loss(inside | {"F1": 50.0}) == pytest.approx(calibration.CAP**2)
-    assert calibration.loss({}) == pytest.approx(len(TARGETS) * calibration.MISSING**2)
+    assert calibration.loss({}) == pytest.approx(len(TARGETS) * MISSING**2)
 
 
 def test_mean_metrics_skips_missing():

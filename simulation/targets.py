@@ -1,0 +1,97 @@
+"""The FACTS targets: one table of bands, labels and the metrics they are read from.
+
+Metrics (``summary.json``), calibration (the loss) and validation (the table, the golden
+summary, the figures) all read :data:`TARGETS`; the figures the seeds report without a
+band are :data:`REPORTED`. Each key is an output of :func:`simulation.run_model`,
+computed by a named, documented function in :mod:`simulation.metrics`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MISSING = 2.0  # distance charged for a target a run cannot measure
+
+
+@dataclass(frozen=True)
+class Target:
+    """One calibration band: ``lo <= value <= hi`` (None = open), on a log10 scale if ``log``."""
+
+    id: str
+    key: str  # key of run_model's output, or a derived key (see value)
+    lo: float | None
+    hi: float | None
+    label: str
+    log: bool = False
+    scale: float | None = None  # distance that counts as one band width (open bands)
+
+    def value(self, metrics: Mapping[str, Any]) -> float | None:
+        """The measured value of this target in one run's (or the mean) metrics."""
+        if self.key == "F3.head_minus_mid":
+            head, mid = metrics.get("F3.head"), metrics.get("F3.mid")
+            return None if head is None or mid is None else head - mid
+        v = metrics.get(self.key)
+        return None if v is None or not math.isfinite(v) else float(v)
+
+    def distance(self, value: float | None) -> float:
+        """How far outside the band, in band widths (0 inside); 2 for an unmeasurable value."""
+        if value is None:
+            return MISSING
+        lo, hi, v = self.lo, self.hi, value
+        if self.log:
+            lo, hi = (None if x is None else math.log10(x) for x in (lo, hi))
+            v = math.log10(max(v, 1e-12))
+        width = self.scale or (hi - lo if lo is not None and hi is not None else 1.0)
+        below = lo - v if lo is not None and v < lo else 0.0
+        above = v - hi if hi is not None and v > hi else 0.0
+        return (below + above) / width
+
+    def band(self) -> str:
+        """The band as text."""
+        fmt = "{:.3g}".format
+        if self.lo is not None and self.hi is not None:
+            return f"{fmt(self.lo)} to {fmt(self.hi)}"
+        return f">= {fmt(self.lo)}" if self.lo is not None else f"<= {fmt(self.hi)}"
+
+
+# FACTS bands (issue "calibrated baseline"); keys are run_model outputs (metrics.facts()).
+TARGETS: tuple[Target, ...] = (
+    Target("F1", "F1", 0.45, 0.55, "live GMV share of creators under 300k followers"),
+    Target("F2", "F2", 0.48, 0.68, "their live GMV growth, year 2 vs year 1"),
+    Target("F3", "F3.mid", 0.37, 0.57, "mid-tier live GMV growth"),
+    Target("F3", "F3.head_minus_mid", None, 0.0, "head growth minus mid growth", scale=0.2),
+    Target("F4", "F4", 0.85, 1.0, "popular streamers with only thousands of followers"),
+    Target("F5", "F5", 1e7, 9.9e7, "largest creator's real followers", log=True),
+    Target("F6", "F6", 1000.0, None, "top-1% to median creator income", log=True, scale=1.0),
+    Target("F7", "F7.share_raising", 0.71, 0.91, "brands raising social spend"),
+    Target("F7", "F7.mean_raise", 0.11, 0.31, "their mean raise"),
+    Target("F7", "F7.kol_share", 0.50, 0.70, "share of spend on creators (KOLs)"),
+    Target("F8", "F8", 0.85, 0.95, "trusting fans who bought on a creator's word"),
+)
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A figure the seeds give that the model reports beside them, without a band."""
+
+    id: str
+    key: str  # key of run_model's output
+    label: str
+    seeds: str  # what the seeds say
+
+
+REPORTED: tuple[Reported, ...] = (
+    Reported("F9", "F9.gmv_usd_last_year", "2020 market size, USD (scaled)", "about 60e9"),
+    Reported("F9", "F9.growth", "market growth, year 2 vs year 1", "about +1.00"),
+    Reported("F10", "F10", "creator entries per year (scaled)", "7.53e6 (Douyin)"),
+)
+
+
+def bands_of(fid: str) -> str:
+    """Every band (or reported figure) of one FACTS id, as text for reports."""
+    parts = [f"{t.key}: {t.band()}" for t in TARGETS if t.id == fid]
+    parts += [f"{r.key}: {r.seeds} (reported)" for r in REPORTED if r.id == fid]
+    return "; ".join(parts)
