@@ -71,8 +71,11 @@ def advance_stage(stage, counts, fan, brand, to):  # pragma: no cover
 
     ``counts[s]`` is the number of (fan, brand) pairs at stage ``s``; it is updated as pairs
     move, so population shares are read without scanning the (fans, brands) table.
+    Entries whose brand is -1 (nothing featured) are skipped.
     """
     for i in range(fan.size):
+        if brand[i] < 0:  # no product featured
+            continue
         s = stage[fan[i], brand[i]]
         if s < to:
             stage[fan[i], brand[i]] = to

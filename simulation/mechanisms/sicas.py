@@ -20,7 +20,8 @@ def advance(
 ) -> None:
     """Move each (fan, brand) pair to at least stage ``to``; stages never move back here.
 
-    ``counts`` (pairs per stage) is kept up to date, so shares need no scan of ``stage``.
+    ``counts`` (pairs per stage) is kept up to date, so shares need no scan of ``stage``;
+    entries whose brand is -1 (no product) are skipped.
     """
     kernels.advance_stage(stage, counts, np.asarray(fans), np.asarray(brands), np.int8(to))
 

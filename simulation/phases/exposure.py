@@ -47,7 +47,6 @@ def run(model: CreatorEconomy, day: Day) -> None:
         fs.trusted_viewer,
     )
     _watch(model, day, t)
-    has_product = product >= 0
     p = engagement.engage_probability(
         appeal,
         engagement.relevance(interest, cfg.population.n_topics),
@@ -82,8 +81,8 @@ def run(model: CreatorEconomy, day: Day) -> None:
     np.add.at(model.brand_state.own_obs[:, CONNECTS], cs.owner[creator[won]], 1.0)
 
     counts = fs.stage_counts
-    sicas.advance(fs.stage, counts, fan[has_product], product[has_product], sicas.SENSE)
-    hit = np.flatnonzero(engaged & has_product)
+    sicas.advance(fs.stage, counts, fan, product, sicas.SENSE)  # (no product: skipped)
+    hit = np.flatnonzero(engaged & (product >= 0))
     sicas.advance(fs.stage, counts, fan[hit], product[hit], sicas.INTEREST)
     e = imp.edge[hit]
     connect = e >= 0
@@ -91,28 +90,26 @@ def run(model: CreatorEconomy, day: Day) -> None:
     hit = hit[connect]
     hit = hit[fs.stage[fan[hit], product[hit]] < sicas.CONNECT]
     sicas.advance(fs.stage, counts, fan[hit], product[hit], sicas.CONNECT)
-    connected = np.zeros(fan.size, bool)
-    connected[hit] = True
     attribute(model, imp, None, IMPRESSIONS)
-    attribute(model, imp, engaged, ENGAGEMENTS)
-    attribute(model, imp, connected, CONNECTS)
+    attribute(model, imp, np.flatnonzero(engaged), ENGAGEMENTS)
+    attribute(model, imp, hit, CONNECTS)
 
 
 def attribute(
     model: CreatorEconomy,
     imp: Impressions,
-    mask: np.ndarray | None,
+    rows: np.ndarray | None,
     what: int,
     amount: np.ndarray | None = None,
 ) -> None:
     """Credit what sponsored content and bought traffic achieved (one of ``OBSERVED``).
 
-    ``mask`` selects the impressions that count (None: all); ``amount`` is what each one
-    adds (None: one each).
+    ``rows`` lists the impressions that count (None: all); ``amount`` is what each
+    impression adds (None: one each).
     """
     cs, bs = model.creator_state, model.brand_state
-    for rows, owner, table in ((imp.sponsored, None, cs.deal_obs), (imp.ad, cs.owner, bs.own_obs)):
-        sel = rows if mask is None else rows & mask
+    for flags, owner, table in ((imp.sponsored, None, cs.deal_obs), (imp.ad, cs.owner, bs.own_obs)):
+        sel = np.flatnonzero(flags) if rows is None else rows[flags[rows]]
         who = imp.creator[sel] if owner is None else owner[imp.creator[sel]]
         weights = None if amount is None else amount[sel]
         table[:, what] += np.bincount(who, weights, minlength=table.shape[0])
