@@ -103,6 +103,41 @@ def only(
     return fan, creator, social, edge
 
 
+def test_distribution_is_the_same_on_any_number_of_threads(monkeypatch):
+    n_fans, n_topics = 1000, 4
+    interest = rng(1).dirichlet(np.ones(n_topics), n_fans)
+    fo = Follows(n_fans)
+    fo.add(rng(2).integers(0, n_fans, 3000), rng(3).integers(0, 6, 3000), np.zeros(3000, int), 0.5)
+    live = np.zeros((6, 1), bool)
+    live[2] = True  # followers of creator 2 may come to its stream
+    graph = SocialGraph.small_world(n_fans, 4, 0.1, rng())
+    monkeypatch.setattr(distribution, "FAN_BLOCK", 128)  # eight blocks
+    runs = []
+    for threads in (1, 2, 4):
+        monkeypatch.setattr(distribution, "THREADS", threads)
+        runs.append(
+            distribution.distribute(
+                rng(7),
+                np.ones((n_fans, 1), np.float32),
+                np.cumsum(interest, 1).astype(np.float32),
+                [_feed(np.array([0, 1, 2, 3, 0, 1]))],
+                live,
+                fo,
+                graph,
+                rng(8).integers(-1, 6, n_fans).astype(np.int32),
+                impressions_per_day=np.array([4.0]),
+                weights=np.array([[0.4, 0.3, 0.2, 0.1]]),
+                stream_attendance=0.5,
+            )
+        )
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other, strict=True):
+            np.testing.assert_array_equal(a, b)
+    fan, creator, _, _, edge, k = runs[0]
+    assert k == fan.size > 3000 and (np.diff(fan) >= 0).all() and (creator >= 0).all()
+    np.testing.assert_array_equal(edge, fo.find(fan, creator, np.zeros(k, np.int8)))
+
+
 def test_interest_matching_sends_niche_content_to_matching_fans():
     n_fans, n_topics = 2000, 4
     interest = np.full((n_fans, n_topics), 0.01)

@@ -15,6 +15,8 @@ Cost is O(slots x (topics + log creators)), never fans x creators.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +25,8 @@ from simulation.mechanisms import kernels
 from simulation.state import Follows, SocialGraph
 
 INTEREST, FOLLOWER, SOCIAL, POPULARITY = range(4)
+FAN_BLOCK = 131_072  # fans distributed together, each block with its own random stream
+THREADS = os.cpu_count() or 1  # blocks run on this many threads (the kernels release the GIL)
 
 
 @dataclass
@@ -133,10 +137,39 @@ def distribute(
     )
     w = np.asarray(weights, dtype=float)
     alg_cdf = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
-    return kernels.distribute(
-        rng,
-        attention,
-        np.asarray(impressions_per_day, dtype=np.float64),
+    ipd = np.asarray(impressions_per_day, dtype=np.float64)
+    fo = follows
+    n = attention.shape[0]
+    blocks = [(lo, min(lo + FAN_BLOCK, n)) for lo in range(0, n, FAN_BLOCK)]
+    gens = rng.spawn(len(blocks))  # one stream per block: the same draws on any thread count
+    slots = np.empty(n, np.int64)
+    attend = np.zeros(len(fo), bool)
+    sizes = _threaded(
+        lambda g, lo, hi: kernels.count_slots(
+            g,
+            attention,
+            ipd,
+            live,
+            stream_attendance,
+            fo.fan_ptr,
+            fo.creator,
+            fo.platform,
+            lo,
+            hi,
+            slots,
+            attend,
+        ),
+        gens,
+        blocks,
+    )
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    size = int(starts[-1])
+    fan = np.empty(size + extra, np.int32)
+    creator = np.empty(size + extra, np.int32)
+    platform = np.empty(size + extra, np.int8)
+    social = np.zeros(size + extra, bool)
+    edge = np.full(size + extra, -1, np.int64)
+    tables = (
         alg_cdf,
         interest_cdf,
         i_ptr,
@@ -147,17 +180,53 @@ def distribute(
         item[p_order].astype(np.int32),
         p_prob,
         p_alias,
-        np.stack([f.visible for f in feeds], axis=1),
-        live,
-        stream_attendance,
-        follows.fan_ptr,
-        follows.creator,
-        follows.platform,
+        np.stack([f.visible for f in feeds], 1),
+        fo.fan_ptr,
+        fo.creator,
+        fo.platform,
         friends.indptr,
         friends.indices,
         last_engaged,
-        extra,
     )
+    _threaded(
+        lambda g, lo, hi, k: kernels.fill_slots(
+            g,
+            attention,
+            ipd,
+            *tables,
+            lo,
+            hi,
+            slots,
+            attend,
+            k,
+            fan,
+            creator,
+            platform,
+            social,
+            edge,
+        ),
+        gens,
+        blocks,
+        starts[:-1].tolist(),
+    )
+    # A slot with nothing to show stays empty: drop it, keeping the order (fan by fan).
+    filled = np.ones(size + extra, bool)
+    filled[:size] = creator[:size] >= 0
+    k = 0
+    for column in (fan, creator, platform, social, edge):
+        k = kernels.compact(column, size + extra, filled)
+    k -= extra
+    end = k + extra
+    return fan[:end], creator[:end], platform[:end], social[:end], edge[:end], k
+
+
+def _threaded(fn, gens, blocks, *more):
+    """``fn(gen, lo, hi, *more_i)`` for every block, on up to ``THREADS`` threads, in order."""
+    jobs = [(g, lo, hi, *m) for g, (lo, hi), *m in zip(gens, blocks, *more, strict=True)]
+    if THREADS <= 1 or len(jobs) <= 1:
+        return [fn(*j) for j in jobs]
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(pool.map(lambda j: fn(*j), jobs))
 
 
 def pool_boost(

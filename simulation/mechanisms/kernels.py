@@ -180,7 +180,44 @@ def _edge_of(fan_ptr, e_creator, e_platform, f, c, p):  # pragma: no cover
 
 
 @_jit
-def distribute(  # pragma: no cover
+def count_slots(  # pragma: no cover
+    rng,
+    attention,
+    impressions_per_day,
+    live,
+    attendance,
+    fan_ptr,
+    e_creator,
+    e_platform,
+    lo,
+    hi,
+    slots,
+    attend,
+):
+    """Pass 1 of the distribution for fans ``lo:hi``: slots per fan, who attends which stream.
+
+    A fan's slots are Poisson with mean sum_p impressions_per_day[p] x attention[p] (the
+    same as independent Poisson counts per platform); each of its follows whose creator is
+    live today brings it to the stream with probability ``attendance`` (``attend`` marks
+    the edge). Returns the rows the fans can fill (slots + streams attended).
+    """
+    n_p = attention.shape[1]
+    size = 0
+    for f in range(lo, hi):
+        total = 0.0
+        for p in range(n_p):
+            total += impressions_per_day[p] * attention[f, p]
+        slots[f] = rng.poisson(total) if total > 0 else 0
+        size += slots[f]
+        for j in range(fan_ptr[f], fan_ptr[f + 1]):
+            if live[e_creator[j], e_platform[j]] and rng.random() < attendance:
+                attend[j] = True
+                size += 1
+    return size
+
+
+@_jit
+def fill_slots(  # pragma: no cover
     rng,
     attention,
     impressions_per_day,
@@ -195,48 +232,33 @@ def distribute(  # pragma: no cover
     popularity_prob,
     popularity_alias,
     visible,
-    live,
-    attendance,
     fan_ptr,
     e_creator,
     e_platform,
     friend_ptr,
     friends,
     last_engaged,
-    extra,
+    lo,
+    hi,
+    slots,
+    attend,
+    k,
+    out_fan,
+    out_creator,
+    out_platform,
+    out_social,
+    out_edge,
 ):
-    """Every impression of the day on every platform, fan by fan (see ``distribution.distribute``).
+    """Pass 2 for fans ``lo:hi``: fill each slot and stream visit, writing rows from ``k``.
 
-    A fan's slots are Poisson with mean sum_p impressions_per_day[p] x attention[p], each on
-    platform p with probability proportional to that product (the same as independent
-    Poisson counts per platform); then each of its follows whose creator is live there
-    today brings it to the stream with probability ``attendance``. Returns the columns
-    (fan, creator, platform, social, edge) and the number k of impressions; the columns
-    have ``extra`` free rows after the first k (for impressions added by the caller).
+    Each slot is on platform p with probability proportional to impressions_per_day[p] x
+    attention[p] and is filled by one algorithm of p's mix; a slot with nothing to show
+    gets creator -1. Rows are written fan by fan, each fan's stream visits after its slots.
     """
-    n, n_p = attention.shape
+    n_p = attention.shape[1]
     n_t = interest_cdf.shape[1]
-    slots = np.empty(n, np.int64)
-    attend = np.zeros(e_creator.size, np.bool_)
-    size = extra
-    for f in range(n):
-        total = 0.0
-        for p in range(n_p):
-            total += impressions_per_day[p] * attention[f, p]
-        slots[f] = rng.poisson(total) if total > 0 else 0
-        size += slots[f]
-        for j in range(fan_ptr[f], fan_ptr[f + 1]):
-            if live[e_creator[j], e_platform[j]] and rng.random() < attendance:
-                attend[j] = True
-                size += 1
-    out_fan = np.empty(size, np.int32)
-    out_creator = np.empty(size, np.int32)
-    out_platform = np.empty(size, np.int8)
-    out_social = np.zeros(size, np.bool_)
-    out_edge = np.full(size, -1, np.int64)
     rate = np.empty(n_p)
-    k = 0
-    for f in range(n):
+    for f in range(lo, hi):
         total = 0.0
         for p in range(n_p):
             total += impressions_per_day[p] * attention[f, p]
@@ -280,22 +302,21 @@ def distribute(  # pragma: no cover
                 i = _pick(popularity_ptr, popularity_prob, popularity_alias, p, rng.random())
                 if i >= 0:
                     c = popularity_item[i]
-            if c >= 0:  # a slot with nothing to show stays empty
-                out_fan[k] = f
-                out_creator[k] = c
-                out_platform[k] = p
-                out_social[k] = a == 2
+            out_fan[k] = f
+            out_creator[k] = c
+            out_platform[k] = p
+            out_social[k] = a == 2
+            if c >= 0:
                 out_edge[k] = e if a == 1 else _edge_of(fan_ptr, e_creator, e_platform, f, c, p)
-                k += 1
+            k += 1
         for j in range(fan_ptr[f], fan_ptr[f + 1]):
             if attend[j]:
                 out_fan[k] = f
                 out_creator[k] = e_creator[j]
                 out_platform[k] = e_platform[j]
+                out_social[k] = False
                 out_edge[k] = j
                 k += 1
-    end = k + extra
-    return out_fan[:end], out_creator[:end], out_platform[:end], out_social[:end], out_edge[:end], k
 
 
 @_jit
