@@ -119,4 +119,4 @@ class Day:
     content: Content | None = None  # content phase
     impressions: Impressions | None = None  # distribution phase, completed by exposure
     seen: np.ndarray | None = None  # (fans, platforms) uint16 impressions per fan (exposure)
-    reward: np.ndarray | None = None  # (fans, platforms) float32 engagements + purchases
+    reward: np.ndarray | None = None  # (fans, platforms) uint16 engagements + purchases

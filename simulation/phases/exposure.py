@@ -160,7 +160,7 @@ def record_engagement(model: CreatorEconomy, day: Day) -> None:
     # What each fan got from each platform today: impressions, and engagements (to which
     # purchases are added) as the reward that drives attention (mechanism 6).
     day.seen = np.zeros((model.fan_state.n, n_p), np.uint16)
-    day.reward = np.zeros((model.fan_state.n, n_p), np.float32)
+    day.reward = np.zeros((model.fan_state.n, n_p), np.uint16)
     kernels.tally(
         imp.fan,
         imp.creator,
