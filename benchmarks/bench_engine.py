@@ -49,6 +49,26 @@ def one(n_fans: int, n_creators: int, days: int) -> dict:
     }
 
 
+def phases(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
+    """Milliseconds per day of each phase (and data collection) over days 0..days-1."""
+    from simulation import CreatorEconomy
+    from simulation.phases import PHASES
+
+    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50)
+    spent = dict.fromkeys([name for name, _ in PHASES] + ["data collection"], 0.0)
+    for _ in range(days):  # CreatorEconomy.step, with a clock around each phase
+        model.steps += 1
+        model.day = day = model.new_day()
+        for name, phase in PHASES:
+            t0 = time.perf_counter()
+            phase(model, day)
+            spent[name] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        model.datacollector.collect(model)
+        spent["data collection"] += time.perf_counter() - t0
+    return {name: s * 1e3 / days for name, s in spent.items()}
+
+
 def ratio(n_fans: int, days: int) -> dict:
     """Seconds per fans' day: real engine vs the per-agent reference, same market."""
     sys.path.insert(0, str(Path(__file__).parent))
@@ -76,7 +96,13 @@ def main() -> None:
     p.add_argument("--ratio-days", type=int, default=3)
     p.add_argument("--sizes", default=",".join(f"{f}:{c}" for f, c in SIZES))
     p.add_argument("--one", help=argparse.SUPPRESS)
+    p.add_argument("--phases", metavar="FANS:CREATORS", help="only time each phase")
     args = p.parse_args()
+    if args.phases:
+        fans, creators = (int(x) for x in args.phases.split(":"))
+        for name, ms in phases(fans, creators, args.days).items():
+            print(f"{name:>16} {ms:8.0f} ms/day")
+        return
     if args.one:
         fans, creators = (int(x) for x in args.one.split(":"))
         print(json.dumps(one(fans, creators, args.days)))

@@ -137,8 +137,8 @@ def test_mid_tier_budget_share_rises_in_the_baseline_without_a_rule_preferring_i
     # Mission headline (FACTS mechanism 5, F3): budgets move toward mid-tier creators as
     # brands learn from returns. With learning off every brand's split stays where it
     # started. (Learning vs that fixed split on one seed is not a fair test: the planned
-    # share also rises when the head tier empties, 0.46 here without learning against 0.42
-    # with it; the counterfactual over 10 seeds with intervals is the truthful-market issue.)
+    # share also rises when the head tier empties: to 0.46 here without learning; the
+    # counterfactual over 10 seeds with intervals is the truthful-market issue.)
     params = load_scenario(BASELINE).model_params()
     learning = CreatorEconomy(rng=20261123, **params)
     fixed = CreatorEconomy(rng=20261123, **(params | {"data_driven": 0.0}))
