@@ -54,6 +54,7 @@ def phases(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
     from simulation import CreatorEconomy
     from simulation.phases import PHASES
 
+    CreatorEconomy(rng=0, n_fans=200, n_creators=20).run_for(2)  # load the compiled kernels
     model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50)
     spent = dict.fromkeys([name for name, _ in PHASES] + ["data collection"], 0.0)
     for _ in range(days):  # CreatorEconomy.step, with a clock around each phase

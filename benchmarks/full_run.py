@@ -21,9 +21,7 @@ def main() -> None:
     args = p.parse_args()
     CreatorEconomy(rng=0, n_fans=200, n_creators=20).run_for(2)  # load the compiled kernels
     t0 = time.perf_counter()
-    model = CreatorEconomy(
-        rng=1, n_fans=args.fans, n_creators=args.creators, n_brands=args.brands
-    )
+    model = CreatorEconomy(rng=1, n_fans=args.fans, n_creators=args.creators, n_brands=args.brands)
     built = time.perf_counter() - t0
     model.run_for(args.days)
     wall = time.perf_counter() - t0
