@@ -182,12 +182,17 @@ class RefFan(mesa.Agent):
                     other.stage[product] = max(other.stage[product], SENSE)
 
     def end_of_day(self, seen: list[int], reward: list[float]) -> None:
-        """Trust decays, weak follows end, the wallet refills, attention follows satisfaction."""
-        cfg = self.model.cfg
-        keep = 1 - cfg.trust.trust_decay
-        self.follows = {
-            k: t * keep for k, t in self.follows.items() if t * keep >= cfg.trust.unfollow_trust
-        }
+        """Trust fades toward each relationship's baseline, follows end (distrust or the
+        yearly unfollow rate), the wallet refills, attention follows satisfaction."""
+        m, cfg, rnd = self.model, self.model.cfg, self.random
+        tr, role = cfg.trust, m.source.creator_state.role
+        follows = {}
+        for (c, p), t in self.follows.items():
+            baseline = float(m.source.role_initial_trust[role[c]])
+            t -= tr.trust_decay * max(t - baseline, 0.0)
+            if t >= tr.unfollow_trust and rnd.random() >= tr.unfollow_rate / 365:
+                follows[(c, p)] = t
+        self.follows = follows
         self.wallet = min(self.wallet + self.budget, self.budget * cfg.fans.wallet_cap_days)
         c, mem = cfg.competition, cfg.competition.satisfaction_memory
         for p, n in enumerate(seen):

@@ -69,11 +69,16 @@ def mean_metrics(runs: list[Mapping[str, Any]]) -> dict[str, float | None]:
 
 
 def evaluate(
-    base: Mapping[str, Any], names: tuple[str, ...], x: np.ndarray, seeds: list[int], steps: int
+    base: Mapping[str, Any],
+    names: tuple[str, ...],
+    x: np.ndarray,
+    seeds: list[int],
+    steps: int,
+    warmup_days: int = 0,
 ) -> dict[str, Any]:
     """Run one candidate on the common seeds; its parameters, mean metrics and loss."""
     params = dict(base) | dict(zip(names, (float(v) for v in x), strict=True))
-    runs = [run_model(params, s, steps) for s in seeds]
+    runs = [run_model(params, s, steps, warmup_days) for s in seeds]
     metrics = mean_metrics(runs)
     return {
         "params": {n: params[n] for n in names},
@@ -122,7 +127,9 @@ def calibrate(
         # them here (not through its objective) keeps every candidate's metrics.
         nonlocal best
         results = parallel_map(
-            evaluate, [(base, names, x, run_seeds, scenario.run.steps) for x in xs], workers
+            evaluate,
+            [(base, names, x, run_seeds, scenario.run.steps, scenario.run.warmup_days) for x in xs],
+            workers,
         )
         for r in results:
             history.append(r)

@@ -122,7 +122,10 @@ def _validate(args: argparse.Namespace) -> int:
     if args.golden:
         if not v.baseline_runs:
             raise ScenarioError("--golden needs the baseline part")
-        Path(args.golden).write_text(json.dumps(validation.golden(v), indent=2) + "\n")
+        path = Path(args.golden)
+        keep = path.exists() and not args.reset_progress
+        previous = json.loads(path.read_text()) if keep else None
+        path.write_text(json.dumps(validation.golden(v, previous), indent=2) + "\n")
     print(validation.markdown(v.table))
     failed = int((v.table["pass"] == False).sum())  # noqa: E712 (None = reported only)
     print(f"{failed} check(s) failed -> {folder}")
@@ -187,6 +190,12 @@ def parser() -> argparse.ArgumentParser:
         "--only", nargs="+", choices=("baseline", "bass", "attachment"), help="run only these"
     )
     val.add_argument("--golden", help="also write the baseline's golden summary here (tests)")
+    val.add_argument(
+        "--reset-progress",
+        action="store_true",
+        help="with --golden: forget the best distances reached (only when a target's "
+        "definition changed; say so in the commit)",
+    )
     val.set_defaults(func=_validate)
     return p
 

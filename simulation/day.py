@@ -110,6 +110,26 @@ class Ledger:
         self.spend = np.zeros(self.n_arms)
 
 
+class StreamHistory:
+    """Every live stream of the measured days: its host's role and its GMV (F4's streams)."""
+
+    def __init__(self) -> None:
+        self._days: list[tuple[int, np.ndarray, np.ndarray]] = []
+
+    def add(self, day: int, role: np.ndarray, gmv: np.ndarray) -> None:
+        """Record one day's streams (host role index, yuan sold)."""
+        self._days.append((day, role.astype(np.int8), gmv.astype(np.float32)))
+
+    def last(self, days: int) -> tuple[np.ndarray, np.ndarray]:
+        """(role, gmv) of every stream of the last ``days`` recorded days."""
+        kept = (
+            [(r, g) for d, r, g in self._days if d > self._days[-1][0] - days] if self._days else []
+        )
+        if not kept:
+            return np.zeros(0, np.int8), np.zeros(0, np.float32)
+        return np.concatenate([r for r, _ in kept]), np.concatenate([g for _, g in kept])
+
+
 @dataclass
 class Day:
     """One day in the making: the records each phase leaves for the next ones."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from simulation.mechanisms import kernels
+from simulation.mechanisms import kernels, sicas
 from simulation.mechanisms.sicas import ACTION, CONNECT
 from simulation.scenario import BUDGET_ARMS, TIERS
 from simulation.targets import bands_of
@@ -68,12 +68,18 @@ def gmv_of_tier(model: CreatorEconomy, tier: int, live_only: bool = False) -> fl
     return float(s.price[mask].sum())
 
 
-def live_gmv_smaller(model: CreatorEconomy) -> float:
-    """Live-stream yuan today by creators below the scaled 300k-follower threshold (F1, F2)."""
+def live_gmv_on(model: CreatorEconomy, platform: int, smaller_only: bool = False) -> float:
+    """Live-stream yuan today on one platform.
+
+    With ``smaller_only``: by creators below the scaled 300k-follower threshold *on that
+    platform* (F1 and F2 read Douyin).
+    """
     s = model.today.sales
-    limit = model.scale.to_sim(model.scale.smaller_creator_threshold_real)
-    small = model.creator_total_followers[s.creator] < limit
-    return float(s.price[s.live & small].sum())
+    mask = s.live & (s.platform == platform)
+    if smaller_only:
+        limit = model.scale.to_sim(model.scale.smaller_creator_threshold_real)
+        mask &= model.creator_state.view("followers")[s.creator, platform] < limit
+    return float(s.price[mask].sum())
 
 
 def gmv_of_role(model: CreatorEconomy, role: int) -> float:
@@ -198,29 +204,40 @@ def income_quantile(model: CreatorEconomy, q: float) -> float:
 
 
 def trust_mean(model: CreatorEconomy) -> float:
-    """Mean trust over all follow edges."""
-    t = model.follows.trust
-    return float(t.mean(dtype=np.float64)) if t.size else 0.0
+    """Mean trust over every fan-creator relationship since measurement began.
+
+    Live follows count at today's trust, ended ones at the trust they ended with (see
+    :class:`simulation.state.EndedTrust`): a scandal that ends relationships lowers it.
+    """
+    fo = model.follows
+    n = fo.n + fo.ended.count
+    return (float(fo.trust.sum(dtype=np.float64)) + fo.ended.total) / n if n else 0.0
 
 
 TRUST_QUANTILES = (0.1, 0.5, 0.9)
 
 
-TRUST_BINS = 10_000  # quantiles are read from a histogram: exact to 1 / 20,000
-
-
 def trust_quantile(model: CreatorEconomy, q: float) -> float:
-    """Quantile (one of TRUST_QUANTILES) of trust over all follow edges, computed once a day.
+    """Quantile (one of TRUST_QUANTILES) of trust over every relationship, as trust_mean.
 
-    Read from a histogram of 10,000 bins over [0, 1] (error below 0.00005): one pass over
-    the edges instead of a sort.
+    Read from a histogram of 10,000 bins over [0, 1] (error below 0.00005), made once a
+    day from the live edges plus the ended relationships' histogram: no sort.
     """
     today = model.today
     if today.trust_quantiles is None:
-        today.trust_quantiles = kernels.histogram_quantiles(
-            model.follows.trust, 0.0, 1.0, TRUST_BINS, np.asarray(TRUST_QUANTILES)
-        )
+        hist = model.follows.ended.hist.copy()
+        kernels.add_to_histogram(hist, model.follows.trust, 0.0, 1.0)
+        today.trust_quantiles = histogram_quantiles(hist, np.asarray(TRUST_QUANTILES))
     return float(today.trust_quantiles[TRUST_QUANTILES.index(q)])
+
+
+def histogram_quantiles(hist: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """Quantiles ``qs`` of values counted in ``hist`` (equal bins over [0, 1]): bin centres."""
+    cum = np.cumsum(hist)
+    if cum[-1] == 0:
+        return np.zeros(qs.size)
+    k = np.searchsorted(cum, qs * cum[-1], side="left")
+    return (np.minimum(k, hist.size - 1) + 0.5) / hist.size
 
 
 def follows(model: CreatorEconomy) -> int:
@@ -250,7 +267,6 @@ def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
     r: dict[str, Callable] = {
         "gmv": gmv,
         "live_gmv": live_gmv,
-        "live_gmv_smaller": live_gmv_smaller,
         "purchases": purchases,
     }
     for i, t in enumerate(TIERS):
@@ -266,6 +282,8 @@ def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
         r[f"gmv_role_{role}"] = partial(gmv_of_role, role=i)
     for p in model.platform_list:
         r[f"gmv_platform_{p.key}"] = partial(gmv_of_platform, platform=p.index)
+        r[f"live_gmv_{p.key}"] = partial(live_gmv_on, platform=p.index)
+        r[f"live_gmv_{p.key}_smaller"] = partial(live_gmv_on, platform=p.index, smaller_only=True)
         r[f"attention_{p.key}"] = partial(attention_of_platform, platform=p.index)
         r[f"impressions_{p.key}"] = partial(impressions_of_platform, platform=p.index)
         r[f"formats_{p.key}"] = partial(formats_carried, platform=p.index)
@@ -317,26 +335,129 @@ def last_year(series: pd.Series) -> float:
 
 
 def smaller_creator_live_share(ts: pd.DataFrame) -> float | None:
-    """F1: share of last year's live GMV by creators below the scaled 300k threshold."""
-    total = last_year(ts["live_gmv"])
-    return None if total <= 0 else last_year(ts["live_gmv_smaller"]) / total
+    """F1: share of Douyin's last-year live GMV by creators under 300k Douyin followers.
 
-
-def popular_streamers_in_thousands(model: CreatorEconomy) -> float | None:
-    """F4: share of top-decile live streamers whose following is in the "thousands" band.
-
-    Popular live streamers are the top decile of creators by cumulative live GMV; the band
-    is the scaled 1k-10k real followers by default.
+    Seed 004: "50% of live-stream sales on Douyin come from creators with fewer than
+    300,000 followers"; the threshold is scaled. None without Douyin or its live sales.
     """
-    live = model.creator_state.view("live_gmv")
-    streamers = np.flatnonzero(live > 0)
-    if streamers.size == 0:
+    if "live_gmv_douyin" not in ts:
         return None
-    k = max(1, int(np.ceil(0.1 * streamers.size)))
-    top = streamers[np.argsort(live[streamers])[::-1][:k]]
-    real = model.scale.to_real(model.creator_total_followers[top])
+    total = last_year(ts["live_gmv_douyin"])
+    return None if total <= 0 else last_year(ts["live_gmv_douyin_smaller"]) / total
+
+
+def smaller_creator_live_growth(ts: pd.DataFrame) -> float | None:
+    """F2: year-on-year growth of those smaller creators' live GMV on Douyin (year 2 vs 1)."""
+    return year_growth(ts["live_gmv_douyin_smaller"]) if "live_gmv_douyin" in ts else None
+
+
+COUNT_WINDOW = 30  # days averaged for a count "at" the start or end of a year
+
+
+def count_growth(series: pd.Series, year: int) -> float | None:
+    """Growth of a daily count over measured year ``year`` (1 or 2).
+
+    The count at a year's end is its mean over the year's last 30 days (at the start of
+    year 1: the first 30 days), so one day's entries and exits do not decide it. None if
+    the run is too short or the count starts at zero.
+    """
+    if len(series) < year * YEAR:
+        return None
+    w = COUNT_WINDOW
+    start = series.iloc[:w] if year == 1 else series.iloc[(year - 1) * YEAR - w : (year - 1) * YEAR]
+    end = series.iloc[year * YEAR - w : year * YEAR]
+    return None if start.mean() <= 0 else float(end.mean() / start.mean() - 1)
+
+
+def creator_count_growth(ts: pd.DataFrame) -> dict[str, float | None]:
+    """F3: growth of the *number* of creators by tier (seed 001, read as FACTS says).
+
+    ``mid``: growth of the number of mid-tier ("waist") creators in measured year 2;
+    ``head``: the same for head creators (their growth slows while the waist booms);
+    ``above_10k_slowdown``: growth of the number of creators above the scaled 10k
+    followers (small, mid and head tiers) in year 2 minus that in year 1 (negative when
+    it slows).
+    """
+    above = ts["creators_small"] + ts["creators_mid"] + ts["creators_head"]
+    g1, g2 = count_growth(above, 1), count_growth(above, 2)
+    return {
+        "mid": count_growth(ts["creators_mid"], 2),
+        "head": count_growth(ts["creators_head"], 2),
+        "above_10k_slowdown": None if g1 is None or g2 is None else g2 - g1,
+    }
+
+
+def streamers_in_thousands(model: CreatorEconomy) -> float | None:
+    """F4: share of live streamers with a buying audience whose following is in the thousands.
+
+    Seed 003: "more than 85% of the popular live streamers have only thousands of fans, not
+    millions". Streamers with a buying audience are the creators who sold in at least one
+    of their live streams during the measured period; "thousands" is the scaled 1k-10k
+    real followers (``scale.thousands_band``), read on their followers at the end.
+    """
+    sellers = np.flatnonzero(model.creator_state.view("live_gmv") > 0)
+    if sellers.size == 0:
+        return None
+    real = model.scale.to_real(model.creator_total_followers[sellers])
     lo, hi = model.scale.thousands_band_real
     return float(((real >= lo) & (real < hi)).mean())
+
+
+def koc_streams_outselling_kols(model: CreatorEconomy) -> float | None:
+    """F4, second half: share of KOC live streams that outsell the median KOL live stream.
+
+    Seed 003: KOCs "can sell sometimes more than KOLs in one live stream". Over every live
+    stream of the last measured year, the share of KOC streams whose GMV exceeds the median
+    GMV of a KOL stream. None without KOC or KOL streams (or without those roles).
+    """
+    if not {"KOC", "KOL"} <= set(model.role_names):
+        return None
+    role, gmv_ = model.stream_history.last(YEAR)
+    koc, kol = model.role_names.index("KOC"), model.role_names.index("KOL")
+    kol_gmv, koc_gmv = gmv_[role == kol], gmv_[role == koc]
+    if kol_gmv.size == 0 or koc_gmv.size == 0:
+        return None
+    return float((koc_gmv > np.median(kol_gmv)).mean())
+
+
+WEEKLY_USE = 1.0  # F8: a platform's user expects at least this many impressions there a week
+WILLING = 0.5  # F8 cut-off, fixed in advance (see willing_to_buy_from_anchor)
+
+
+def willing_to_buy_from_anchor(model: CreatorEconomy) -> float | None:
+    """F8: share of Kuaishou users who say they would buy what their trusted anchor sells live.
+
+    Seed 002 reports a survey: "nearly 90% of Kuaishou users expressed their willingness to
+    purchase beauty products recommended by anchors during live broadcasts". Every
+    simulated Kuaishou user (a fan who expects at least one Kuaishou impression a week) is
+    asked the same question about an affordable product: its chance of buying it when the
+    Kuaishou anchor it trusts most (a followed creator who can stream there; a stranger's
+    trust if it follows none) recommends it live, by the model's own purchase rule with the
+    fan's mean brand trust. It answers yes when that chance is at least ``WILLING`` (half)
+    of the chance it would have if it trusted the anchor fully. None without Kuaishou.
+    """
+    if "kuaishou" not in [p.key for p in model.platform_list]:
+        return None
+    k = model.platform_index("kuaishou")
+    fs, fo, cfg = model.fan_state, model.follows, model.config
+    users = fs.attention[:, k] * model.platform_list[k].spec.impressions_per_day * 7 >= WEEKLY_USE
+    if not users.any():
+        return None
+    anchor = model.live_eligible()[:, k]
+    e = np.flatnonzero((fo.platform == k) & anchor[fo.creator])
+    best = np.full(fs.n, cfg.purchase.stranger_trust, np.float32)
+    np.maximum.at(best, fo.fan[e], fo.trust[e])
+    brand_trust = fs.brand_trust.mean(axis=1, dtype=np.float32)
+    live, affordable = np.ones(fs.n, bool), np.ones(fs.n)
+    kw = {
+        "purchase_base": cfg.purchase.purchase_base,
+        "trust_exponent": cfg.purchase.trust_exponent,
+        "video_conversion_factor": cfg.purchase.video_conversion_factor,
+    }
+    chance = sicas.purchase_probability(best, live, brand_trust, affordable, **kw)
+    full = sicas.purchase_probability(np.ones(fs.n), live, brand_trust, affordable, **kw)
+    willing = chance >= WILLING * full
+    return float(willing[users].mean())
 
 
 def income_top1_to_median(model: CreatorEconomy) -> float | None:
@@ -352,11 +473,14 @@ def income_top1_to_median(model: CreatorEconomy) -> float | None:
 def brands_raising_spend(model: CreatorEconomy) -> dict[str, float] | None:
     """F7: share of brands raising their social budget at the first yearly review.
 
-    Also the mean raise among those that raised.
+    The first review that judges a measured year (none during or right after a warm-up);
+    also the mean raise among those that raised.
     """
-    if not model.budget_reviews:
+    first = model.measured_from + model.config.brands.budget_review_days
+    reviews = [r for r in model.budget_reviews if r["day"] >= first]
+    if not reviews:
         return None
-    review = model.budget_reviews[0]
+    review = reviews[0]
     old, new = np.asarray(review["old"]), np.asarray(review["new"])
     raised = new > old
     return {
@@ -369,19 +493,6 @@ def kol_spend_share(ts: pd.DataFrame) -> float | None:
     """F7: share of social spend going to creators (KOL deals) rather than own accounts."""
     total = sum(ts[f"spend_{a}"].sum() for a in BUDGET_ARMS)
     return None if total <= 0 else float(1 - ts["spend_own"].sum() / total)
-
-
-def trusted_viewers_who_bought(model: CreatorEconomy) -> float | None:
-    """F8: share of fans who bought when a host they trust recommended a product live.
-
-    Operationalises "users willing to buy what a live-stream anchor recommends": among
-    fans who watched at least one live stream selling a product while trusting its host
-    (trust in the followed creator of at least ``trusted_threshold``), the share who bought
-    in at least one such stream during the run. None when no fan ever watched one.
-    """
-    fs = model.fan_state
-    viewers = fs.trusted_viewer.sum()
-    return None if viewers == 0 else float((fs.trusted_buyer & fs.trusted_viewer).sum() / viewers)
 
 
 def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
@@ -418,24 +529,26 @@ def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
         ),
         "F2": entry(
             "F2",
-            year_growth(ts["live_gmv_smaller"]),
+            smaller_creator_live_growth(ts),
             bands_of("F2"),
-            "year-on-year growth of live GMV by creators below the scaled 300k "
-            "threshold (days 366-730 vs 1-365)",
+            smaller_creator_live_growth.__doc__,
             "growth",
         ),
         "F3": entry(
             "F3",
-            {"mid": year_growth(ts["live_gmv_mid"]), "head": year_growth(ts["live_gmv_head"])},
+            creator_count_growth(ts),
             bands_of("F3"),
-            "year-on-year growth of live GMV by mid-tier and by head creators",
+            creator_count_growth.__doc__,
             "growth",
         ),
         "F4": entry(
             "F4",
-            popular_streamers_in_thousands(model),
+            {
+                "thousands": streamers_in_thousands(model),
+                "koc_outsells": koc_streams_outselling_kols(model),
+            },
             bands_of("F4"),
-            popular_streamers_in_thousands.__doc__,
+            f"{streamers_in_thousands.__doc__}\n{koc_streams_outselling_kols.__doc__}",
             "share",
         ),
         "F5": entry(
@@ -462,9 +575,9 @@ def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
         ),
         "F8": entry(
             "F8",
-            trusted_viewers_who_bought(model),
+            willing_to_buy_from_anchor(model),
             bands_of("F8"),
-            trusted_viewers_who_bought.__doc__,
+            willing_to_buy_from_anchor.__doc__,
             "share",
         ),
         "F9": entry(

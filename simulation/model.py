@@ -11,12 +11,13 @@ import numpy as np
 from simulation import metrics
 from simulation.agents import Brand, Creator, Fan, Platform
 from simulation.build import build_market
-from simulation.day import Day, Ledger
+from simulation.day import Day, Ledger, StreamHistory
 from simulation.mechanisms import content
 from simulation.phases import PHASES
 from simulation.rngs import Streams
 from simulation.scale import ScaleMapping
 from simulation.scenario import BUDGET_ARMS, FLAT_PARAMS, FORMATS, Scenario
+from simulation.state import EndedTrust
 
 LIVE = FORMATS.index("live_stream")
 
@@ -46,6 +47,8 @@ class CreatorEconomy(mesa.Model):
         self.budget_reviews: list[dict[str, Any]] = []  # one entry per yearly budget review
         self.brand_day_result: dict[str, float] | None = None
         self.brand_day_followers = 0  # the brand day's accounts' followers before the day
+        self.measured_from = 0  # days simulated before measurement began (a warm-up)
+        self.stream_history = StreamHistory()
         build_market(self)
         self.day = self.new_day()  # the day being simulated, then the last one simulated
         self.datacollector = mesa.DataCollector(model_reporters=metrics.model_reporters(self))
@@ -88,6 +91,26 @@ class CreatorEconomy(mesa.Model):
         for _, phase in PHASES:
             phase(self, day)
         self.datacollector.collect(self)
+
+    def begin_measurement(self) -> None:
+        """Forget what the days so far recorded: a warm-up is simulated but not measured.
+
+        Clears the time series, the cumulative sales, income and spend, the budget reviews,
+        the streams and the ended relationships; the market itself (follows, trust,
+        wallets, budgets, learned splits) carries on as it is.
+        """
+        self.measured_from = self.steps
+        self.datacollector = mesa.DataCollector(model_reporters=metrics.model_reporters(self))
+        cs = self.creator_state
+        for name in ("income", "gmv", "live_gmv"):
+            cs.view(name)[:] = 0.0
+        self.brand_state.gmv[:] = 0.0
+        self.brand_state.spend[:] = 0.0
+        self.arm_value_total[:] = 0.0
+        self.arm_spend_total[:] = 0.0
+        self.budget_reviews.clear()
+        self.stream_history = StreamHistory()
+        self.follows.ended = EndedTrust()
 
     def new_day(self) -> Day:
         """An empty record for the day of the current step (0 on the first step)."""

@@ -83,7 +83,10 @@ def run_replicate(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict], dict[str, Any]]:
     """Run one replicate; returns its time series, creator table, FACTS metrics, outcomes."""
     model = CreatorEconomy.from_scenario(scenario, rng=seed)
-    for _ in range(steps):
+    warmup = scenario.run.warmup_days
+    for day in range(warmup + steps):
+        if day == warmup and warmup:
+            model.begin_measurement()
         model.step()
         if on_step is not None:
             on_step()
@@ -107,7 +110,8 @@ def run_scenario(
     steps = run.steps if steps is None else steps
     start = time.perf_counter()
     series, tables, facts, outcomes = [], [], [], []
-    with _progress(progress, len(seeds) * steps, scenario.name) as advance:
+    total = len(seeds) * (run.warmup_days + steps)
+    with _progress(progress, total, scenario.name) as advance:
         for i, s in enumerate(seeds):
             ts, cr, fa, out = run_replicate(scenario, s, steps, advance)
             for df in (ts, cr):
@@ -144,14 +148,16 @@ def parallel_map(fn: Callable[..., Any], jobs: Iterable[tuple], workers: int = 1
         return list(pool.map(fn, *zip(*jobs, strict=True)))
 
 
-def run_model(params: Mapping[str, Any], seed: int, steps: int = 730) -> dict[str, Any]:
+def run_model(
+    params: Mapping[str, Any], seed: int, steps: int = 730, warmup_days: int = 0
+) -> dict[str, Any]:
     """The model as a plain function for sweeps: flat parameters and a seed in, metrics out.
 
     Returns the end-of-run FACTS metrics flattened to scalars (``F3.mid``, ``F9.growth``...)
     plus the last value of every recorded time series prefixed ``end.``; a value that is
     not measurable (no spend, too short a run) is None.
     """
-    scenario = Scenario.from_params(params)
+    scenario = Scenario.from_params(params, run={"warmup_days": warmup_days})
     ts, _, facts, _ = run_replicate(scenario, seed, steps)
     out: dict[str, Any] = {}
     for fid, entry in facts.items():

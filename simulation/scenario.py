@@ -43,7 +43,10 @@ class _Section(BaseModel):
 class RunSection(_Section):
     """How long to run and with which seed (not model parameters)."""
 
-    steps: int = Field(730, ge=1, le=100_000, description="simulated days (one step = one day)")
+    steps: int = Field(730, ge=1, le=100_000, description="measured days (one step = one day)")
+    warmup_days: int = Field(
+        0, ge=0, le=100_000, description="days simulated before the measured ones, not recorded"
+    )
     seed: int = Field(20261123, ge=0, description="seed of the first replicate")
     replicates: int = Field(1, ge=1, le=1000, description="independent runs, seeds spawned")
 
@@ -85,7 +88,7 @@ class TrustSection(_Section):
     trust_collapse: Prob = 0.2
     trust_bad_experience: Prob = 0.3
     unfollow_trust: Prob = 0.12
-    trusted_threshold: Prob = 0.7
+    unfollow_rate: NonNegFloat = 0.5
     expectation: Prob = 0.4
     experience_noise: NonNegFloat = 0.15
     brand_trust_initial: Prob = 0.5

@@ -7,7 +7,7 @@ Nothing here is O(fans x creators): follows are a sparse edge list, the social g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -94,6 +94,28 @@ class SocialGraph:
         return src[hit], friend[hit].astype(np.int64)
 
 
+TRUST_BINS = 10_000  # trust histograms: equal bins over [0, 1], quantiles exact to 1 / 20,000
+
+
+@dataclass
+class EndedTrust:
+    """Follow relationships that ended, counted at the trust they ended with.
+
+    Trust metrics read these beside the live edges, so a relationship a scandal ends
+    still counts (at its collapsed trust) instead of vanishing from the average.
+    """
+
+    count: int = 0
+    total: float = 0.0  # sum of the ended relationships' trust
+    hist: np.ndarray = field(default_factory=lambda: np.zeros(TRUST_BINS, np.int64))
+
+    def add(self, trust: np.ndarray) -> None:
+        """Record relationships that end with these trust values."""
+        self.count += trust.size
+        self.total += float(trust.sum(dtype=np.float64))
+        kernels.add_to_histogram(self.hist, trust, 0.0, 1.0)
+
+
 class Follows:
     """Sparse follow edges fan -> creator on one platform, sorted by (fan, creator, platform).
 
@@ -114,6 +136,7 @@ class Follows:
         self.n = 0  # edges in use; the buffers below hold spare room for new follows
         self._buffers = {name: np.zeros(0, dtype) for name, dtype in self._COLUMNS}
         self.fan_ptr = np.zeros(n_fans + 1, np.int64)  # fan i's edges: fan_ptr[i]:fan_ptr[i+1]
+        self.ended = EndedTrust()  # relationships dropped since measurement began
 
     @property
     def fan(self) -> np.ndarray:
@@ -203,9 +226,13 @@ class Follows:
         return out
 
     def keep(self, mask: np.ndarray) -> None:
-        """Drop every edge where ``mask`` is False (order, hence sortedness, is kept)."""
+        """Drop every edge where ``mask`` is False (order, hence sortedness, is kept).
+
+        The dropped relationships are recorded in :attr:`ended` at their last trust.
+        """
         if mask.all():
             return
+        self.ended.add(self.trust[~mask])
         self._shift_index(self.fan[~mask], -1)
         for buf in self._buffers.values():
             kept = kernels.compact(buf, self.n, mask)
@@ -236,10 +263,6 @@ class FanState:
     purchases: np.ndarray  # (fans,) int32 purchases made through creators so far
     satisfaction: np.ndarray  # (fans, platforms) float32 recent reward per impression; NaN unknown
     friends: SocialGraph
-    # F8: has watched a live stream selling a product while trusting its host, and has
-    # bought in one such stream.
-    trusted_viewer: np.ndarray  # (fans,) bool
-    trusted_buyer: np.ndarray  # (fans,) bool
 
     @classmethod
     def create(
@@ -270,8 +293,6 @@ class FanState:
             purchases=np.zeros(n, dtype=np.int32),
             satisfaction=np.full(attention.shape, np.nan, np.float32),
             friends=friends,
-            trusted_viewer=np.zeros(n, dtype=bool),
-            trusted_buyer=np.zeros(n, dtype=bool),
         )
 
     @property

@@ -59,17 +59,21 @@ class Target:
 
 # FACTS bands (issue "calibrated baseline"); keys are run_model outputs (metrics.facts()).
 TARGETS: tuple[Target, ...] = (
-    Target("F1", "F1", 0.45, 0.55, "live GMV share of creators under 300k followers"),
-    Target("F2", "F2", 0.48, 0.68, "their live GMV growth, year 2 vs year 1"),
-    Target("F3", "F3.mid", 0.37, 0.57, "mid-tier live GMV growth"),
-    Target("F3", "F3.head_minus_mid", None, 0.0, "head growth minus mid growth", scale=0.2),
-    Target("F4", "F4", 0.85, 1.0, "popular streamers with only thousands of followers"),
+    Target("F1", "F1", 0.45, 0.55, "Douyin live GMV share of creators under 300k followers"),
+    Target("F2", "F2", 0.48, 0.68, "their Douyin live GMV growth, year 2 vs year 1"),
+    Target("F3", "F3.mid", 0.37, 0.57, "growth of the number of mid-tier creators"),
+    Target("F3", "F3.head_minus_mid", None, 0.0, "head count growth minus mid", scale=0.2),
+    Target(
+        "F3", "F3.above_10k_slowdown", None, 0.0, "growth above 10k, year 2 - year 1", scale=0.2
+    ),
+    Target("F4", "F4.thousands", 0.85, 1.0, "selling live streamers with thousands of followers"),
+    Target("F4", "F4.koc_outsells", 0.05, 0.5, "KOC streams outselling the median KOL stream"),
     Target("F5", "F5", 1e7, 9.9e7, "largest creator's real followers", log=True),
     Target("F6", "F6", 1000.0, None, "top-1% to median creator income", log=True, scale=1.0),
     Target("F7", "F7.share_raising", 0.71, 0.91, "brands raising social spend"),
     Target("F7", "F7.mean_raise", 0.11, 0.31, "their mean raise"),
     Target("F7", "F7.kol_share", 0.50, 0.70, "share of spend on creators (KOLs)"),
-    Target("F8", "F8", 0.85, 0.95, "trusting fans who bought on a creator's word"),
+    Target("F8", "F8", 0.85, 0.95, "Kuaishou users willing to buy what their anchor sells"),
 )
 
 

@@ -157,7 +157,9 @@ def validate(
         v.baseline_seeds = replicate_seeds(sc.run.seed, seeds)
         params = sc.model_params()
         v.baseline_runs = parallel_map(
-            run_model, [(params, s, sc.run.steps) for s in v.baseline_seeds], workers
+            run_model,
+            [(params, s, sc.run.steps, sc.run.warmup_days) for s in v.baseline_seeds],
+            workers,
         )
         v.rows += baseline_rows(v.baseline_runs, v.baseline_seeds)
         v.scale = ScaleMapping.from_scenario(sc).describe()
@@ -194,16 +196,28 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body]) + "\n"
 
 
-def golden(v: Validation) -> dict[str, Any]:
-    """The baseline's per-seed target metrics: the regression test's reference."""
+def golden(v: Validation, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The baseline's per-seed target metrics: the regression test's reference.
+
+    ``best_distance`` is a ratchet: for each target, the smallest distance from its band
+    (in band widths, 0 inside) that any golden summary has recorded, carried over from
+    ``previous``. The regression test fails when the mean is farther than that, so a band
+    once reached cannot be lost and a miss cannot grow without someone editing the file.
+    """
 
     def values(metrics: dict[str, Any]) -> dict[str, Any]:
         return {t.key: t.value(metrics) for t in TARGETS}
 
+    mean = values(calibration.mean_metrics(v.baseline_runs))
+    best = (previous or {}).get("best_distance", {})
     return {
         "seeds": v.baseline_seeds,
         "per_seed": [values(r) for r in v.baseline_runs],
-        "mean": values(calibration.mean_metrics(v.baseline_runs)),
+        "mean": mean,
+        "best_distance": {
+            t.key: min(t.distance(t.value(mean)), best.get(t.key, float("inf")))
+            for t in TARGETS
+        },
     }
 
 

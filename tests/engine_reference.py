@@ -1,15 +1,16 @@
 """Statistics of a small market over 10 seeds: the engine's "results may not change" check.
 
-Issue 9 rewrote the engine (phases, dtypes, kernels) under one rule: random streams may
-change, results may not beyond seed noise. ``tests/data/engine_reference.json`` holds the
-mean and standard deviation over :data:`SEEDS` of the outputs below, recorded from the
-engine *before* the rewrite (commit 15f677f) with::
+A change to how the engine computes (phases, dtypes, kernels, threads) may change random
+streams but not results beyond seed noise. ``tests/data/engine_reference.json`` holds the
+mean and standard deviation over :data:`SEEDS` of the outputs below; issue 9's rewrite was
+checked against the engine before it (commit 15f677f). The file is recorded again only
+when the *rules* change on purpose (last: issue 10, trust fading toward a relationship
+baseline and a yearly unfollow rate), with::
 
     .venv/bin/python tests/engine_reference.py tests/data/engine_reference.json
 
 ``tests/test_engine_equivalence.py`` reruns the same market on the current engine and
-checks every mean against the recorded one within their combined seed noise.
-"""
+checks every mean against the recorded one within their combined seed noise."""
 
 from __future__ import annotations
 

@@ -3,12 +3,12 @@
 ``tests/data/golden_baseline.json`` holds the baseline's target metrics for each of the
 10 validation seeds and their mean. After an intended change to the model or the baseline,
 refresh it with ``make golden`` (``creator-sim validate --only baseline --golden
-tests/data/golden_baseline.json``) and review the diff: a band that stops holding must be
-explained, not silently accepted.
+tests/data/golden_baseline.json``) and review the diff. The file also keeps, per target,
+the best distance from its band ever recorded: losing a band or moving a miss away from
+its band fails the suite (the README lists the current misses and why).
 """
 
 import json
-import math
 
 import pytest
 from conftest import BASELINE, ROOT
@@ -19,28 +19,12 @@ from simulation.targets import TARGETS
 
 GOLDEN = json.loads((ROOT / "tests" / "data" / "golden_baseline.json").read_text())
 
-# Bands the calibrated baseline misses, with the reason (evidence in the validation report
-# and the README). Every other band must hold for the 10-seed mean.
-KNOWN_MISSES = {  # by target key; the README explains each with the search's evidence
-    "F1": "pulls against F5 and F8 at 20,000 fans (0.44 vs 0.45-0.55)",
-    "F7.share_raising": "0.915 after the engine rewrite (issue 9) vs 0.89 before: the band's "
-    "edge 0.91 is within one 10-seed standard error (0.024)",
-    "F2": "just above the band at 10 seeds (+71% vs +48% to +68%)",
-    "F4": "top live sellers are well-followed creators (0.001 here; 0.03 at 100k fans)",
-    "F5": "the largest creator reaches 4.6 M real followers, traded for F1",
-    "F6": "top-1% income is ~490x the median, not 1,000x",
-    "F7.mean_raise": "reachable, not found by the 198-candidate search (+38%)",
-    "F7.kol_share": "reachable, not found by the 198-candidate search (96%)",
-    "F8": "about half of trusting live viewers buy, traded for F1 via trust decay",
-}
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("i", [0, 1])
 def test_baseline_reproduces_golden_seed(i):
     scenario = load_scenario(BASELINE)
     seed, expected = GOLDEN["seeds"][i], GOLDEN["per_seed"][i]
-    got = run_model(scenario.model_params(), seed, scenario.run.steps)
+    got = run_model(scenario.model_params(), seed, scenario.run.steps, scenario.run.warmup_days)
     for t in TARGETS:
         want, have = expected[t.key], t.value(got)
         if want is None:
@@ -55,9 +39,17 @@ def test_golden_is_for_ten_seeds_of_the_baseline():
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.key)
-def test_calibrated_baseline_stays_in_band(target):
+def test_progress_toward_every_band_is_kept(target):
+    """No band once reached is lost, and no miss gets farther from its band.
+
+    ``best_distance`` is the smallest distance (in band widths) any golden summary has
+    recorded for the target; ``make golden`` carries it over. A miss may shrink or end;
+    nothing here asserts that it persists.
+    """
     value = GOLDEN["mean"][target.key]
-    if target.key in KNOWN_MISSES:  # stated in the README; reaching the band is welcome
-        return
-    assert value is not None and math.isfinite(value), target.key
-    assert target.distance(value) == 0, f"{target.key} = {value}, band {target.band()}"
+    best = GOLDEN["best_distance"][target.key]
+    got = target.distance(value)
+    assert got <= best + 1e-9, (
+        f"{target.key} = {value} is {got:.3f} band widths from {target.band()}; "
+        f"the best recorded is {best:.3f}"
+    )

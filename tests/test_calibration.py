@@ -27,10 +27,36 @@ def test_year_growth_and_last_year():
     assert metrics.last_year(s) == pytest.approx(1.5 * 365)
 
 
-def test_smaller_creator_live_share():
-    ts = pd.DataFrame({"live_gmv": [2.0] * 400, "live_gmv_smaller": [1.0] * 400})
-    assert metrics.smaller_creator_live_share(ts) == pytest.approx(0.5)  # F1
+def test_smaller_creator_live_share_and_growth_read_douyin():
+    ts = pd.DataFrame(
+        {
+            "live_gmv": [9.0] * 730,  # every platform: not what F1 reads
+            "live_gmv_douyin": [2.0] * 730,
+            "live_gmv_douyin_smaller": [1.0] * 365 + [1.5] * 365,
+        }
+    )
+    assert metrics.smaller_creator_live_share(ts) == pytest.approx(0.75)  # F1: last year
+    assert metrics.smaller_creator_live_growth(ts) == pytest.approx(0.5)  # F2
     assert metrics.smaller_creator_live_share(ts * 0) is None
+    no_douyin = ts.drop(columns=["live_gmv_douyin", "live_gmv_douyin_smaller"])
+    assert metrics.smaller_creator_live_share(no_douyin) is None
+    assert metrics.smaller_creator_live_growth(no_douyin) is None
+
+
+def test_creator_count_growth_counts_creators_at_year_ends():
+    days = np.arange(730)
+    ts = pd.DataFrame(
+        {
+            "creators_small": np.full(730, 100.0),
+            "creators_mid": np.where(days < 365, 10.0, 15.0),  # +50% in year 2
+            "creators_head": np.full(730, 4.0),
+        }
+    )
+    got = metrics.creator_count_growth(ts)  # F3
+    assert got["mid"] == pytest.approx(0.5) and got["head"] == pytest.approx(0.0)
+    # Creators above 10k: 114 at the start and end of year 1, 119 at the end of year 2.
+    assert got["above_10k_slowdown"] == pytest.approx(119 / 114 - 1)
+    assert metrics.creator_count_growth(ts.iloc[:400])["mid"] is None
 
 
 def test_kol_spend_share():
@@ -53,14 +79,30 @@ def _model_with(**arrays):
     return SimpleNamespace(creator_state=cs, scale=scale, **arrays.get("model", {}))
 
 
-def test_popular_streamers_in_thousands():
-    # 10 streamers; the top decile (1) has 5 simulated = 5,000 real followers: in band.
-    live = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100.0])
-    followers = np.array([0, 900, 900, 900, 900, 900, 900, 900, 900, 900, 5])
+def test_streamers_in_thousands_counts_every_streamer_with_a_buying_audience():
+    # 4 creators sold live (1,000 real followers per simulated one): 2, 5, 9.9 and 50
+    # thousand real followers; the one that never sold live does not count.
+    live = np.array([0.0, 1.0, 2.0, 3.0, 400.0])
+    followers = np.array([5, 2, 5, 9.9, 50])
     m = _model_with(live_gmv=live, model={"creator_total_followers": followers})
-    assert metrics.popular_streamers_in_thousands(m) == 1.0  # F4
-    followers[-1] = 50  # 50,000 real: outside "thousands"
-    assert metrics.popular_streamers_in_thousands(m) == 0.0
+    assert metrics.streamers_in_thousands(m) == pytest.approx(0.75)  # F4
+    m = _model_with(live_gmv=np.zeros(5), model={"creator_total_followers": followers})
+    assert metrics.streamers_in_thousands(m) is None
+
+
+def test_koc_streams_outselling_the_median_kol_stream():
+    from types import SimpleNamespace
+
+    from simulation.day import StreamHistory
+
+    roles = ["KOL", "KOC"]
+    history = StreamHistory()
+    history.add(0, np.array([0, 1]), np.array([1000.0, 5000.0]))  # over a year before the end
+    history.add(400, np.array([0, 0, 0, 1, 1, 1, 1]), np.array([10, 20, 30, 5, 25, 40, 0.0]))
+    m = SimpleNamespace(role_names=roles, stream_history=history)
+    assert metrics.koc_streams_outselling_kols(m) == pytest.approx(0.5)  # F4: 25, 40 > 20
+    m = SimpleNamespace(role_names=["KOC"], stream_history=history)
+    assert metrics.koc_streams_outselling_kols(m) is None
 
 
 def test_income_top1_to_median():
@@ -93,7 +135,7 @@ def test_head_minus_mid_is_derived():
 
 def test_loss_is_zero_only_inside_every_band_and_capped():
     inside = {t.key: (t.lo + t.hi) / 2 for t in TARGETS if t.lo is not None and t.hi is not None}
-    inside |= {"F3.head": 0.0, "F3.mid": 0.47, "F6": 5000.0}
+    inside |= {"F3.head": 0.0, "F3.mid": 0.47, "F3.above_10k_slowdown": -0.1, "F6": 5000.0}
     assert calibration.loss(inside) == 0.0
     assert calibration.loss(inside | {"F1": 0.65}) == pytest.approx(1.0)
     assert calibration.loss(inside | {"F1": 50.0}) == pytest.approx(calibration.CAP**2)
@@ -119,7 +161,7 @@ def test_write_calibrated_keeps_comments_and_round_trips(tmp_path):
     calibration.write_calibrated(BASELINE, values, dest, note)
     text = dest.read_text()
     assert "# Status: calibrated by a test." in text
-    assert "trust_decay = 0.00321" in text and "# daily fading of trust" in text
+    assert "trust_decay = 0.00321" in text and "# daily fading of earned trust" in text
     s = load_scenario(dest)
     assert s.trust.trust_decay == 0.00321 and s.fans.follow_prob == 0.0555
     # A file that inherits the parameters gets them under their sections, and its
@@ -147,12 +189,25 @@ def test_calibrate_is_reproducible_and_keeps_every_candidate():
         assert math.isfinite(h["loss"])
 
 
-def test_trusted_viewers_who_bought():
-    from types import SimpleNamespace
+def test_willingness_asks_kuaishou_users_about_their_most_trusted_anchor():
+    from conftest import small_model
 
-    viewer = np.array([True, True, True, True, False])
-    buyer = np.array([True, True, True, False, True])  # the last bought but never trusted
-    m = SimpleNamespace(fan_state=SimpleNamespace(trusted_viewer=viewer, trusted_buyer=buyer))
-    assert metrics.trusted_viewers_who_bought(m) == pytest.approx(0.75)  # F8
-    m.fan_state.trusted_viewer = np.zeros(5, bool)
-    assert metrics.trusted_viewers_who_bought(m) is None
+    model = small_model(seed=3)
+    model.run_for(5)
+    fo, k = model.follows, model.platform_index("kuaishou")
+    asked = metrics.willing_to_buy_from_anchor(model)  # F8
+    assert 0.0 <= asked <= 1.0
+    # Everyone trusting every followed anchor fully: every user who follows one says yes,
+    # and no more than those (strangers' trust is below the cut-off).
+    fo.trust[:] = 1.0
+    anchor = model.live_eligible()[:, k]
+    e = (fo.platform == k) & anchor[fo.creator]
+    users = model.fan_state.attention[:, k] * model.platform_list[k].spec.impressions_per_day * 7
+    users = users >= metrics.WEEKLY_USE
+    has_anchor = np.zeros(model.fan_state.n, bool)
+    has_anchor[fo.fan[e]] = True
+    expected = has_anchor[users].mean()
+    assert metrics.willing_to_buy_from_anchor(model) == pytest.approx(expected)
+    assert expected > asked
+    fo.trust[:] = 0.5  # below sqrt(0.5): the chance is under half of full trust's
+    assert metrics.willing_to_buy_from_anchor(model) == 0.0

@@ -246,8 +246,38 @@ def test_trust_rises_after_good_experiences_and_collapses_after_fakes():
     for _ in range(20):
         repeated = trust.after_purchase(repeated, np.array([True]), np.array([False]), **kw)
     assert 0.98 < repeated[0] <= 1.0
-    decayed = trust.decay(np.array([0.5], np.float32), trust_decay=0.1)
-    assert decayed[0] == pytest.approx(0.45)
+
+
+def test_trust_fades_toward_the_relationship_baseline_and_never_below_it():
+    t = np.array([0.9, 0.5, 0.3, 0.1], np.float32)
+    baseline = np.array([0.3, 0.3, 0.3, 0.3], np.float32)
+    trust.decay(t, baseline, trust_decay=0.1)
+    # Earned trust loses a tenth of its excess; at or below the baseline nothing moves
+    # (a scandal's damage does not heal with time alone).
+    np.testing.assert_allclose(t, [0.84, 0.48, 0.3, 0.1], rtol=1e-6)
+    for _ in range(500):
+        trust.decay(t, baseline, trust_decay=0.1)
+    np.testing.assert_allclose(t, [0.3, 0.3, 0.3, 0.1], atol=1e-6)
+
+
+def test_follows_end_below_the_unfollow_trust_and_at_the_yearly_rate():
+    r = rng()
+    t = np.full(200_000, 0.5, np.float32)
+    t[:1000] = 0.05
+    keep = trust.still_following(r, t, unfollow_trust=0.12, unfollow_rate=0.0)
+    assert not keep[:1000].any() and keep[1000:].all()
+    keep = trust.still_following(r, t, unfollow_trust=0.12, unfollow_rate=36.5)  # 10% a day
+    dropped = 1 - keep[1000:].mean()
+    assert abs(dropped - 0.1) < 4 * np.sqrt(0.1 * 0.9 / 199_000)
+
+
+def test_ended_relationships_count_in_trust_at_the_trust_they_ended_with():
+    fo = Follows(n_fans=3)
+    fo.add(np.array([0, 1, 2]), np.array([0, 0, 1]), np.array([0, 0, 0]), np.array([0.8, 0.6, 0.1]))
+    fo.keep(fo.trust >= 0.12)
+    assert len(fo) == 2 and fo.ended.count == 1
+    assert fo.ended.total == pytest.approx(0.1)
+    assert fo.ended.hist.sum() == 1 and fo.ended.hist[1000] == 1  # the bin of 0.1
 
 
 def test_experience_is_good_when_quality_meets_expectation_and_never_for_fakes():

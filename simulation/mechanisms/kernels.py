@@ -91,24 +91,13 @@ def count_pairs(out, row, col):  # pragma: no cover
 
 
 @_jit
-def histogram_quantiles(x, lo, hi, bins, qs):  # pragma: no cover
-    """Quantiles of values in [lo, hi] from a ``bins``-bin histogram (error < bin width / 2)."""
-    hist = np.zeros(bins, np.int64)
+def add_to_histogram(hist, x, lo, hi):  # pragma: no cover
+    """Count values ``x`` into ``hist`` (equal bins over [lo, hi]; outside values clipped)."""
+    bins = hist.size
     width = (hi - lo) / bins
     for v in x:
         k = int((v - lo) / width)
         hist[min(max(k, 0), bins - 1)] += 1
-    out = np.zeros(qs.size)
-    if x.size == 0:
-        return out
-    cum = 0
-    j = 0
-    for k in range(bins):
-        cum += hist[k]
-        while j < qs.size and cum >= qs[j] * x.size and cum > 0:
-            out[j] = lo + (k + 0.5) * width
-            j += 1
-    return out
 
 
 @_jit
@@ -417,7 +406,6 @@ def exposure_inputs(  # pragma: no cover
     fmt,
     product,
     edge,
-    live,
     edge_trust,
     interest_cdf,
     niche,
@@ -425,15 +413,12 @@ def exposure_inputs(  # pragma: no cover
     format_appeal,
     stage,
     sense,
-    trusted_threshold,
-    trusted_viewer,
 ):
     """Per impression, in one pass: what the engagement rule reads.
 
     Returns (trust in the creator, 0 when not following; content quality x format appeal;
     the fan's interest share in the creator's niche; aware: the fan has sensed the featured
-    brand). Marks ``trusted_viewer`` for fans watching a stream that sells a product while
-    trusting its host at least ``trusted_threshold`` (F8).
+    brand).
     """
     n = fan.size
     trust = np.zeros(n, np.float32)
@@ -449,8 +434,6 @@ def exposure_inputs(  # pragma: no cover
         interest[i] = interest_cdf[f, t] - (interest_cdf[f, t - 1] if t > 0 else 0.0)
         if b >= 0:
             aware[i] = stage[f, b] >= sense  # the SICAS stage Sense or later
-            if live[i] and trust[i] >= trusted_threshold:
-                trusted_viewer[f] = True
     return trust, appeal, interest, aware
 
 

@@ -14,10 +14,38 @@ def grow(trust: np.ndarray, gain: float) -> np.ndarray:
     return trust + gain * (1.0 - trust)
 
 
-def decay(trust: np.ndarray, *, trust_decay: float) -> np.ndarray:
-    """Slow daily fading of trust that nothing renews (in place)."""
-    trust *= np.float32(1.0 - trust_decay)
+def decay(trust: np.ndarray, baseline: np.ndarray, *, trust_decay: float) -> np.ndarray:
+    """Daily fading of earned trust toward the relationship's baseline (in place).
+
+    Trust a fan built up through good experiences fades, a share ``trust_decay`` of the
+    excess a day, back to ``baseline``: the trust the fan had when it followed (the
+    creator role's initial trust; KOCs' followers start high, seed 003). Fading never
+    takes trust below that baseline, and trust already below it (after a scandal, a fake
+    or a disappointment) does not heal with time alone: only a good experience rebuilds it.
+    """
+    excess = np.maximum(trust - baseline, np.float32(0.0))
+    trust -= np.float32(trust_decay) * excess
     return trust
+
+
+def still_following(
+    rng: np.random.Generator,
+    trust: np.ndarray,
+    *,
+    unfollow_trust: float,
+    unfollow_rate: float,
+) -> np.ndarray:
+    """Which follows survive today.
+
+    A fan unfollows a creator it no longer trusts (trust below ``unfollow_trust``, after a
+    scandal, a fake or disappointments) and, whatever the trust, drops follows at a
+    constant yearly hazard ``unfollow_rate`` (interests move on; the reasons are outside
+    the model). The hazard is what lets follows per fan settle at a steady level.
+    """
+    keep = trust >= unfollow_trust
+    if unfollow_rate > 0:
+        keep &= rng.random(trust.size, dtype=np.float32) >= np.float32(unfollow_rate / 365.0)
+    return keep
 
 
 def experience(

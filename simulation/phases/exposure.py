@@ -35,7 +35,6 @@ def run(model: CreatorEconomy, day: Day) -> None:
         imp.format,
         product,
         imp.edge,
-        imp.live,
         model.follows.trust,
         fs.interest_cdf,
         cs.view("niche"),
@@ -43,8 +42,6 @@ def run(model: CreatorEconomy, day: Day) -> None:
         model.format_appeal,
         fs.stage,
         sicas.SENSE,
-        cfg.trust.trusted_threshold,
-        fs.trusted_viewer,
     )
     _watch(model, day, t)
     p = engagement.engage_probability(

@@ -1,9 +1,10 @@
 """Phase 6, growth: trust decays, scandals strike, follows end, creators leave and enter (F10).
 
-Reads: follow edges and their trust; creators' activity, age, followers, deals, owner.
-Writes: trust (decay, scandal collapse), brand trust of a scandal's sponsored fans,
-deals ended and creators paused after a scandal; follow edges dropped below
-``unfollow_trust``; wallets refilled; follower counts and tiers; creators who exit or
+Reads: follow edges and their trust; creators' roles, activity, age, followers, deals, owner.
+Writes: trust (decay toward each relationship's baseline, scandal collapse), brand trust of
+a scandal's sponsored fans, deals ended and creators paused after a scandal; follow edges
+dropped below ``unfollow_trust`` or by the fans' yearly ``unfollow_rate`` (recorded as
+ended relationships); wallets refilled; follower counts and tiers; creators who exit or
 enter (with their agents); ``ledger`` counts; the brand day's result.
 """
 
@@ -30,7 +31,8 @@ def run(model: CreatorEconomy, day: Day) -> None:
         model.config,
         model.follows,
     )
-    trust.decay(fo.trust, trust_decay=cfg.trust.trust_decay)
+    baseline = model.role_initial_trust[cs.role[fo.creator]].astype(np.float32)
+    trust.decay(fo.trust, baseline, trust_decay=cfg.trust.trust_decay)
     hit = growth.scandals(r, cs.view("active"), scandal_rate=cfg.creators.scandal_rate)
     day.ledger.scandals = int(hit.sum())
     if hit.any():
@@ -43,7 +45,14 @@ def run(model: CreatorEconomy, day: Day) -> None:
         # Brands react: the deal ends and no brand signs the creator for a while.
         cs.view("sponsor")[hit] = -1
         cs.view("paused_until")[hit] = day.index + cfg.brands.scandal_pause_days
-    fo.keep(fo.trust >= cfg.trust.unfollow_trust)
+    fo.keep(
+        trust.still_following(
+            r,
+            fo.trust,
+            unfollow_trust=cfg.trust.unfollow_trust,
+            unfollow_rate=cfg.trust.unfollow_rate,
+        )
+    )
     np.minimum(fs.wallet + fs.budget, fs.budget * cfg.fans.wallet_cap_days, out=fs.wallet)
     model.refresh_followers()
 

@@ -2,10 +2,11 @@
 
 Reads: engaged impressions featuring a product; trust in the creator (or, for a brand's
 own account, in the brand); wallets, prices, product quality; platform commission.
-Writes: ``ledger.sales`` and per-stream sales; wallets, purchases, SICAS Action; creators'
-GMV and income; brands' GMV; what deals and bought traffic sold; trust in creator and
-brand after the experience; ``day.reward`` (a purchase rewards the platform);
-``day.satisfied`` (buyers whose purchase met expectations, for sharing).
+Writes: ``ledger.sales`` and per-stream sales (also kept in ``model.stream_history``);
+wallets, purchases, SICAS Action; creators' GMV and income; brands' GMV; what deals and
+bought traffic sold; trust in creator and brand after the experience; ``day.reward`` (a
+purchase rewards the platform); ``day.satisfied`` (buyers whose purchase met expectations,
+for sharing).
 """
 
 from __future__ import annotations
@@ -54,8 +55,6 @@ def run(model: CreatorEconomy, day: Day) -> None:
     buy = r.random(fan.size) < p * imp.watch
     buy[buy] = sicas.first_per_fan(fan[buy], r)
     buy &= fs.wallet[fan] >= bs.price[b]
-    trusted = buy & live & (edge >= 0) & (t >= cfg.trust.trusted_threshold)
-    fs.trusted_buyer[fan[trusted]] = True
     imp = imp.take(buy)
     fan, creator, plat, live, b, edge = (
         imp.fan,
@@ -85,6 +84,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
     stream = imp.stream[live]
     led.stream_units += np.bincount(stream, minlength=led.stream_units.size)
     led.stream_gmv += np.bincount(stream, price[live], minlength=led.stream_gmv.size)
+    model.stream_history.add(day.index, cs.role[led.stream_creator], led.stream_gmv)
     sicas.advance(fs.stage, fs.stage_counts, fan, b, sicas.ACTION)
     kernels.count_pairs(day.reward, fan, plat)
 
