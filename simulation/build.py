@@ -188,7 +188,6 @@ def _learners(model: CreatorEconomy) -> None:
     model.platform_policy = learner(model.platform_user_share, np.ones((n_b, n_p), bool))
     fmt = np.array([c.format_allocation.get(f, 0.0) for f in DEAL_FORMATS])
     model.format_policy = learner(fmt, np.ones((n_b, len(DEAL_FORMATS)), bool))
-    model.planned_shares = model.tier_policy.all_shares()  # this period's plan (brands, arms)
     model.arm_return = np.full(len(BUDGET_ARMS), np.nan)  # last period, value per yuan
     model.arm_value_total = np.zeros(len(BUDGET_ARMS))  # whole run: value returned per arm
     model.arm_spend_total = np.zeros(len(BUDGET_ARMS))  # whole run: yuan spent per arm

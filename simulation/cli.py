@@ -109,7 +109,7 @@ def _validate(args: argparse.Namespace) -> int:
 
     from simulation import validation
 
-    parts = tuple(args.only) if args.only else ("baseline", "bass", "attachment")
+    parts = tuple(args.only) if args.only else validation.PARTS
     v = validation.validate(
         Path(args.baseline),
         Path(args.bass),
@@ -126,8 +126,11 @@ def _validate(args: argparse.Namespace) -> int:
         keep = path.exists() and not args.reset_progress
         previous = json.loads(path.read_text()) if keep else None
         path.write_text(json.dumps(validation.golden(v, previous), indent=2) + "\n")
-    print(validation.markdown(v.table))
-    failed = int((v.table["pass"] == False).sum())  # noqa: E712 (None = reported only)
+    if len(v.table):
+        print(validation.markdown(v.table))
+    if v.counterfactuals:
+        print(validation.markdown(v.counterfactual_table))
+    failed = int((v.table["pass"] == False).sum()) if len(v.table) else 0  # noqa: E712
     print(f"{failed} check(s) failed -> {folder}")
     return 0
 
@@ -187,7 +190,10 @@ def parser() -> argparse.ArgumentParser:
     val.add_argument("--workers", type=_positive, default=2, help="processes")
     val.add_argument("--out", default="results/validation")
     val.add_argument(
-        "--only", nargs="+", choices=("baseline", "bass", "attachment"), help="run only these"
+        "--only",
+        nargs="+",
+        choices=("baseline", "counterfactuals", "bass", "attachment"),
+        help="run only these",
     )
     val.add_argument("--golden", help="also write the baseline's golden summary here (tests)")
     val.add_argument(

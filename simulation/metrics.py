@@ -125,9 +125,15 @@ def spend_of_arm(model: CreatorEconomy, arm: int) -> float:
 
 
 def budget_share(model: CreatorEconomy, arm: int) -> float:
-    """Budget-weighted mean share brands planned for one arm this period (key mission plot)."""
+    """Budget-weighted mean share brands' split gives one arm (the key mission plot).
+
+    The split is what brands decide (their learned weights, exploration included), not
+    its execution: when a tier has no creator to hire its money goes to the others that
+    period, but that is not a shift in where brands want to spend, so a fixed split plots
+    flat. What was actually paid per arm is ``spend_<arm>``.
+    """
     budget = model.brand_state.budget
-    return float(budget @ model.planned_shares[:, arm] / budget.sum())
+    return float(budget @ model.tier_policy.all_shares()[:, arm] / budget.sum())
 
 
 def return_on_spend(model: CreatorEconomy, arm: int) -> float:

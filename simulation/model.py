@@ -48,6 +48,7 @@ class CreatorEconomy(mesa.Model):
         self.brand_day_result: dict[str, float] | None = None
         self.brand_day_followers = 0  # the brand day's accounts' followers before the day
         self.measured_from = 0  # days simulated before measurement began (a warm-up)
+        self.warming_up = False  # True while a warm-up runs (brands do not learn yet)
         self.stream_history = StreamHistory()
         build_market(self)
         self.day = self.new_day()  # the day being simulated, then the last one simulated
@@ -95,11 +96,13 @@ class CreatorEconomy(mesa.Model):
     def begin_measurement(self) -> None:
         """Forget what the days so far recorded: a warm-up is simulated but not measured.
 
-        Clears the time series, the cumulative sales, income and spend, the budget reviews,
-        the streams and the ended relationships; the market itself (follows, trust,
-        wallets, budgets, learned splits) carries on as it is.
+        Ends ``warming_up`` (brands start learning from their scenario split) and clears
+        the time series, the cumulative sales, income and spend, the budget reviews, the
+        streams and the ended relationships; the market itself (follows, trust, wallets,
+        budgets) carries on as it is.
         """
         self.measured_from = self.steps
+        self.warming_up = False
         self.datacollector = mesa.DataCollector(model_reporters=metrics.model_reporters(self))
         cs = self.creator_state
         for name in ("income", "gmv", "live_gmv"):

@@ -84,6 +84,7 @@ def run_replicate(
     """Run one replicate; returns its time series, creator table, FACTS metrics, outcomes."""
     model = CreatorEconomy.from_scenario(scenario, rng=seed)
     warmup = scenario.run.warmup_days
+    model.warming_up = warmup > 0
     for day in range(warmup + steps):
         if day == warmup and warmup:
             model.begin_measurement()

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation import calibration, limits
+from simulation import calibration, counterfactuals, limits
 from simulation.runner import parallel_map, replicate_seeds, run_model
 from simulation.scale import ScaleMapping
 from simulation.scenario import Scenario, load_scenario
@@ -23,6 +23,7 @@ from simulation.targets import REPORTED, TARGETS
 # Further Bass (p, q) pairs checked besides the scenario's own: the limit must hold for
 # other coefficients too, not only the meta-analysis average.
 BASS_ALTERNATIVES = ((0.01, 0.5),)
+PARTS = ("baseline", "counterfactuals", "bass", "attachment")
 
 
 @dataclass
@@ -34,12 +35,35 @@ class Validation:
     baseline_seeds: list[int] = field(default_factory=list)
     bass: list[limits.BassCheck] = field(default_factory=list)
     attachment: limits.AttachmentCheck | None = None
+    counterfactuals: list[counterfactuals.Difference] = field(default_factory=list)
     scale: dict[str, Any] = field(default_factory=dict)
 
     @property
     def table(self) -> pd.DataFrame:
         """One row per target or limit."""
         return pd.DataFrame(self.rows)
+
+    @property
+    def counterfactual_table(self) -> pd.DataFrame:
+        """One row per counterfactual output: means, paired difference, 90% interval."""
+        about = {cf.name: cf for cf in counterfactuals.COUNTERFACTUALS}
+        return pd.DataFrame(
+            [
+                {
+                    "headline": d.name,
+                    "with": about[d.name].mechanism,
+                    "without": about[d.name].without,
+                    "output": d.output,
+                    "with mean": d.on,
+                    "without mean": d.off,
+                    "difference": d.diff,
+                    "90% interval": f"{d.lo:.3g} to {d.hi:.3g}",
+                    "beyond seed noise": d.distinguishable,
+                    "seeds": d.seeds,
+                }
+                for d in self.counterfactuals
+            ]
+        )
 
 
 def _seed_range(seeds: list[int]) -> str:
@@ -148,7 +172,7 @@ def validate(
     attachment: Path,
     seeds: int = 10,
     workers: int = 1,
-    parts: tuple[str, ...] = ("baseline", "bass", "attachment"),
+    parts: tuple[str, ...] = PARTS,
 ) -> Validation:
     """Run every check; ``parts`` selects which."""
     v = Validation()
@@ -163,6 +187,17 @@ def validate(
         )
         v.rows += baseline_rows(v.baseline_runs, v.baseline_seeds)
         v.scale = ScaleMapping.from_scenario(sc).describe()
+    if "counterfactuals" in parts:
+        sc = load_scenario(baseline)
+        cf_seeds = v.baseline_seeds or replicate_seeds(sc.run.seed, seeds)
+        v.counterfactuals = counterfactuals.compare(
+            sc.model_params(),
+            cf_seeds,
+            sc.run.steps,
+            sc.run.warmup_days,
+            workers,
+            baseline_runs=v.baseline_runs or None,
+        )
     if "bass" in parts:
         sc = load_scenario(bass)
         bass_seeds = replicate_seeds(sc.run.seed, sc.run.replicates)
@@ -215,8 +250,7 @@ def golden(v: Validation, previous: dict[str, Any] | None = None) -> dict[str, A
         "per_seed": [values(r) for r in v.baseline_runs],
         "mean": mean,
         "best_distance": {
-            t.key: min(t.distance(t.value(mean)), best.get(t.key, float("inf")))
-            for t in TARGETS
+            t.key: min(t.distance(t.value(mean)), best.get(t.key, float("inf"))) for t in TARGETS
         },
     }
 
@@ -229,13 +263,20 @@ def write_validation(v: Validation, out: Path) -> Path:
     with atomic_folder(out) as tmp:
         table = v.table
         table.to_csv(tmp / "validation.csv", index=False, float_format="%.6g")
+        cf = v.counterfactual_table
         (tmp / "validation.md").write_text(
-            "# Validation\n\n" + markdown(table) + "\nScale mapping: see validation.json.\n"
+            "# Validation\n\n"
+            + markdown(table)
+            + ("\n## Headlines against their counterfactuals\n\n" + markdown(cf) if len(cf) else "")
+            + "\nScale mapping: see validation.json.\n"
         )
+        if len(cf):
+            cf.to_csv(tmp / "counterfactuals.csv", index=False, float_format="%.6g")
         write_json(
             tmp / "validation.json",
             {
                 "rows": v.rows,
+                "counterfactuals": cf.to_dict(orient="records"),
                 "baseline": golden(v) if v.baseline_runs else None,
                 "scale_mapping": v.scale,
                 "versions": versions(),

@@ -19,6 +19,7 @@ from simulation.targets import TARGETS
 
 GOLDEN = json.loads((ROOT / "tests" / "data" / "golden_baseline.json").read_text())
 
+
 @pytest.mark.slow
 @pytest.mark.parametrize("i", [0, 1])
 def test_baseline_reproduces_golden_seed(i):

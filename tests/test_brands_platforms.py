@@ -7,6 +7,7 @@ from conftest import BASELINE, ROOT, run_phase, small_model
 from simulation import CreatorEconomy, load_scenario
 from simulation.agents import Brand
 from simulation.phases.budgets import LIVE_DEAL
+from simulation.runner import run_replicate
 from simulation.scenario import BUDGET_ARMS
 from simulation.state import Follows
 
@@ -134,27 +135,22 @@ def test_data_driven_zero_keeps_every_brand_split():
 
 @pytest.mark.slow
 def test_mid_tier_budget_share_rises_in_the_baseline_without_a_rule_preferring_it():
-    # Mission headline (FACTS mechanism 5, F3): budgets move toward mid-tier creators as
-    # brands learn from returns. With learning off every brand's split stays where it
-    # started. (Learning vs that fixed split on one seed is not a fair test: the planned
-    # share also rises when the head tier empties: to 0.46 here without learning; the
-    # counterfactual over 10 seeds with intervals is the truthful-market issue.)
-    params = load_scenario(BASELINE).model_params()
-    learning = CreatorEconomy(rng=20261123, **params)
-    fixed = CreatorEconomy(rng=20261123, **(params | {"data_driven": 0.0}))
-    fixed_split = fixed.tier_policy.all_shares()
-    a = run(learning, 730)
-    run(fixed, 730)
+    # Mission headline (FACTS mechanism 5): budgets move toward mid-tier creators as brands
+    # learn from returns, with the head tier present throughout; a fixed split plots flat.
+    # One seed, warm-up included; the 10-seed difference with its interval is the
+    # "budget shift" row of `creator-sim validate`.
+    scenario = load_scenario(BASELINE)
+    fixed = scenario.model_copy(
+        update={"brands": scenario.brands.model_copy(update={"data_driven": 0.0})}
+    )
+    a, *_ = run_replicate(scenario, 20261123, 730)
+    b, *_ = run_replicate(fixed, 20261123, 730)
     start, end = a["budget_share_mid"].iloc[0], a["budget_share_mid"].iloc[-1]
     assert end > start + 0.08, (start, end)
-    # Without learning every brand keeps its initial split (what it plans per tier then
-    # varies only with which tiers have creators to hire).
-    np.testing.assert_array_equal(fixed.tier_policy.all_shares(), fixed_split)
+    assert b["budget_share_mid"].max() - b["budget_share_mid"].min() < 0.01
+    assert (a["creators_head"] > 0).all()
     # Platforms converge: some platform carries a format at the end it lacked at the start.
-    assert any(
-        (a[f"formats_{p.key}"].iloc[-1] > a[f"formats_{p.key}"].iloc[0])
-        for p in learning.platform_list
-    )
+    assert any((a[f"formats_{p}"].iloc[-1] > a[f"formats_{p}"].iloc[0]) for p in scenario.platforms)
 
 
 @pytest.mark.slow

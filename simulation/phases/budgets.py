@@ -3,9 +3,9 @@
 Reads: what each deal and each brand's bought traffic achieved this period (``deal_obs``,
 ``own_obs``), the fees paid; creators' followers, engagement, tiers, availability.
 Writes: on review days, brands' total budgets (``budget_reviews``); on budget days, the
-learners' splits (tiers + own account, platforms, formats), ``planned_shares``, returns
-per arm, new deals (sponsor, fee, platform, format, tier), creators' fee income, brands'
-spend and daily bought-traffic budgets.
+learners' splits (tiers + own account, platforms, formats; not while ``model.warming_up``),
+returns per arm, new deals (sponsor, fee, platform, format, tier),
+creators' fee income, brands' spend and daily bought-traffic budgets.
 """
 
 from __future__ import annotations
@@ -67,12 +67,13 @@ def learn(model: CreatorEconomy) -> None:
     tier_spend = _per_brand(b, cs.deal_tier[dealt], n_b, n_arms, fee)
     tier_value[:, OWN] = upf * value(model, bs.own_obs)
     tier_spend[:, OWN] = bs.own_spend
-    model.tier_policy.update(tier_value, tier_spend)
-    for policy, arm, n in (
-        (model.platform_policy, cs.deal_platform[dealt], n_p),
-        (model.format_policy, cs.deal_format[dealt], len(DEAL_FORMATS)),
-    ):
-        policy.update(_per_brand(b, arm, n_b, n, val), _per_brand(b, arm, n_b, n, fee))
+    if not model.warming_up:  # during a warm-up brands keep the scenario's split
+        model.tier_policy.update(tier_value, tier_spend)
+        for policy, arm, n in (
+            (model.platform_policy, cs.deal_platform[dealt], n_p),
+            (model.format_policy, cs.deal_format[dealt], len(DEAL_FORMATS)),
+        ):
+            policy.update(_per_brand(b, arm, n_b, n, val), _per_brand(b, arm, n_b, n, fee))
     spent = tier_spend.sum(axis=0)
     model.arm_value_total += tier_value.sum(axis=0)
     model.arm_spend_total += spent
@@ -123,7 +124,6 @@ def sign_deals(model: CreatorEconomy, day: Day) -> None:
     hireable = np.bincount(model.creator_tier[eligible.any(axis=(1, 2))], minlength=n_t) > 0
     shares = model.tier_policy.all_shares() * np.append(hireable, True)
     shares /= np.maximum(shares.sum(axis=1, keepdims=True), 1e-12)
-    model.planned_shares = shares
     plat = model.platform_policy.all_shares()
     fmt = model.format_policy.all_shares()
     platform_rate = cs.view("eng_rate").mean(axis=0)

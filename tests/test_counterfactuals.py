@@ -1,0 +1,68 @@
+"""Headlines against their counterfactuals: the changes, the paired intervals, the report."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SMALL, small_model
+
+from simulation import counterfactuals, load_scenario, validation
+from simulation.counterfactuals import COUNTERFACTUALS
+
+
+def test_paired_interval_known_answer():
+    diff, lo, hi = counterfactuals.paired_interval(np.array([1.0, 2, 3]), np.zeros(3))
+    half = 2.919986 * 1.0 / np.sqrt(3)  # t(0.95, 2 df) x sd / sqrt(n)
+    assert diff == 2.0 and lo == pytest.approx(2 - half) and hi == pytest.approx(2 + half)
+
+
+def test_each_change_removes_only_its_mechanism():
+    params = load_scenario(SMALL).model_params()
+    changed = {cf.name: cf.change(params) for cf in COUNTERFACTUALS}
+    assert changed["budget shift"]["data_driven"] == 0.0
+    assert changed["trust-driven purchase"]["trust_exponent"] == 0.0
+    trust = {r["initial_trust"] for r in changed["small creators' sales"]["roles"].values()}
+    assert trust == {params["roles"]["KOL"]["initial_trust"]}
+    for key, p in changed["interest-based distribution"]["platforms"].items():
+        before = params["platforms"][key]["algorithm"]
+        assert p["algorithm"]["interest"] == 0.0
+        assert p["algorithm"]["popularity"] == pytest.approx(
+            before["popularity"] + before["interest"]
+        )
+        assert p["algorithm"]["follower"] == before["follower"]
+    for cf in COUNTERFACTUALS:  # everything else is the baseline's
+        rest = {
+            k: v
+            for k, v in changed[cf.name].items()
+            if k not in ("data_driven", "trust_exponent", "roles", "platforms")
+        }
+        assert rest == {k: v for k, v in params.items() if k in rest}
+
+
+def test_a_fixed_split_plots_flat_and_learning_moves_it():
+    fixed = small_model(seed=4, data_driven=0.0)
+    learning = small_model(seed=4)
+    fixed.run_for(95)
+    learning.run_for(95)
+    a = fixed.datacollector.get_model_vars_dataframe()["budget_share_mid"]
+    b = learning.datacollector.get_model_vars_dataframe()["budget_share_mid"]
+    assert a.max() - a.min() < 1e-12
+    assert abs(b.iloc[-1] - b.iloc[0]) > 0.01
+
+
+def test_validate_reports_every_counterfactual_with_an_interval(tmp_path):
+    v = validation.validate(SMALL, SMALL, SMALL, seeds=3, parts=("counterfactuals",))
+    table = v.counterfactual_table
+    expected = sum(len(cf.outputs) for cf in COUNTERFACTUALS)
+    assert len(table) >= expected - 2  # F4.koc_outsells may be unmeasurable in 60 days
+    assert (table["seeds"] <= 3).all()
+    for d in v.counterfactuals:
+        assert d.lo <= d.diff <= d.hi
+    # The budget shift is measured and its interval says whether it beats seed noise.
+    shift = table[
+        (table["headline"] == "budget shift") & (table["output"] == "end.budget_share_mid")
+    ]
+    assert len(shift) == 1
+    folder = validation.write_validation(v, tmp_path / "validation")
+    written = pd.read_csv(folder / "counterfactuals.csv")
+    assert list(written["output"]) == list(table["output"])
+    assert "Headlines against their counterfactuals" in (folder / "validation.md").read_text()
