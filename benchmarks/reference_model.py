@@ -116,7 +116,12 @@ class RefFan(mesa.Agent):
                 watch = 1.0 - math.exp(-watched / lc.conversion_minutes)
             aware = product >= 0 and self.stage[product] >= SENSE
             rel = self.interest[cs.niche[c]] * len(self.interest)
+            # A creator's personal pull is shared among its followers (audience factor).
+            real = cs.followers[c, p] * m.source.scale.users_per_fan
+            cr = cfg.creators
+            audience = max(real / cr.audience_reference_real, 1.0) ** -cr.audience_elasticity
             pe = cfg.fans.engage_base * cs.quality[c] * m.source.format_appeal[fmt] * rel
+            pe *= audience
             pe *= (1 + trust) * (cfg.fans.live_engage_factor if live else 1.0)
             pe *= cfg.purchase.aware_engage_factor if aware else 1.0
             pe *= cfg.fans.social_proof if social else 1.0
@@ -129,7 +134,8 @@ class RefFan(mesa.Agent):
             reward[p] += 1
             self.last_engaged = c
             if t is not None:
-                trust = self.follows[(c, p)] = t + cfg.trust.trust_engage_gain * (1 - t)
+                gain = cfg.trust.trust_engage_gain * audience
+                trust = self.follows[(c, p)] = t + gain * (1 - t)
             elif rnd.random() < cfg.fans.follow_prob:
                 role = cs.role[c]
                 trust = self.follows[(c, p)] = float(m.source.role_initial_trust[role])

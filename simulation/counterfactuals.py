@@ -33,6 +33,11 @@ def _equal_role_trust(params: dict[str, Any]) -> dict[str, Any]:
     return params | {"roles": roles}
 
 
+def _no_audience_effect(params: dict[str, Any]) -> dict[str, Any]:
+    """A creator's engagement and trust-building do not fall as its audience grows."""
+    return params | {"audience_elasticity": 0.0}
+
+
 def _trust_ignored(params: dict[str, Any]) -> dict[str, Any]:
     """Purchase chance no longer depends on trust in the recommending creator."""
     return params | {"trust_exponent": 0.0}
@@ -74,6 +79,13 @@ COUNTERFACTUALS: tuple[Counterfactual, ...] = (
         "every role starts at the KOL's trust",
         _equal_role_trust,
         ("F1", "F4.koc_outsells"),
+    ),
+    Counterfactual(
+        "shared attention",
+        "engagement and trust per follower fall as an audience grows (audience_elasticity)",
+        "no audience-size effect (audience_elasticity = 0)",
+        _no_audience_effect,
+        ("F1", "end.budget_share_mid", "F4.koc_outsells"),
     ),
     Counterfactual(
         "trust-driven purchase",

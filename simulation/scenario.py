@@ -137,6 +137,8 @@ class CreatorSection(_Section):
     exit_follower_floor_real: NonNegFloat = 100_000.0
     exit_prob: Prob = 0.01
     scandal_rate: NonNegFloat = 0.02
+    audience_reference_real: PosFloat = 10_000.0
+    audience_elasticity: NonNegFloat = 0.1
 
 
 def _shares_sum_to_one(shares: dict[str, float], what: str) -> None:

@@ -20,6 +20,7 @@ def test_each_change_removes_only_its_mechanism():
     changed = {cf.name: cf.change(params) for cf in COUNTERFACTUALS}
     assert changed["budget shift"]["data_driven"] == 0.0
     assert changed["trust-driven purchase"]["trust_exponent"] == 0.0
+    assert changed["shared attention"]["audience_elasticity"] == 0.0
     trust = {r["initial_trust"] for r in changed["small creators' sales"]["roles"].values()}
     assert trust == {params["roles"]["KOL"]["initial_trust"]}
     for key, p in changed["interest-based distribution"]["platforms"].items():
@@ -29,12 +30,9 @@ def test_each_change_removes_only_its_mechanism():
             before["popularity"] + before["interest"]
         )
         assert p["algorithm"]["follower"] == before["follower"]
+    moved = ("data_driven", "trust_exponent", "audience_elasticity", "roles", "platforms")
     for cf in COUNTERFACTUALS:  # everything else is the baseline's
-        rest = {
-            k: v
-            for k, v in changed[cf.name].items()
-            if k not in ("data_driven", "trust_exponent", "roles", "platforms")
-        }
+        rest = {k: v for k, v in changed[cf.name].items() if k not in moved}
         assert rest == {k: v for k, v in params.items() if k in rest}
 
 

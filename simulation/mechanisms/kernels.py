@@ -403,6 +403,7 @@ def tally(  # pragma: no cover
 def exposure_inputs(  # pragma: no cover
     fan,
     creator,
+    platform,
     fmt,
     product,
     edge,
@@ -411,14 +412,15 @@ def exposure_inputs(  # pragma: no cover
     niche,
     quality,
     format_appeal,
+    audience,
     stage,
     sense,
 ):
     """Per impression, in one pass: what the engagement rule reads.
 
-    Returns (trust in the creator, 0 when not following; content quality x format appeal;
-    the fan's interest share in the creator's niche; aware: the fan has sensed the featured
-    brand).
+    Returns (trust in the creator, 0 when not following; content quality x format appeal x
+    the creator's audience factor on that platform; the fan's interest share in the
+    creator's niche; aware: the fan has sensed the featured brand).
     """
     n = fan.size
     trust = np.zeros(n, np.float32)
@@ -429,7 +431,7 @@ def exposure_inputs(  # pragma: no cover
         f, c, b = fan[i], creator[i], product[i]
         if edge[i] >= 0:
             trust[i] = edge_trust[edge[i]]
-        appeal[i] = quality[c] * format_appeal[fmt[i]]
+        appeal[i] = quality[c] * format_appeal[fmt[i]] * audience[c, platform[i]]
         t = niche[c]
         interest[i] = interest_cdf[f, t] - (interest_cdf[f, t - 1] if t > 0 else 0.0)
         if b >= 0:

@@ -1,7 +1,7 @@
 """Phase 3, exposure: fans watch, engage, follow and move along SICAS (mechanisms 2-4).
 
 Reads: ``day.impressions``; fans' interests, SICAS stages and trust in followed creators;
-creators' quality; live-stream session parameters.
+creators' quality and followers (their audience factor); live-stream session parameters.
 Writes: the impressions' ``watch``, ``stream`` and ``engaged``; today's streams in the
 ledger (viewers, peaks); creators' engagement statistics and traffic-pool boost; platforms'
 format statistics; fans' last engagement, trust (interaction), new follows and SICAS
@@ -29,9 +29,15 @@ def run(model: CreatorEconomy, day: Day) -> None:
     imp = day.impressions
     fan, creator, product = imp.fan, imp.creator, imp.product
     following = imp.edge >= 0
+    audience = engagement.audience_factor(
+        model.scale.to_real(cs.view("followers")),
+        audience_reference_real=cfg.creators.audience_reference_real,
+        audience_elasticity=cfg.creators.audience_elasticity,
+    )
     t, appeal, interest, aware = kernels.exposure_inputs(
         fan,
         creator,
+        imp.platform,
         imp.format,
         product,
         imp.edge,
@@ -40,6 +46,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
         cs.view("niche"),
         cs.view("quality"),
         model.format_appeal,
+        audience,
         fs.stage,
         sicas.SENSE,
     )
@@ -62,8 +69,10 @@ def run(model: CreatorEconomy, day: Day) -> None:
 
     fs.last_engaged[fan[engaged]] = creator[engaged]
     fo = model.follows
-    e = imp.edge[engaged & following]
-    fo.trust[e] = trust.grow(fo.trust[e], cfg.trust.trust_engage_gain)
+    rows = np.flatnonzero(engaged & following)
+    gain = cfg.trust.trust_engage_gain * audience[creator[rows], imp.platform[rows]]
+    e = imp.edge[rows]
+    fo.trust[e] = trust.grow(fo.trust[e], gain)
     new = np.flatnonzero(engaged & ~following)
     new = new[r.random(new.size) < cfg.fans.follow_prob]
     added = fo.add(
