@@ -50,7 +50,7 @@ figures: $(VENV)/.installed
 # the fit; `validate` checks it over 10 seeds plus the theory limits -> results/validation/;
 # `golden` refreshes the regression test's reference after an intended model change.
 calibrate: $(VENV)/.installed
-	$(VENV)/bin/creator-sim calibrate scenarios/baseline.toml --seeds 1 --generations 8 --popsize 2 --in-place
+	$(VENV)/bin/creator-sim calibrate scenarios/baseline.toml --seeds 3 --trials 40 --in-place
 
 validate: $(VENV)/.installed
 	$(VENV)/bin/creator-sim validate

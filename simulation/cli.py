@@ -56,8 +56,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     source = Path(args.scenario)
     scenario = load_scenario(source)
     out = Path(args.out) if args.out else Path("results") / "calibration" / scenario.name
-    n_params = len(calibration.FREE_PARAMETERS)
-    total = args.max_evals or (args.generations + 1) * args.popsize * n_params
+    total = args.trials
     console = Console(stderr=True)
     with Progress(console=console, disable=args.quiet) as bar:
         task = bar.add_task(f"calibrating {scenario.name}", total=total)
@@ -68,17 +67,12 @@ def _calibrate(args: argparse.Namespace) -> int:
         cal = calibration.calibrate(
             scenario,
             seeds=args.seeds,
-            generations=args.generations,
-            popsize=args.popsize,
-            max_evals=args.max_evals,
+            trials=args.trials,
             workers=args.workers,
             on_eval=on_eval,
         )
-    command = shlex.join(
-        ["creator-sim", "calibrate", str(source), "--seeds", str(args.seeds)]
-        + ["--generations", str(args.generations), "--popsize", str(args.popsize)]
-        + (["--max-evals", str(args.max_evals)] if args.max_evals else [])
-    )
+    words = ["creator-sim", "calibrate", str(source)]
+    command = shlex.join([*words, "--seeds", str(args.seeds), "--trials", str(args.trials)])
     note = (
         f"# Status: calibrated (best loss {cal.best['loss']:.3f}) by\n#   {command}\n"
         f"# Report: {out}/report.md. `creator-sim validate` checks it over 10 seeds.\n"
@@ -96,7 +90,10 @@ def _calibrate(args: argparse.Namespace) -> int:
                 "versions": versions(),
             },
         )
-        rows = [{**h["params"], **h["metrics"], "loss": h["loss"]} for h in cal.history]
+        rows = [
+            {**h["params"], **h["metrics"], "loss": h["loss"], "seeds_run": h["seeds_run"]}
+            for h in cal.history
+        ]
         pd.DataFrame(rows).to_csv(tmp / "history.csv", index=False, float_format="%.6g")
     if args.in_place:
         calibration.write_calibrated(source, cal.best["params"], source, note)
@@ -166,13 +163,14 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+")
     check.set_defaults(func=_check)
     cal = sub.add_parser(
-        "calibrate", help="fit the free parameters to the FACTS bands (differential evolution)"
+        "calibrate",
+        help="fit the free parameters to the FACTS bands (optuna, successive halving over seeds)",
     )
     cal.add_argument("scenario", nargs="?", default="scenarios/baseline.toml")
-    cal.add_argument("--seeds", type=_positive, default=1, help="common seeds per candidate")
-    cal.add_argument("--generations", type=_positive, default=8, help="DE generations")
-    cal.add_argument("--popsize", type=_positive, default=2, help="DE population x parameters")
-    cal.add_argument("--max-evals", type=_positive, help="stop after this many candidates")
+    cal.add_argument(
+        "--seeds", type=_positive, default=3, help="common seeds a surviving candidate runs"
+    )
+    cal.add_argument("--trials", type=_positive, default=40, help="candidates to try")
     cal.add_argument("--workers", type=_positive, default=2, help="processes")
     cal.add_argument("--out", help="report folder (default results/calibration/<name>)")
     cal.add_argument(

@@ -173,15 +173,18 @@ def test_write_calibrated_keeps_comments_and_round_trips(tmp_path):
     tomllib.loads((tmp_path / "small.toml").read_text())
 
 
-def test_calibrate_is_reproducible_and_keeps_every_candidate():
+def test_calibrate_is_reproducible_prunes_and_keeps_every_candidate():
     small = load_scenario(SMALL)
     scenario = small.model_copy(update={"run": small.run.model_copy(update={"steps": 20})})
-    a = calibration.calibrate(scenario, generations=1, popsize=1, max_evals=1)
-    b = calibration.calibrate(scenario, generations=1, popsize=1, max_evals=1, workers=2)
-    n = len(calibration.FREE_PARAMETERS)
-    assert len(a.history) == 2 * n  # initial population + the generation that hit max_evals
+    a = calibration.calibrate(scenario, seeds=3, trials=6)
+    b = calibration.calibrate(scenario, seeds=3, trials=6, workers=2)
+    assert len(a.history) == 6
     assert [h["loss"] for h in a.history] == [h["loss"] for h in b.history]  # any workers
-    assert a.best["loss"] == min(h["loss"] for h in a.history)
+    assert [h["seeds_run"] for h in a.history] == [h["seeds_run"] for h in b.history]
+    # Successive halving: some candidates stop early, the best ran every seed.
+    assert any(h["pruned"] for h in a.history) and a.best["seeds_run"] == 3
+    full = [h for h in a.history if not h["pruned"]]
+    assert a.best["loss"] == min(h["loss"] for h in full)
     for h in a.history:
         for name, v in h["params"].items():
             lo, hi = calibration.FREE_PARAMETERS[name]
