@@ -1,9 +1,9 @@
 SHELL := /bin/bash
-# Quick start: `make run` (baseline scenario -> results/baseline/) and `make test`.
+# Quick start: `make run` (the baseline market at 20k fans -> results/quickstart/) and `make test`.
 # Both create .venv with a Python >= 3.12 found on this machine and install what they need.
 VENV := .venv
 PY := $(VENV)/bin/python
-SCENARIO ?= scenarios/baseline.toml
+SCENARIO ?= scenarios/quickstart.toml
 
 # First interpreter that is Python >= 3.12: $PYTHON, pythonX.Y on PATH, then pyenv's versions.
 FIND_PYTHON = for p in $$PYTHON python3.14 python3.13 python3.12 python3 \
@@ -11,7 +11,7 @@ FIND_PYTHON = for p in $$PYTHON python3.14 python3.13 python3.12 python3 \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo "$$p"; exit 0; }; \
 	done; echo "error: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)" >&2; exit 1
 
-.PHONY: run test lint bench clean figures calibrate validate golden
+.PHONY: run test lint bench clean figures calibrate validate validate-quick golden
 
 $(VENV)/.created:
 	@py=$$($(FIND_PYTHON)) && echo "using $$py" && "$$py" -m venv $(VENV)
@@ -43,19 +43,26 @@ clean:
 	rm -rf $(VENV) results/*/ .pytest_cache
 
 figures: $(VENV)/.installed
-	$(VENV)/bin/creator-sim run scenarios/baseline.toml --quiet
-	cp results/baseline/figures/{budget_share_by_tier,live_sales_share_by_tier,follower_ccdf,platform_shares}.png docs/figures/
+	$(VENV)/bin/creator-sim run scenarios/quickstart.toml --quiet
+	cp results/quickstart/figures/{budget_share_by_tier,live_sales_share_by_tier,follower_ccdf,platform_shares}.png docs/figures/
 
-# Calibration (issue: calibrated baseline). `calibrate` rewrites scenarios/baseline.toml with
-# the fit; `validate` checks it over 10 seeds plus the theory limits -> results/validation/;
-# `golden` refreshes the regression test's reference after an intended model change.
+# Calibration and validation. `calibrate` fits the baseline's parameters at the quick
+# start's population (its shares and rates are scale-free; ~2 h) and rewrites
+# scenarios/baseline.toml; `validate` checks the full baseline over 10 seeds, its
+# counterfactuals and the theory limits -> results/validation/ (many hours at 750k fans);
+# `validate-quick` does the same at 20k fans (~30 min); `golden` refreshes the regression
+# test's reference after an intended model change.
 calibrate: $(VENV)/.installed
-	$(VENV)/bin/creator-sim calibrate scenarios/baseline.toml --seeds 3 --trials 40 --in-place
+	$(VENV)/bin/creator-sim calibrate scenarios/baseline.toml --population 20000:1000 \
+		--seeds 3 --trials 40 --in-place
 
 validate: $(VENV)/.installed
 	$(VENV)/bin/creator-sim validate
 	cp results/validation/figures/{targets,bass,follower_ccdf_fit,concentration_by_algorithm}.png docs/figures/
 
+validate-quick: $(VENV)/.installed
+	$(VENV)/bin/creator-sim validate --baseline scenarios/quickstart.toml --out results/validation-quickstart
+
 golden: $(VENV)/.installed
-	$(VENV)/bin/creator-sim validate --only baseline --out results/validation-baseline \
-		--golden tests/data/golden_baseline.json
+	$(VENV)/bin/creator-sim validate --baseline scenarios/quickstart.toml --only baseline \
+		--out results/validation-quickstart --golden tests/data/golden_baseline.json

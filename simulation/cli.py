@@ -55,6 +55,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     source = Path(args.scenario)
     scenario = load_scenario(source)
+    if args.population:  # fit at a smaller market; the fit is written to the source file
+        fans, creators = args.population
+        pop = scenario.population.model_copy(update={"n_fans": fans, "n_creators": creators})
+        scenario = scenario.model_copy(update={"population": pop})
     out = Path(args.out) if args.out else Path("results") / "calibration" / scenario.name
     total = args.trials
     console = Console(stderr=True)
@@ -72,6 +76,8 @@ def _calibrate(args: argparse.Namespace) -> int:
             on_eval=on_eval,
         )
     words = ["creator-sim", "calibrate", str(source)]
+    if args.population:
+        words += ["--population", ":".join(map(str, args.population))]
     command = shlex.join([*words, "--seeds", str(args.seeds), "--trials", str(args.trials)])
     note = (
         f"# Status: calibrated (best loss {cal.best['loss']:.3f}) by\n#   {command}\n"
@@ -132,6 +138,16 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _population(text: str) -> tuple[int, int]:
+    try:
+        fans, creators = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected FANS:CREATORS, got {text!r}") from None
+    if fans < 50 or creators < 4:
+        raise argparse.ArgumentTypeError(f"expected at least 50 fans and 4 creators: {text}")
+    return fans, creators
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -171,6 +187,12 @@ def parser() -> argparse.ArgumentParser:
         "--seeds", type=_positive, default=3, help="common seeds a surviving candidate runs"
     )
     cal.add_argument("--trials", type=_positive, default=40, help="candidates to try")
+    cal.add_argument(
+        "--population",
+        type=_population,
+        metavar="FANS:CREATORS",
+        help="search at this population (scale-free parameters); the fit goes to SCENARIO",
+    )
     cal.add_argument("--workers", type=_positive, default=2, help="processes")
     cal.add_argument("--out", help="report folder (default results/calibration/<name>)")
     cal.add_argument(

@@ -45,7 +45,7 @@ class RunSection(_Section):
 
     steps: int = Field(730, ge=1, le=100_000, description="measured days (one step = one day)")
     warmup_days: int = Field(
-        0, ge=0, le=100_000, description="days simulated before the measured ones, not recorded"
+        365, ge=0, le=100_000, description="days simulated before the measured ones, not recorded"
     )
     seed: int = Field(20261123, ge=0, description="seed of the first replicate")
     replicates: int = Field(1, ge=1, le=1000, description="independent runs, seeds spawned")
@@ -54,8 +54,8 @@ class RunSection(_Section):
 class PopulationSection(_Section):
     """Sizes of the simulated market and the fans' social graph."""
 
-    n_fans: int = Field(20_000, ge=50, le=20_000_000)
-    n_creators: int = Field(1000, ge=4, le=1_000_000)
+    n_fans: int = Field(750_000, ge=50, le=20_000_000)
+    n_creators: int = Field(37_500, ge=4, le=1_000_000)
     n_brands: int = Field(20, ge=1, le=10_000)
     n_topics: int = Field(12, ge=1, le=256)
     interest_concentration: PosFloat = 0.3
@@ -75,7 +75,7 @@ class FanSection(_Section):
     engage_base: Prob = 0.15
     live_engage_factor: NonNegFloat = 2.0
     social_proof: NonNegFloat = 2.0
-    follow_prob: Prob = 0.01166
+    follow_prob: Prob = 0.004
     stream_attendance: Prob = 0.4022
 
 
@@ -88,7 +88,7 @@ class TrustSection(_Section):
     trust_collapse: Prob = 0.2
     trust_bad_experience: Prob = 0.3
     unfollow_trust: Prob = 0.12
-    unfollow_rate: NonNegFloat = 0.5
+    unfollow_rate: NonNegFloat = 0.1
     expectation: Prob = 0.4
     experience_noise: NonNegFloat = 0.15
     brand_trust_initial: Prob = 0.5
@@ -238,7 +238,7 @@ class ScaleSection(_Section):
     """
 
     real_users: PosFloat = 150e6
-    real_creators: PosFloat = 10e6
+    real_creators: PosFloat = 7.5e6
     tier_thresholds: dict[Literal["small", "mid", "head"], NonNegFloat] = Field(
         default_factory=lambda: {"small": 10_000.0, "mid": 300_000.0, "head": 5_000_000.0}
     )

@@ -58,7 +58,7 @@ class Validation:
                     "without mean": d.off,
                     "difference": d.diff,
                     "90% interval": f"{d.lo:.3g} to {d.hi:.3g}",
-                    "beyond seed noise": d.distinguishable,
+                    "beyond seed noise": "yes" if d.distinguishable else "no",
                     "seeds": d.seeds,
                 }
                 for d in self.counterfactuals
@@ -243,14 +243,14 @@ def golden(v: Validation, previous: dict[str, Any] | None = None) -> dict[str, A
     def values(metrics: dict[str, Any]) -> dict[str, Any]:
         return {t.key: t.value(metrics) for t in TARGETS}
 
-    mean = values(calibration.mean_metrics(v.baseline_runs))
+    raw = calibration.mean_metrics(v.baseline_runs)
     best = (previous or {}).get("best_distance", {})
     return {
         "seeds": v.baseline_seeds,
         "per_seed": [values(r) for r in v.baseline_runs],
-        "mean": mean,
+        "mean": values(raw),
         "best_distance": {
-            t.key: min(t.distance(t.value(mean)), best.get(t.key, float("inf"))) for t in TARGETS
+            t.key: min(t.distance(t.value(raw)), best.get(t.key, float("inf"))) for t in TARGETS
         },
     }
 

@@ -7,6 +7,7 @@ from simulation import CreatorEconomy, load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "data" / "small.toml"
 BASELINE = ROOT / "scenarios" / "baseline.toml"
+QUICKSTART = ROOT / "scenarios" / "quickstart.toml"  # the baseline market at 20,000 fans
 
 
 @pytest.fixture(scope="session")
