@@ -29,7 +29,7 @@ class CreatorEconomy(mesa.Model):
     lists each with its default), so ``mesa.batch_run`` and dashboards can drive any of
     them::
 
-        model = CreatorEconomy(n_fans=50_000, trust_gain=0.2, rng=42)
+        model = CreatorEconomy(n_fans=50_000, n_creators=2_500, trust_gain=0.2, rng=42)
         model.run_for(365)
 
     Build from a scenario file with ``CreatorEconomy.from_scenario(load_scenario(path))``.

@@ -7,7 +7,7 @@ file is evaluated or unpickled. Errors name the file, the key and what was expec
 The TOML is grouped into sections for readability (``[population]``, ``[trust]``...),
 but every scalar parameter has a unique name, so the model also takes them as flat
 keyword arguments (what ``mesa.batch_run`` and SolaraViz drive):
-``CreatorEconomy(n_fans=50_000, trust_gain=0.2)``.
+``CreatorEconomy(n_fans=50_000, n_creators=2_500, trust_gain=0.2)``.
 """
 
 from __future__ import annotations
