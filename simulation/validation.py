@@ -176,23 +176,23 @@ def validate(
 ) -> Validation:
     """Run every check; ``parts`` selects which."""
     v = Validation()
-    if "baseline" in parts:
+    if "baseline" in parts or "counterfactuals" in parts:
+        # Read once: the counterfactuals are paired with these very baseline runs.
         sc = load_scenario(baseline)
-        v.baseline_seeds = replicate_seeds(sc.run.seed, seeds)
         params = sc.model_params()
+        v.baseline_seeds = replicate_seeds(sc.run.seed, seeds)
+        v.scale = ScaleMapping.from_scenario(sc).describe()
+    if "baseline" in parts:
         v.baseline_runs = parallel_map(
             run_model,
             [(params, s, sc.run.steps, sc.run.warmup_days) for s in v.baseline_seeds],
             workers,
         )
         v.rows += baseline_rows(v.baseline_runs, v.baseline_seeds)
-        v.scale = ScaleMapping.from_scenario(sc).describe()
     if "counterfactuals" in parts:
-        sc = load_scenario(baseline)
-        cf_seeds = v.baseline_seeds or replicate_seeds(sc.run.seed, seeds)
         v.counterfactuals = counterfactuals.compare(
-            sc.model_params(),
-            cf_seeds,
+            params,
+            v.baseline_seeds,
             sc.run.steps,
             sc.run.warmup_days,
             workers,
