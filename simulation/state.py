@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulation.mechanisms import kernels
+from simulation.mechanisms import blocks, kernels
 from simulation.mechanisms.sicas import NONE, STAGE_NAMES
 
 # What a brand observes of a deal or of its bought traffic during a budget period.
@@ -222,7 +222,7 @@ class Follows:
     def shifted(edge: np.ndarray, inserted_at: np.ndarray) -> np.ndarray:
         """Edge indices (or -1) renumbered after an :meth:`add` that inserted at those positions."""
         out = np.array(edge, dtype=np.int64)
-        kernels.shift_edges(out, np.asarray(inserted_at, np.int64))
+        blocks.rows(kernels.shift_edges, out.size, out, np.asarray(inserted_at, np.int64))
         return out
 
     def keep(self, mask: np.ndarray) -> None:

@@ -5,6 +5,7 @@ import pytest
 
 from simulation.mechanisms import (
     attention,
+    blocks,
     budgets,
     content,
     distribution,
@@ -114,7 +115,7 @@ def test_distribution_is_the_same_on_any_number_of_threads(monkeypatch):
     monkeypatch.setattr(distribution, "FAN_BLOCK", 128)  # eight blocks
     runs = []
     for threads in (1, 2, 4):
-        monkeypatch.setattr(distribution, "THREADS", threads)
+        monkeypatch.setattr(blocks, "THREADS", threads)
         runs.append(
             distribution.distribute(
                 rng(7),
@@ -249,15 +250,16 @@ def test_trust_rises_after_good_experiences_and_collapses_after_fakes():
 
 
 def test_trust_fades_toward_the_relationship_baseline_and_never_below_it():
-    t = np.array([0.9, 0.5, 0.3, 0.1], np.float32)
-    baseline = np.array([0.3, 0.3, 0.3, 0.3], np.float32)
-    trust.decay(t, baseline, trust_decay=0.1)
+    t = np.array([0.9, 0.5, 0.3, 0.1, 0.9], np.float32)
+    creator = np.array([0, 0, 0, 0, 1], np.int32)
+    baseline = np.array([0.3, 0.8])  # of each creator's followers
+    trust.decay(t, creator, baseline, trust_decay=0.1)
     # Earned trust loses a tenth of its excess; at or below the baseline nothing moves
     # (a scandal's damage does not heal with time alone).
-    np.testing.assert_allclose(t, [0.84, 0.48, 0.3, 0.1], rtol=1e-6)
+    np.testing.assert_allclose(t, [0.84, 0.48, 0.3, 0.1, 0.89], rtol=1e-6)
     for _ in range(500):
-        trust.decay(t, baseline, trust_decay=0.1)
-    np.testing.assert_allclose(t, [0.3, 0.3, 0.3, 0.1], atol=1e-6)
+        trust.decay(t, creator, baseline, trust_decay=0.1)
+    np.testing.assert_allclose(t, [0.3, 0.3, 0.3, 0.1, 0.8], atol=1e-6)
 
 
 def test_follows_end_below_the_unfollow_trust_and_at_the_yearly_rate():

@@ -15,18 +15,15 @@ Cost is O(slots x (topics + log creators)), never fans x creators.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.mechanisms import kernels
+from simulation.mechanisms import blocks, kernels
 from simulation.state import Follows, SocialGraph
 
 INTEREST, FOLLOWER, SOCIAL, POPULARITY = range(4)
 FAN_BLOCK = 131_072  # fans distributed together, each block with its own random stream
-THREADS = os.cpu_count() or 1  # blocks run on this many threads (the kernels release the GIL)
 
 
 @dataclass
@@ -140,11 +137,12 @@ def distribute(
     ipd = np.asarray(impressions_per_day, dtype=np.float64)
     fo = follows
     n = attention.shape[0]
-    blocks = [(lo, min(lo + FAN_BLOCK, n)) for lo in range(0, n, FAN_BLOCK)]
-    gens = rng.spawn(len(blocks))  # one stream per block: the same draws on any thread count
+    fan_blocks = blocks.spans(n, FAN_BLOCK)
+    # One random stream per block of fans: the same draws on any number of threads.
+    streams = rng.spawn(len(fan_blocks))
     slots = np.empty(n, np.int64)
     attend = np.zeros(len(fo), bool)
-    sizes = _threaded(
+    sizes = blocks.run(
         lambda g, lo, hi: kernels.count_slots(
             g,
             attention,
@@ -159,16 +157,15 @@ def distribute(
             slots,
             attend,
         ),
-        gens,
-        blocks,
+        [(g, lo, hi) for g, (lo, hi) in zip(streams, fan_blocks, strict=True)],
     )
     starts = np.concatenate([[0], np.cumsum(sizes)])
     size = int(starts[-1])
     fan = np.empty(size + extra, np.int32)
     creator = np.empty(size + extra, np.int32)
     platform = np.empty(size + extra, np.int8)
-    social = np.zeros(size + extra, bool)
-    edge = np.full(size + extra, -1, np.int64)
+    social = np.empty(size + extra, bool)
+    edge = np.empty(size + extra, np.int64)
     tables = (
         alg_cdf,
         interest_cdf,
@@ -188,7 +185,7 @@ def distribute(
         friends.indices,
         last_engaged,
     )
-    _threaded(
+    ends = blocks.run(
         lambda g, lo, hi, k: kernels.fill_slots(
             g,
             attention,
@@ -205,28 +202,17 @@ def distribute(
             social,
             edge,
         ),
-        gens,
-        blocks,
-        starts[:-1].tolist(),
+        [(g, lo, hi, k) for g, (lo, hi), k in zip(streams, fan_blocks, starts[:-1].tolist(), strict=True)],
     )
-    # A slot with nothing to show stays empty: drop it, keeping the order (fan by fan).
-    filled = np.ones(size + extra, bool)
-    filled[:size] = creator[:size] >= 0
+    # A slot with nothing to show wrote no row: close the gaps the blocks left, in order.
     k = 0
-    for column in (fan, creator, platform, social, edge):
-        k = kernels.compact(column, size + extra, filled)
-    k -= extra
+    for start, end in zip(starts[:-1].tolist(), ends, strict=True):
+        for column in (fan, creator, platform, social, edge):
+            column[k : k + end - start] = column[start:end]
+        k += end - start
     end = k + extra
+    social[k:end], edge[k:end] = False, -1  # the free rows, for the caller to fill
     return fan[:end], creator[:end], platform[:end], social[:end], edge[:end], k
-
-
-def _threaded(fn, gens, blocks, *more):
-    """``fn(gen, lo, hi, *more_i)`` for every block, on up to ``THREADS`` threads, in order."""
-    jobs = [(g, lo, hi, *m) for g, (lo, hi), *m in zip(gens, blocks, *more, strict=True)]
-    if THREADS <= 1 or len(jobs) <= 1:
-        return [fn(*j) for j in jobs]
-    with ThreadPoolExecutor(THREADS) as pool:
-        return list(pool.map(lambda j: fn(*j), jobs))
 
 
 def pool_boost(

@@ -242,7 +242,8 @@ def fill_slots(  # pragma: no cover
 
     Each slot is on platform p with probability proportional to impressions_per_day[p] x
     attention[p] and is filled by one algorithm of p's mix; a slot with nothing to show
-    gets creator -1. Rows are written fan by fan, each fan's stream visits after its slots.
+    writes no row. Rows are written fan by fan, each fan's stream visits after its slots.
+    Returns the row after the last one written.
     """
     n_p = attention.shape[1]
     n_t = interest_cdf.shape[1]
@@ -291,12 +292,13 @@ def fill_slots(  # pragma: no cover
                 i = _pick(popularity_ptr, popularity_prob, popularity_alias, p, rng.random())
                 if i >= 0:
                     c = popularity_item[i]
+            if c < 0:
+                continue
             out_fan[k] = f
             out_creator[k] = c
             out_platform[k] = p
             out_social[k] = a == 2
-            if c >= 0:
-                out_edge[k] = e if a == 1 else _edge_of(fan_ptr, e_creator, e_platform, f, c, p)
+            out_edge[k] = e if a == 1 else _edge_of(fan_ptr, e_creator, e_platform, f, c, p)
             k += 1
         for j in range(fan_ptr[f], fan_ptr[f + 1]):
             if attend[j]:
@@ -306,6 +308,7 @@ def fill_slots(  # pragma: no cover
                 out_social[k] = False
                 out_edge[k] = j
                 k += 1
+    return k
 
 
 @_jit
@@ -321,19 +324,20 @@ def describe(  # pragma: no cover
     sponsor,
     deal_platform,
     deal_live,
+    out_live,
+    out_product,
+    out_format,
+    out_sponsored,
+    lo,
+    hi,
 ):
-    """What each impression shows: (live, product, format, sponsored) columns.
+    """What impressions ``lo:hi`` show: fills their (live, product, format, sponsored).
 
     A live creator's impression is its stream (the stream's product), otherwise its post
     (the post's product and format); it is sponsored when it is the content a running
     deal bought (that product, platform and format), never for bought traffic.
     """
-    n = creator.size
-    out_live = np.empty(n, np.bool_)
-    out_product = np.empty(n, np.int32)
-    out_format = np.empty(n, np.int8)
-    out_sponsored = np.empty(n, np.bool_)
-    for i in range(n):
+    for i in range(lo, hi):
         c, p = creator[i], platform[i]
         is_live = live[c, p]
         product = stream_product[c, p] if is_live else video_product[c, p]
@@ -348,16 +352,16 @@ def describe(  # pragma: no cover
             and deal_platform[c] == p
             and is_live == deal_live[c]
         )
-    return out_live, out_product, out_format, out_sponsored
 
 
 @_jit
-def shift_edges(edge, inserted_at):  # pragma: no cover
-    """Renumber edge indices in place after insertions at ``inserted_at`` (sorted, old numbering).
+def shift_edges(edge, inserted_at, lo, hi):  # pragma: no cover
+    """Renumber edge indices ``lo:hi`` in place after insertions at ``inserted_at``.
 
-    Each index e >= 0 moves up by the number of insertions at positions <= e.
+    ``inserted_at`` is sorted, in the old numbering; each index e >= 0 moves up by the
+    number of insertions at positions <= e.
     """
-    for i in range(edge.size):
+    for i in range(lo, hi):
         e = edge[i]
         if e >= 0:
             edge[i] = e + np.searchsorted(inserted_at, e, side="right")
@@ -379,12 +383,14 @@ def tally(  # pragma: no cover
     fmt_eng,
     seen,
     reward,
+    last_engaged,
 ):
     """One pass over the day's impressions adding up what the day's statistics need.
 
     Per (creator, platform): impressions and engagements; per (creator, brand): engaged
     videos featuring the brand; per (platform, format): impressions and engagements; per
-    (fan, platform): impressions seen and engagements (the attention reward).
+    (fan, platform): impressions seen and engagements (the attention reward); per fan: the
+    creator it engaged with last (impressions are in each fan's order of the day).
     """
     for i in range(fan.size):
         c, p = creator[i], platform[i]
@@ -395,6 +401,7 @@ def tally(  # pragma: no cover
             n_eng[c, p] += 1
             fmt_eng[p, fmt[i]] += 1
             reward[fan[i], p] += 1
+            last_engaged[fan[i]] = c
             if not live[i] and product[i] >= 0:
                 video_eng[c, product[i]] += 1
 
@@ -415,28 +422,51 @@ def exposure_inputs(  # pragma: no cover
     audience,
     stage,
     sense,
+    trust,
+    appeal,
+    interest,
+    aware,
+    lo,
+    hi,
 ):
-    """Per impression, in one pass: what the engagement rule reads.
+    """What the engagement rule reads, for impressions ``lo:hi``, in one pass.
 
-    Returns (trust in the creator, 0 when not following; content quality x format appeal x
+    Fills trust in the creator (0 when not following); content quality x format appeal x
     the creator's audience factor on that platform; the fan's interest share in the
-    creator's niche; aware: the fan has sensed the featured brand).
+    creator's niche; aware: the fan has sensed the featured brand.
     """
-    n = fan.size
-    trust = np.zeros(n, np.float32)
-    appeal = np.empty(n, np.float32)
-    interest = np.empty(n, np.float32)
-    aware = np.zeros(n, np.bool_)
-    for i in range(n):
+    for i in range(lo, hi):
         f, c, b = fan[i], creator[i], product[i]
-        if edge[i] >= 0:
-            trust[i] = edge_trust[edge[i]]
+        trust[i] = edge_trust[edge[i]] if edge[i] >= 0 else 0.0
         appeal[i] = quality[c] * format_appeal[fmt[i]] * audience[c, platform[i]]
         t = niche[c]
         interest[i] = interest_cdf[f, t] - (interest_cdf[f, t - 1] if t > 0 else 0.0)
-        if b >= 0:
-            aware[i] = stage[f, b] >= sense  # the SICAS stage Sense or later
-    return trust, appeal, interest, aware
+        aware[i] = b >= 0 and stage[f, b] >= sense  # the SICAS stage Sense or later
+
+
+@_jit
+def fade(trust, creator, baseline, rate):  # pragma: no cover
+    """``trust -= rate x max(trust - baseline[creator], 0)`` on every edge, in place."""
+    for e in range(trust.size):
+        excess = trust[e] - baseline[creator[e]]
+        if excess > 0:
+            trust[e] -= rate * excess
+
+
+@_jit
+def peak_concurrent(stream, start, end, n_streams, n_ticks):  # pragma: no cover
+    """Most viewers present at once in each stream; viewer i is there in ticks start..end-1."""
+    delta = np.zeros((n_streams, n_ticks + 1), np.int64)
+    for i in range(stream.size):
+        delta[stream[i], start[i]] += 1
+        delta[stream[i], min(end[i], n_ticks)] -= 1
+    peak = np.zeros(n_streams, np.int64)
+    for s in range(n_streams):
+        now = 0
+        for t in range(n_ticks + 1):
+            now += delta[s, t]
+            peak[s] = max(peak[s], now)
+    return peak
 
 
 @_jit

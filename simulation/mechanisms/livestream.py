@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation.mechanisms import kernels
+
 
 def sessions(
     rng: np.random.Generator,
@@ -43,13 +45,7 @@ def peak_concurrent(
     tick_minutes: float,
 ) -> np.ndarray:
     """Peak number of simultaneous viewers of each stream, on a grid of ``tick_minutes``."""
-    tick = tick_minutes
-    n_ticks = int(np.ceil(stream_minutes / tick)) + 1
-    start = np.floor(arrival / tick).astype(np.int64)
-    end = np.floor((arrival + watched) / tick).astype(np.int64) + 1
-    size = n_streams * (n_ticks + 1)
-    delta = np.bincount(stream * (n_ticks + 1) + start, minlength=size) - np.bincount(
-        stream * (n_ticks + 1) + np.minimum(end, n_ticks), minlength=size
-    )
-    curve = np.cumsum(delta.reshape(n_streams, n_ticks + 1), axis=1)
-    return curve.max(axis=1) if n_streams else np.zeros(0)
+    n_ticks = int(np.ceil(stream_minutes / tick_minutes)) + 1
+    start = np.floor(arrival / tick_minutes).astype(np.int64)
+    end = np.floor((arrival + watched) / tick_minutes).astype(np.int64) + 1
+    return kernels.peak_concurrent(np.asarray(stream, np.int64), start, end, n_streams, n_ticks)

@@ -8,23 +8,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation.mechanisms import kernels
+
 
 def grow(trust: np.ndarray, gain: float) -> np.ndarray:
     """Close a fraction ``gain`` of the gap to full trust."""
     return trust + gain * (1.0 - trust)
 
 
-def decay(trust: np.ndarray, baseline: np.ndarray, *, trust_decay: float) -> np.ndarray:
+def decay(
+    trust: np.ndarray, creator: np.ndarray, baseline: np.ndarray, *, trust_decay: float
+) -> np.ndarray:
     """Daily fading of earned trust toward the relationship's baseline (in place).
 
-    Trust a fan built up through good experiences fades, a share ``trust_decay`` of the
-    excess a day, back to ``baseline``: the trust the fan had when it followed (the
-    creator role's initial trust; KOCs' followers start high, seed 003). Fading never
-    takes trust below that baseline, and trust already below it (after a scandal, a fake
-    or a disappointment) does not heal with time alone: only a good experience rebuilds it.
+    ``trust`` and ``creator`` describe follow edges; ``baseline[c]`` is the trust a fan
+    has when it follows creator c (its role's initial trust; KOCs' followers start high,
+    seed 003). Trust a fan built up through good experiences fades, a share
+    ``trust_decay`` of the excess a day, back to that baseline. Fading never takes trust
+    below it, and trust already below it (after a scandal, a fake or a disappointment)
+    does not heal with time alone: only a good experience rebuilds it.
     """
-    excess = np.maximum(trust - baseline, np.float32(0.0))
-    trust -= np.float32(trust_decay) * excess
+    kernels.fade(trust, creator, np.asarray(baseline, np.float32), np.float32(trust_decay))
     return trust
 
 

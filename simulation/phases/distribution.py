@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.day import Content, Day, Impressions
-from simulation.mechanisms import distribution, kernels
+from simulation.mechanisms import blocks, distribution, kernels
 from simulation.mechanisms.sampling import sample_accepted, sample_grouped
 from simulation.scenario import BUDGET_ARMS, DEAL_FORMATS, FORMATS
 
@@ -49,7 +49,12 @@ def run(model: CreatorEconomy, day: Day) -> None:
     edge[k:] = fo.find(ad_fan, ad_creator, ad_platform)
     ad = np.zeros(fan.size, bool)
     ad[k:] = True
-    live, product, fmt, sponsored = kernels.describe(
+    n = fan.size
+    live, product = np.empty(n, bool), np.empty(n, np.int32)
+    fmt, sponsored = np.empty(n, np.int8), np.empty(n, bool)
+    blocks.rows(
+        kernels.describe,
+        n,
         creator,
         plat,
         ad,
@@ -61,6 +66,10 @@ def run(model: CreatorEconomy, day: Day) -> None:
         cs.view("sponsor"),
         cs.view("deal_platform"),
         cs.view("deal_format") == LIVE_DEAL,
+        live,
+        product,
+        fmt,
+        sponsored,
     )
     day.impressions = Impressions(
         fan=fan,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.day import Day, Impressions
-from simulation.mechanisms import distribution, engagement, kernels, livestream, sicas, trust
+from simulation.mechanisms import blocks, distribution, engagement, kernels, livestream, sicas, trust
 from simulation.state import CONNECTS, ENGAGEMENTS, IMPRESSIONS, Follows
 
 if TYPE_CHECKING:
@@ -34,7 +34,12 @@ def run(model: CreatorEconomy, day: Day) -> None:
         audience_reference_real=cfg.creators.audience_reference_real,
         audience_elasticity=cfg.creators.audience_elasticity,
     )
-    t, appeal, interest, aware = kernels.exposure_inputs(
+    n = fan.size
+    t, appeal, interest = (np.empty(n, np.float32) for _ in range(3))
+    aware = np.empty(n, bool)
+    blocks.rows(
+        kernels.exposure_inputs,
+        n,
         fan,
         creator,
         imp.platform,
@@ -49,6 +54,10 @@ def run(model: CreatorEconomy, day: Day) -> None:
         audience,
         fs.stage,
         sicas.SENSE,
+        t,
+        appeal,
+        interest,
+        aware,
     )
     _watch(model, day, t)
     p = engagement.engage_probability(
@@ -67,7 +76,6 @@ def run(model: CreatorEconomy, day: Day) -> None:
     engaged = imp.engaged
     record_engagement(model, day)
 
-    fs.last_engaged[fan[engaged]] = creator[engaged]
     fo = model.follows
     rows = np.flatnonzero(engaged & following)
     gain = cfg.trust.trust_engage_gain * audience[creator[rows], imp.platform[rows]]
@@ -182,6 +190,7 @@ def record_engagement(model: CreatorEconomy, day: Day) -> None:
         fmt_eng,
         day.seen,
         day.reward,
+        model.fan_state.last_engaged,
     )
     day.ledger.impressions = n_imp.sum(axis=0)
     day.ledger.engagements = n_eng.sum(axis=0)

@@ -31,8 +31,8 @@ def run(model: CreatorEconomy, day: Day) -> None:
         model.config,
         model.follows,
     )
-    baseline = model.role_initial_trust[cs.role[fo.creator]].astype(np.float32)
-    trust.decay(fo.trust, baseline, trust_decay=cfg.trust.trust_decay)
+    baseline = model.role_initial_trust[cs.view("role")]
+    trust.decay(fo.trust, fo.creator, baseline, trust_decay=cfg.trust.trust_decay)
     hit = growth.scandals(r, cs.view("active"), scandal_rate=cfg.creators.scandal_rate)
     day.ledger.scandals = int(hit.sum())
     if hit.any():

@@ -1,0 +1,62 @@
+"""Run a compiled kernel over blocks of rows on a few threads, with the same result on any count.
+
+The kernels in :mod:`simulation.mechanisms.kernels` release the GIL (``nogil=True``), so
+blocks of fans, edges or impressions can run side by side on the machine's cores. Each
+block writes only its own rows, and a block that draws random numbers gets its own
+generator (spawned from the phase's), so the output does not depend on the number of
+threads or on the order in which blocks finish.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+THREADS = os.cpu_count() or 1  # blocks run on this many threads
+ROWS = 262_144  # rows per block when a kernel only reads and writes its own rows
+
+_pool: ThreadPoolExecutor | None = None
+_lock = threading.Lock()
+
+
+def _forget_pool() -> None:
+    """A forked child (a multiprocessing worker) has none of the parent's threads."""
+    global _pool
+    _pool = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def spans(n: int, size: int = ROWS) -> list[tuple[int, int]]:
+    """``(lo, hi)`` of consecutive blocks of at most ``size`` rows covering ``0..n``."""
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+
+
+def run(fn: Callable, jobs: Sequence[tuple]) -> list:
+    """``fn(*job)`` for every job, on up to ``THREADS`` threads; results in the jobs' order."""
+    global _pool
+    if THREADS <= 1 or len(jobs) <= 1:
+        return [fn(*j) for j in jobs]
+    with _lock:
+        if _pool is None or _pool._max_workers != THREADS:
+            _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="simulation-blocks")
+        pool = _pool
+    return list(pool.map(lambda j: fn(*j), jobs))
+
+
+def rows(kernel: Callable, n: int, *args) -> None:
+    """``kernel(*args, lo, hi)`` over blocks of ``0..n``: for kernels that fill rows in place."""
+    run(lambda lo, hi: kernel(*args, lo, hi), spans(n))
+
+
+def with_streams(
+    fn: Callable, rng: np.random.Generator, blocks: list[tuple[int, int]], *more
+) -> list:
+    """``fn(gen, lo, hi, *more_i)`` per block, each block with its own spawned generator."""
+    gens = rng.spawn(len(blocks))
+    return run(fn, [(g, lo, hi, *m) for g, (lo, hi), *m in zip(gens, blocks, *more, strict=True)])
