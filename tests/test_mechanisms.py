@@ -482,7 +482,7 @@ def test_followers_arrive_early_and_trusting_viewers_stay_longer():
     )
     assert arrival[:n].mean() < 0.3 * 180 < arrival[n:].mean()
     assert watched[:n].mean() > 1.5 * watched[n:].mean()
-    assert (arrival + watched <= 180.0 + 1e-9).all()
+    assert (arrival + watched <= 180.0 + 1e-4).all()  # up to float32 rounding
     factor = livestream.watch_factor(np.array([0.0, 15.0, 1e6]), conversion_minutes=15.0)
     np.testing.assert_allclose(factor, [0.0, 1 - np.exp(-1), 1.0])
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from simulation.mechanisms import blocks
+
 
 def update_satisfaction(
     satisfaction: np.ndarray,
@@ -26,7 +28,8 @@ def update_satisfaction(
     Where a fan saw nothing on a platform today, its satisfaction there is unchanged.
     """
     out = np.array(satisfaction, dtype=np.float32)
-    _blend(out, np.asarray(impressions), np.asarray(rewards, np.float32), satisfaction_memory)
+    seen, reward = np.asarray(impressions), np.asarray(rewards, np.float32)
+    blocks.rows(_blend, out.shape[0], out, seen, reward, satisfaction_memory)
     return out
 
 
@@ -41,13 +44,14 @@ def shift_attention(
     if attention_mobility == 0:
         return attention
     out = np.array(attention, dtype=np.float32)
-    _replicate(out, np.asarray(satisfaction, np.float32), attention_mobility, attention_floor)
+    sat = np.asarray(satisfaction, np.float32)
+    blocks.rows(_replicate, out.shape[0], out, sat, attention_mobility, attention_floor)
     return out
 
 
-@numba.njit(cache=True)
-def _blend(sat, seen, reward, memory):  # pragma: no cover
-    for f in range(sat.shape[0]):
+@numba.njit(cache=True, nogil=True)
+def _blend(sat, seen, reward, memory, lo, hi):  # pragma: no cover
+    for f in range(lo, hi):
         for p in range(sat.shape[1]):
             if seen[f, p] > 0:
                 today = reward[f, p] / seen[f, p]
@@ -55,11 +59,11 @@ def _blend(sat, seen, reward, memory):  # pragma: no cover
                 sat[f, p] = (1 - memory) * known + memory * today
 
 
-@numba.njit(cache=True)
-def _replicate(att, sat, mobility, floor):  # pragma: no cover
+@numba.njit(cache=True, nogil=True)
+def _replicate(att, sat, mobility, floor, lo, hi):  # pragma: no cover
     n_p = att.shape[1]
     s = np.empty(n_p)
-    for f in range(att.shape[0]):
+    for f in range(lo, hi):
         known, n_known = 0.0, 0
         for p in range(n_p):
             if not np.isnan(sat[f, p]):

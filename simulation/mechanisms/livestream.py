@@ -23,16 +23,20 @@ def sessions(
     follower_arrival_skew: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Arrival minute and minutes watched of each viewer of a stream."""
-    n = follower.size
-    early = 1.0 - rng.random(n) ** (1.0 / follower_arrival_skew)  # Beta(1, skew), inverse CDF
-    arrival = np.where(follower, early, rng.random(n)) * stream_minutes
-    stay = rng.exponential(dwell_minutes * (0.5 + trust), n)
-    return arrival, np.minimum(stay, stream_minutes - arrival)
+    f32 = np.float32
+    u = rng.random(follower.size, dtype=f32)
+    # Followers: Beta(1, skew) by its inverse CDF; public traffic: uniform over the stream.
+    early = f32(1.0) - u ** f32(1.0 / follower_arrival_skew)
+    arrival = np.where(follower, early, u) * f32(stream_minutes)
+    stay = rng.standard_exponential(follower.size, dtype=f32)
+    stay *= f32(dwell_minutes) * (f32(0.5) + trust.astype(f32, copy=False))
+    return arrival, np.minimum(stay, f32(stream_minutes) - arrival)
 
 
 def watch_factor(watched: np.ndarray, *, conversion_minutes: float) -> np.ndarray:
     """Share of the full purchase chance a viewer reaches after watching so long."""
-    return 1.0 - np.exp(-watched / conversion_minutes)
+    x = np.asarray(watched)
+    return 1 - np.exp(x / -x.dtype.type(conversion_minutes))
 
 
 def peak_concurrent(

@@ -47,8 +47,9 @@ def still_following(
     the model). The hazard is what lets follows per fan settle at a steady level.
     """
     keep = trust >= unfollow_trust
-    if unfollow_rate > 0:
-        keep &= rng.random(trust.size, dtype=np.float32) >= np.float32(unfollow_rate / 365.0)
+    if unfollow_rate > 0:  # each follow ends today with probability rate / 365
+        n = rng.binomial(trust.size, min(unfollow_rate / 365.0, 1.0))
+        keep[rng.choice(trust.size, n, replace=False)] = False
     return keep
 
 
