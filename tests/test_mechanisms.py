@@ -36,14 +36,16 @@ def test_sample_grouped_draws_within_group_in_proportion_to_weight():
     assert (sample_grouped(group, weight, np.full(5, 2), 3, rng()) == -1).all()  # zero weight
 
 
-def test_sample_accepted_draws_in_proportion_to_weight_times_acceptance():
-    weight = np.array([1.0, 1.0, 2.0, 0.0])
-    accept = np.array([1.0, 0.5, 0.25, 1.0])
-    out = sample_accepted(rng(), np.cumsum(weight), lambda items, draws: accept[items], 60_000)
+def test_sample_accepted_draws_in_proportion_to_acceptance():
+    accept = np.array([1.0, 0.5, 0.5, 0.0])
+    out = sample_accepted(rng(), 4, lambda items, draws: accept[items], 60_000)
     assert out.size == 60_000 and not (out == 3).any()
     np.testing.assert_allclose(
         np.bincount(out, minlength=4) / out.size, [0.5, 0.25, 0.25, 0.0], atol=0.01
     )
+    # Acceptance may depend on the draw: draw i only accepts item i % 2.
+    out = sample_accepted(rng(), 4, lambda items, draws: items == draws % 2, 1000, tries=3)
+    assert (out == np.arange(1000) % 2).all()
 
 
 def test_alias_tables_give_each_item_its_weight_share():

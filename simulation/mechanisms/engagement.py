@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 
@@ -48,12 +49,31 @@ def engage_probability(
     a fan already aware of the featured brand (SICAS Sense or later) is more receptive,
     and content a friend engaged with carries social proof (WeChat Channels, seed 001).
     """
-    p = engage_base * quality * relevance * (1.0 + trust)
-    x = p.dtype.type  # float32 inputs stay float32 (a million fans' impressions)
-    for mask, factor in (
-        (live, live_engage_factor),
-        (aware, aware_engage_factor),
-        (social, social_proof),
-    ):
-        p *= np.where(mask, x(factor), x(1.0))
-    return np.clip(p, x(0.0), x(1.0), out=p)
+    f32 = np.float32
+    return _engage(
+        np.asarray(quality, f32),
+        np.asarray(relevance, f32),
+        np.asarray(trust, f32),
+        np.asarray(live, bool),
+        np.asarray(aware, bool),
+        np.asarray(social, bool),
+        f32(engage_base),
+        f32(live_engage_factor),
+        f32(aware_engage_factor),
+        f32(social_proof),
+    )
+
+
+@numba.vectorize(
+    ["float32(float32, float32, float32, boolean, boolean, boolean, float32, float32, float32, float32)"],
+    cache=True,
+)
+def _engage(quality, relevance, trust, live, aware, social, base, live_f, aware_f, social_f):  # pragma: no cover
+    p = base * quality * relevance * (1 + trust)
+    if live:
+        p *= live_f
+    if aware:
+        p *= aware_f
+    if social:
+        p *= social_f
+    return min(max(p, 0), 1)

@@ -454,12 +454,30 @@ def fade(trust, creator, baseline, rate):  # pragma: no cover
 
 
 @_jit
-def peak_concurrent(stream, start, end, n_streams, n_ticks):  # pragma: no cover
-    """Most viewers present at once in each stream; viewer i is there in ticks start..end-1."""
+def sessions(arrival, root, watched, follower, trust, stream_minutes, dwell_minutes):  # pragma: no cover
+    """Live viewers' arrival minute and minutes watched, in place (see ``livestream.sessions``).
+
+    On entry ``arrival`` holds a uniform u per viewer, ``root`` u ** (1 / skew) and
+    ``watched`` a standard exponential. Followers arrive at Beta(1, skew) by its inverse
+    CDF (1 - root), public traffic uniformly over the stream (u); a viewer stays
+    dwell x (0.5 + trust) on average, and at most until the end.
+    """
+    for i in range(arrival.size):
+        a = (1.0 - root[i] if follower[i] else arrival[i]) * stream_minutes
+        arrival[i] = a
+        watched[i] = min(watched[i] * dwell_minutes * (0.5 + trust[i]), stream_minutes - a)
+
+
+@_jit
+def peak_concurrent(stream, arrival, watched, tick, n_streams, n_ticks):  # pragma: no cover
+    """Most viewers present at once in each stream, on a grid of ``tick`` minutes.
+
+    Viewer i is there from tick floor(arrival / tick) to floor((arrival + watched) / tick).
+    """
     delta = np.zeros((n_streams, n_ticks + 1), np.int64)
     for i in range(stream.size):
-        delta[stream[i], start[i]] += 1
-        delta[stream[i], min(end[i], n_ticks)] -= 1
+        delta[stream[i], int(arrival[i] / tick)] += 1
+        delta[stream[i], min(int((arrival[i] + watched[i]) / tick) + 1, n_ticks)] -= 1
     peak = np.zeros(n_streams, np.int64)
     for s in range(n_streams):
         now = 0

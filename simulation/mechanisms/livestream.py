@@ -23,14 +23,19 @@ def sessions(
     follower_arrival_skew: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Arrival minute and minutes watched of each viewer of a stream."""
-    f32 = np.float32
-    u = rng.random(follower.size, dtype=f32)
-    # Followers: Beta(1, skew) by its inverse CDF; public traffic: uniform over the stream.
-    early = f32(1.0) - u ** f32(1.0 / follower_arrival_skew)
-    arrival = np.where(follower, early, u) * f32(stream_minutes)
-    stay = rng.standard_exponential(follower.size, dtype=f32)
-    stay *= f32(dwell_minutes) * (f32(0.5) + trust.astype(f32, copy=False))
-    return arrival, np.minimum(stay, f32(stream_minutes) - arrival)
+    n = follower.size
+    arrival = rng.random(n, dtype=np.float32)  # a uniform, turned into the arrival minute
+    watched = rng.standard_exponential(n, dtype=np.float32)  # turned into minutes watched
+    kernels.sessions(
+        arrival,
+        arrival ** np.float32(1.0 / follower_arrival_skew),  # for Beta(1, skew) by inverse CDF
+        watched,
+        np.asarray(follower, bool),
+        np.asarray(trust, np.float32),
+        stream_minutes,
+        dwell_minutes,
+    )
+    return arrival, watched
 
 
 def watch_factor(watched: np.ndarray, *, conversion_minutes: float) -> np.ndarray:
@@ -50,6 +55,11 @@ def peak_concurrent(
 ) -> np.ndarray:
     """Peak number of simultaneous viewers of each stream, on a grid of ``tick_minutes``."""
     n_ticks = int(np.ceil(stream_minutes / tick_minutes)) + 1
-    start = np.floor(arrival / tick_minutes).astype(np.int64)
-    end = np.floor((arrival + watched) / tick_minutes).astype(np.int64) + 1
-    return kernels.peak_concurrent(np.asarray(stream, np.int64), start, end, n_streams, n_ticks)
+    return kernels.peak_concurrent(
+        np.asarray(stream, np.int64),
+        np.asarray(arrival, np.float32),
+        np.asarray(watched, np.float32),
+        tick_minutes,
+        n_streams,
+        n_ticks,
+    )

@@ -47,27 +47,30 @@ def sample_grouped(
 
 def sample_accepted(
     rng: np.random.Generator,
-    cdf: np.ndarray,
+    n_items: int,
     accept: Callable[[np.ndarray, np.ndarray], np.ndarray],
     n: int,
-    max_rounds: int = 100_000,
+    tries: int = 64,
+    max_rounds: int = 10_000,
 ) -> np.ndarray:
-    """``n`` draws; draw i picks an item with probability proportional to weight x acceptance.
+    """``n`` draws; draw i picks item j with probability proportional to ``accept(j, i)``.
 
-    ``cdf`` is the cumulative weight over items. Each round, every unfilled draw takes a
-    candidate from ``cdf`` by inverse CDF and keeps it with probability
-    ``accept(candidates, draws)`` (each in [0, 1]; it may differ from draw to draw, e.g. the
-    interest of the candidate fan in draw i's product category); the rest draw again. Cost
-    grows with ``n`` / mean acceptance, never with the number of items.
+    Rejection sampling: each round, every unfilled draw proposes ``tries`` items uniformly
+    and keeps the first one accepted with probability ``accept(candidates, draws)`` (each
+    in [0, 1]; it may differ from draw to draw, e.g. the candidate fan's attention on a
+    platform times its interest in draw i's product category); the rest try again. Cost
+    grows with ``n`` / mean acceptance, never with ``n_items``: no table over the items.
     """
     out = np.full(n, -1, np.int64)
     todo = np.arange(n)
     for _ in range(max_rounds):
         if todo.size == 0:
             return out
-        u = rng.random(todo.size) * cdf[-1]
-        cand = np.minimum(np.searchsorted(cdf, u, side="right"), cdf.size - 1)
-        ok = rng.random(todo.size) < accept(cand, todo)
-        out[todo[ok]] = cand[ok]
-        todo = todo[~ok]
+        draws = np.repeat(todo, tries)
+        cand = rng.integers(0, n_items, draws.size)
+        ok = (rng.random(draws.size) < accept(cand, draws)).reshape(todo.size, tries)
+        hit = ok.any(axis=1)
+        first = ok.argmax(axis=1)[hit]
+        out[todo[hit]] = cand.reshape(todo.size, tries)[hit, first]
+        todo = todo[~hit]
     raise ValueError(f"sample_accepted: {todo.size} draws found no acceptable item")

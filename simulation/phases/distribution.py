@@ -131,13 +131,8 @@ def _bought_traffic(
     group = cs.owner[c_idx] * n_p + p_idx
     pick = sample_grouped(group, np.ones(c_idx.size), brand * n_p + plat, bs.budget.size * n_p, r)
     # Targeted: fans drawn by attention on the platform times interest in the category.
-    fans = np.empty(brand.size, np.int64)
     category = bs.category[brand]
-    for p in np.unique(plat).tolist():
-        rows = np.flatnonzero(plat == p)
-        cdf = np.cumsum(fs.attention[:, p], dtype=np.float64)
-        cat = category[rows]
-        fans[rows] = sample_accepted(
-            r, cdf, lambda f, i, cat=cat: fs.interest(f, cat[i]), rows.size
-        )
+    fans = sample_accepted(
+        r, fs.n, lambda f, i: fs.attention[f, plat[i]] * fs.interest(f, category[i]), brand.size
+    )
     return fans, c_idx[pick], plat
