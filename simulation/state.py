@@ -230,13 +230,13 @@ class Follows:
 
         The dropped relationships are recorded in :attr:`ended` at their last trust.
         """
-        if mask.all():
+        drop = np.flatnonzero(~mask)
+        if drop.size == 0:
             return
-        self.ended.add(self.trust[~mask])
-        self._shift_index(self.fan[~mask], -1)
-        for buf in self._buffers.values():
-            kept = kernels.compact(buf, self.n, mask)
-        self.n = kept
+        self.ended.add(self.trust[drop])
+        self._shift_index(self.fan[drop], -1)
+        buffers = [(buf, self.n, mask) for buf in self._buffers.values()]
+        self.n = blocks.run(kernels.compact, buffers)[0]
 
     def follower_counts(self, n_creators: int, n_platforms: int) -> np.ndarray:
         """(creators, platforms) follower counts."""

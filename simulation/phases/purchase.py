@@ -33,29 +33,31 @@ def run(model: CreatorEconomy, day: Day) -> None:
         model.brand_state,
         model.config,
     )
-    imp = day.impressions.take(
-        np.flatnonzero(day.impressions.engaged & (day.impressions.product >= 0))
-    )
-    fan, b, edge, live = imp.fan, imp.product, imp.edge, imp.live
+    # Candidates: engaged impressions featuring a product.
+    imp = day.impressions
+    rows = np.flatnonzero(imp.engaged & (imp.product >= 0))
+    fan, b, edge = imp.fan[rows], imp.product[rows], imp.edge[rows]
+    n_b = fs.brand_trust.shape[1]
+    brand_trust = fs.brand_trust.reshape(-1).take(fan.astype(np.int64) * n_b + b)
     t = model.follows.trust_of(edge, cfg.purchase.stranger_trust)
     # A brand's own account speaks for the brand: a viewer who does not follow it
     # trusts it as much as the brand.
-    own = (edge < 0) & (cs.owner[imp.creator] >= 0)
-    t[own] = fs.brand_trust[fan[own], b[own]]
-    afford = np.clip(fs.wallet[fan] / bs.price[b], 0.0, 1.0)
+    own = (edge < 0) & (cs.owner[imp.creator[rows]] >= 0)
+    t[own] = brand_trust[own]
+    wallet, price = fs.wallet[fan], bs.price[b]
     p = sicas.purchase_probability(
         t,
-        live,
-        fs.brand_trust[fan, b],
-        afford,
+        imp.live[rows],
+        brand_trust,
+        np.clip(wallet / price, 0.0, 1.0),  # affordability
         purchase_base=cfg.purchase.purchase_base,
         trust_exponent=cfg.purchase.trust_exponent,
         video_conversion_factor=cfg.purchase.video_conversion_factor,
     )
-    buy = r.random(fan.size) < p * imp.watch
+    buy = r.random(rows.size) < p * imp.watch[rows]
     buy[buy] = sicas.first_per_fan(fan[buy], r)
-    buy &= fs.wallet[fan] >= bs.price[b]
-    imp = imp.take(buy)
+    buy &= wallet >= price
+    imp = imp.take(rows[buy])
     fan, creator, plat, live, b, edge = (
         imp.fan,
         imp.creator,
