@@ -116,6 +116,17 @@ class EndedTrust:
         kernels.add_to_histogram(self.hist, trust, 0.0, 1.0)
 
 
+@dataclass
+class Insertion:
+    """Where :meth:`Follows.add` put new edges, to renumber edge indices taken before it."""
+
+    at: np.ndarray  # (new edges,) insertion positions in the old numbering, sorted
+    before: np.ndarray  # (fans + 1,) new edges of fans before fan f (f's are at[before[f]:before[f+1]])
+
+    def __len__(self) -> int:
+        return self.at.size
+
+
 class Follows:
     """Sparse follow edges fan -> creator on one platform, sorted by (fan, creator, platform).
 
@@ -170,11 +181,6 @@ class Follows:
             grown[: self.n] = buf[: self.n]
             self._buffers[name] = grown
 
-    def _shift_index(self, fans: np.ndarray, sign: int) -> None:
-        """Move the CSR offsets after edges of ``fans`` were added (+1) or removed (-1)."""
-        moved = np.cumsum(np.bincount(fans, minlength=self.n_fans))
-        self.fan_ptr[1:] += moved if sign > 0 else -moved
-
     def find(self, fan, creator, platform) -> np.ndarray:
         """Edge index of each (fan, creator, platform), or -1 where the fan does not follow."""
         fan, creator, platform = (np.asarray(x) for x in (fan, creator, platform))
@@ -189,12 +195,12 @@ class Follows:
         out[has] = self.trust[edge[has]]
         return out
 
-    def add(self, fan, creator, platform, trust) -> np.ndarray:
+    def add(self, fan, creator, platform, trust) -> Insertion:
         """Add new edges (duplicates and existing ones are ignored).
 
         Returns:
-            The insertion positions, in the old edge numbering (sorted); pass them to
-            :meth:`shifted` to renumber edge indices taken before the insertion.
+            Where the new edges went; pass it to :meth:`shifted` to renumber edge indices
+            taken before the insertion.
         """
         fan, creator, platform = (np.asarray(x) for x in (fan, creator, platform))
         key = fan.astype(np.int64) << 32
@@ -208,21 +214,23 @@ class Follows:
             new = self.find(f, c, p) < 0
             f, c, p, t = f[new], c[new], p[new], t[new]
         at = kernels.insertion_points(self.fan_ptr, self.creator, self.platform, f, c, p)
+        before = np.zeros(self.n_fans + 1, np.int64)
         if at.size == 0:
-            return at
+            return Insertion(at, before)
         self._reserve(self.n + at.size)
         for name, values in (("fan", f), ("creator", c), ("platform", p), ("trust", t)):
             buf = self._buffers[name]
             kernels.insert_sorted(buf, self.n, at, values.astype(buf.dtype))
         self.n += at.size
-        self._shift_index(f, +1)
-        return at
+        np.cumsum(np.bincount(f, minlength=self.n_fans), out=before[1:])
+        self.fan_ptr += before
+        return Insertion(at, before)
 
     @staticmethod
-    def shifted(edge: np.ndarray, inserted_at: np.ndarray) -> np.ndarray:
-        """Edge indices (or -1) renumbered after an :meth:`add` that inserted at those positions."""
+    def shifted(edge: np.ndarray, fan: np.ndarray, inserted: Insertion) -> np.ndarray:
+        """Edge indices (or -1) of fans ``fan``, renumbered after an :meth:`add`."""
         out = np.array(edge, dtype=np.int64)
-        blocks.rows(kernels.shift_edges, out.size, out, np.asarray(inserted_at, np.int64))
+        blocks.rows(kernels.shift_edges, out.size, out, fan, inserted.before, inserted.at)
         return out
 
     def keep(self, mask: np.ndarray) -> None:
@@ -234,7 +242,7 @@ class Follows:
         if drop.size == 0:
             return
         self.ended.add(self.trust[drop])
-        self._shift_index(self.fan[drop], -1)
+        self.fan_ptr[1:] -= np.cumsum(np.bincount(self.fan[drop], minlength=self.n_fans))
         buffers = [(buf, self.n, mask) for buf in self._buffers.values()]
         self.n = blocks.run(kernels.compact, buffers)[0]
 

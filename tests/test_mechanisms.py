@@ -368,19 +368,21 @@ def test_sharing_reaches_friends():
 # ------------------------------------------------------------------ state containers
 def test_follows_add_find_keep():
     fo = Follows(4)
-    assert fo.add([2, 1, 1, 1], [5, 4, 4, 9], [0, 1, 1, 0], [0.1, 0.2, 0.3, 0.4]).size == 3
-    assert fo.add([1], [4], [1], [0.9]).size == 0  # already following
+    assert len(fo.add([2, 1, 1, 1], [5, 4, 4, 9], [0, 1, 1, 0], [0.1, 0.2, 0.3, 0.4])) == 3
+    assert len(fo.add([1], [4], [1], [0.9])) == 0  # already following
     assert fo.fan.tolist() == [1, 1, 2]  # sorted by fan
     idx = fo.find([1, 2, 2], [4, 5, 6], [1, 0, 0])
     assert idx[2] == -1 and fo.trust[idx[0]] == 0.2 and fo.creator[idx[1]] == 5
-    before = fo.find([1, 1, 2], [4, 9, 5], [1, 0, 0])
-    at = fo.add([0, 1, 3], [1, 5, 0], [0, 0, 0], [0.5, 0.5, 0.5])
+    fans = np.array([1, 1, 2, 1])
+    before = fo.find(fans, [4, 9, 5, 4], [1, 0, 0, 1])
+    added = fo.add([0, 1, 3, 1, 1], [1, 5, 0, 0, 9], [0, 0, 0, 0, 1], [0.5] * 5)
+    # New edges before, between and after a fan's old ones, and in other fans' blocks.
     np.testing.assert_array_equal(
-        Follows.shifted(before, at), fo.find([1, 1, 2], [4, 9, 5], [1, 0, 0])
+        Follows.shifted(before, fans, added), fo.find(fans, [4, 9, 5, 4], [1, 0, 0, 1])
     )
-    assert (Follows.shifted(np.array([-1]), at) == -1).all()
+    assert (Follows.shifted(np.array([-1]), np.array([0]), added) == -1).all()
     fo.keep(fo.trust > 0.15)
-    assert len(fo) == 5 and fo.follower_counts(10, 2)[4, 1] == 1  # 0.1 edge dropped
+    assert len(fo) == 7 and fo.follower_counts(10, 2)[4, 1] == 1  # 0.1 edge dropped
     # the per-fan offsets follow every insertion and removal
     np.testing.assert_array_equal(fo.fan_ptr, np.r_[0, np.cumsum(np.bincount(fo.fan, minlength=4))])
 

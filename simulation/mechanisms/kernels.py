@@ -355,16 +355,24 @@ def describe(  # pragma: no cover
 
 
 @_jit
-def shift_edges(edge, inserted_at, lo, hi):  # pragma: no cover
-    """Renumber edge indices ``lo:hi`` in place after insertions at ``inserted_at``.
+def shift_edges(edge, fan, before, inserted_at, lo, hi):  # pragma: no cover
+    """Renumber edge indices ``lo:hi`` (of fans ``fan``) in place after an insertion.
 
-    ``inserted_at`` is sorted, in the old numbering; each index e >= 0 moves up by the
-    number of insertions at positions <= e.
+    ``inserted_at`` holds the insertion positions (old numbering, sorted by fan), and
+    ``before[f]`` the number of them in fans before f. An edge e >= 0 of fan f moves up by
+    the insertions at positions <= e: all of the earlier fans', and those of its own fan's
+    (a handful, ``inserted_at[before[f]:before[f + 1]]``) that come before it.
     """
     for i in range(lo, hi):
         e = edge[i]
-        if e >= 0:
-            edge[i] = e + np.searchsorted(inserted_at, e, side="right")
+        if e < 0:
+            continue
+        f = fan[i]
+        shift = before[f]
+        for k in range(before[f], before[f + 1]):
+            if inserted_at[k] <= e:
+                shift += 1
+        edge[i] = e + shift
 
 
 @_jit

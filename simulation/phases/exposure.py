@@ -86,9 +86,9 @@ def run(model: CreatorEconomy, day: Day) -> None:
     added = fo.add(
         fan[new], creator[new], imp.platform[new], model.role_initial_trust[cs.role[creator[new]]]
     )
-    day.ledger.new_follows = added.size
-    if added.size:  # insertion renumbered the edges
-        imp.edge = Follows.shifted(imp.edge, added)
+    day.ledger.new_follows = len(added)
+    if len(added):  # insertion renumbered the edges
+        imp.edge = Follows.shifted(imp.edge, fan, added)
         imp.edge[new] = fo.find(fan[new], creator[new], imp.platform[new])
     # A follower won by bought traffic is the brand's own private-domain audience.
     won = new[imp.ad[new]]
