@@ -23,7 +23,7 @@ from simulation.mechanisms import blocks, kernels
 from simulation.state import Follows, SocialGraph
 
 INTEREST, FOLLOWER, SOCIAL, POPULARITY = range(4)
-FAN_BLOCK = 131_072  # fans distributed together, each block with its own random stream
+FAN_BLOCK = 16_384  # fans distributed together, each block with its own random stream
 
 
 @dataclass
