@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from simulation.mechanisms import kernels, sicas
+from simulation.mechanisms import blocks, kernels, sicas
 from simulation.mechanisms.sicas import ACTION, CONNECT
 from simulation.scenario import BUDGET_ARMS, TIERS
 from simulation.targets import bands_of
@@ -231,8 +231,12 @@ def trust_quantile(model: CreatorEconomy, q: float) -> float:
     """
     today = model.today
     if today.trust_quantiles is None:
-        hist = model.follows.ended.hist.copy()
-        kernels.add_to_histogram(hist, model.follows.trust, 0.0, 1.0)
+        trust, ended = model.follows.trust, model.follows.ended.hist
+        parts = blocks.run(
+            lambda lo, hi: kernels.add_to_histogram(np.zeros_like(ended), trust[lo:hi], 0.0, 1.0),
+            blocks.spans(trust.size, 1 << 20),
+        )
+        hist = ended + sum(parts, np.zeros_like(ended))
         today.trust_quantiles = histogram_quantiles(hist, np.asarray(TRUST_QUANTILES))
     return float(today.trust_quantiles[TRUST_QUANTILES.index(q)])
 

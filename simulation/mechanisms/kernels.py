@@ -92,12 +92,13 @@ def count_pairs(out, row, col):  # pragma: no cover
 
 @_jit
 def add_to_histogram(hist, x, lo, hi):  # pragma: no cover
-    """Count values ``x`` into ``hist`` (equal bins over [lo, hi]; outside values clipped)."""
+    """Count values ``x`` into ``hist`` (equal bins over [lo, hi]; outside values clipped); it."""
     bins = hist.size
-    width = (hi - lo) / bins
+    per_unit = bins / (hi - lo)  # a multiplication per value, not a division
     for v in x:
-        k = int((v - lo) / width)
+        k = int((v - lo) * per_unit)
         hist[min(max(k, 0), bins - 1)] += 1
+    return hist
 
 
 @_jit
