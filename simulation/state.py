@@ -218,20 +218,18 @@ class Follows:
         if at.size == 0:
             return Insertion(at, before)
         self._reserve(self.n + at.size)
-        for name, values in (("fan", f), ("creator", c), ("platform", p), ("trust", t)):
-            buf = self._buffers[name]
-            kernels.insert_sorted(buf, self.n, at, values.astype(buf.dtype))
+        columns = (("fan", f), ("creator", c), ("platform", p), ("trust", t))
+        jobs = [(b, self.n, at, v.astype(b.dtype)) for b, v in ((self._buffers[k], v) for k, v in columns)]
+        blocks.run(kernels.insert_sorted, jobs)  # one column per thread
         self.n += at.size
         np.cumsum(np.bincount(f, minlength=self.n_fans), out=before[1:])
         self.fan_ptr += before
         return Insertion(at, before)
 
     @staticmethod
-    def shifted(edge: np.ndarray, fan: np.ndarray, inserted: Insertion) -> np.ndarray:
-        """Edge indices (or -1) of fans ``fan``, renumbered after an :meth:`add`."""
-        out = np.array(edge, dtype=np.int64)
-        blocks.rows(kernels.shift_edges, out.size, out, fan, inserted.before, inserted.at)
-        return out
+    def shift(edge: np.ndarray, fan: np.ndarray, inserted: Insertion) -> None:
+        """Renumber edge indices (or -1) of fans ``fan`` in place after an :meth:`add`."""
+        blocks.rows(kernels.shift_edges, edge.size, edge, fan, inserted.before, inserted.at)
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop every edge where ``mask`` is False (order, hence sortedness, is kept).

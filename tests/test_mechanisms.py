@@ -377,10 +377,11 @@ def test_follows_add_find_keep():
     before = fo.find(fans, [4, 9, 5, 4], [1, 0, 0, 1])
     added = fo.add([0, 1, 3, 1, 1], [1, 5, 0, 0, 9], [0, 0, 0, 0, 1], [0.5] * 5)
     # New edges before, between and after a fan's old ones, and in other fans' blocks.
-    np.testing.assert_array_equal(
-        Follows.shifted(before, fans, added), fo.find(fans, [4, 9, 5, 4], [1, 0, 0, 1])
-    )
-    assert (Follows.shifted(np.array([-1]), np.array([0]), added) == -1).all()
+    Follows.shift(before, fans, added)
+    np.testing.assert_array_equal(before, fo.find(fans, [4, 9, 5, 4], [1, 0, 0, 1]))
+    not_following = np.array([-1])
+    Follows.shift(not_following, np.array([0]), added)
+    assert not_following[0] == -1
     fo.keep(fo.trust > 0.15)
     assert len(fo) == 7 and fo.follower_counts(10, 2)[4, 1] == 1  # 0.1 edge dropped
     # the per-fan offsets follow every insertion and removal

@@ -60,3 +60,8 @@ def with_streams(
     """``fn(gen, lo, hi, *more_i)`` per block, each block with its own spawned generator."""
     gens = rng.spawn(len(blocks))
     return run(fn, [(g, lo, hi, *m) for g, (lo, hi), *m in zip(gens, blocks, *more, strict=True)])
+
+
+def together(*calls: Callable[[], object]) -> list:
+    """Independent calls side by side (they must not write what another reads); results."""
+    return run(lambda call: call(), [(call,) for call in calls])

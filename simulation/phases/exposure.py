@@ -74,7 +74,11 @@ def run(model: CreatorEconomy, day: Day) -> None:
     )
     imp.engaged = r.random(fan.size, dtype=np.float32) < p * imp.watch
     engaged = imp.engaged
-    record_engagement(model, day)
+    counts = fs.stage_counts
+    blocks.together(  # SICAS Sense for every impression (stages are not read until Interest)
+        lambda: record_engagement(model, day),
+        lambda: sicas.advance(fs.stage, counts, fan, product, sicas.SENSE),
+    )
 
     fo = model.follows
     rows = np.flatnonzero(engaged & following)
@@ -88,14 +92,12 @@ def run(model: CreatorEconomy, day: Day) -> None:
     )
     day.ledger.new_follows = len(added)
     if len(added):  # insertion renumbered the edges
-        imp.edge = Follows.shifted(imp.edge, fan, added)
+        Follows.shift(imp.edge, fan, added)
         imp.edge[new] = fo.find(fan[new], creator[new], imp.platform[new])
     # A follower won by bought traffic is the brand's own private-domain audience.
     won = new[imp.ad[new]]
     np.add.at(model.brand_state.own_obs[:, CONNECTS], cs.owner[creator[won]], 1.0)
 
-    counts = fs.stage_counts
-    sicas.advance(fs.stage, counts, fan, product, sicas.SENSE)  # (no product: skipped)
     hit = np.flatnonzero(engaged & (product >= 0))
     sicas.advance(fs.stage, counts, fan[hit], product[hit], sicas.INTEREST)
     e = imp.edge[hit]
