@@ -114,7 +114,7 @@ def test_distribution_is_the_same_on_any_number_of_threads(monkeypatch):
     live = np.zeros((6, 1), bool)
     live[2] = True  # followers of creator 2 may come to its stream
     graph = SocialGraph.small_world(n_fans, 4, 0.1, rng())
-    monkeypatch.setattr(distribution, "FAN_BLOCK", 128)  # eight blocks
+    monkeypatch.setattr(distribution, "FAN_BLOCK", 100)  # ten blocks
     runs = []
     for threads in (1, 2, 4):
         monkeypatch.setattr(blocks, "THREADS", threads)

@@ -23,7 +23,8 @@ from simulation.mechanisms import blocks, kernels
 from simulation.state import Follows, SocialGraph
 
 INTEREST, FOLLOWER, SOCIAL, POPULARITY = range(4)
-FAN_BLOCK = 16_384  # fans distributed together, each block with its own random stream
+FAN_BLOCK = 16_384  # at most this many fans distributed together, with one random stream
+MIN_BLOCKS = 8  # a small market still splits over the cores
 
 
 @dataclass
@@ -137,7 +138,8 @@ def distribute(
     ipd = np.asarray(impressions_per_day, dtype=np.float64)
     fo = follows
     n = attention.shape[0]
-    fan_blocks = blocks.spans(n, FAN_BLOCK)
+    n_blocks = max(MIN_BLOCKS, -(-n // FAN_BLOCK))
+    fan_blocks = blocks.spans(n, -(-n // n_blocks))  # equal blocks, whatever the thread count
     # One random stream per block of fans: the same draws on any number of threads.
     streams = rng.spawn(len(fan_blocks))
     slots = np.empty(n, np.int64)
