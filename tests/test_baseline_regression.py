@@ -6,10 +6,13 @@ validation seeds and their mean. After an intended change to the model or the ba
 refresh it with ``make golden`` (``creator-sim validate --baseline scenarios/quickstart.toml
 --only baseline --golden tests/data/golden_baseline.json``) and review the diff. The file
 also keeps, per target, the best distance from its band ever recorded: losing a band or
-moving a miss away from its band fails the suite (the README lists the current misses).
+moving a miss away from its band by more than seed noise (two standard errors of the
+10-seed mean) fails the suite (the README lists the current misses).
 """
 
 import json
+import math
+import statistics
 
 import pytest
 from conftest import QUICKSTART, ROOT
@@ -42,29 +45,47 @@ def test_golden_is_for_ten_seeds_of_the_baseline():
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.key)
 def test_progress_toward_every_band_is_kept(target):
-    """No band once reached is lost, and no miss gets farther from its band.
+    """No band once reached is lost, and no miss gets farther from its band, beyond seed noise.
 
     ``best_distance`` is the smallest distance (in band widths) any golden summary has
     recorded for the target; ``make golden`` carries it over. A miss may shrink or end;
     nothing here asserts that it persists.
     """
     value = GOLDEN["mean"][target.key]
-    best = GOLDEN["best_distance"][target.key]
+    best, noise = GOLDEN["best_distance"][target.key], GOLDEN["noise"][target.key]
     got = target.distance(value)
-    assert got <= best + 1e-9, (
+    assert got <= best + noise + 1e-9, (
         f"{target.key} = {value} is {got:.3f} band widths from {target.band()}; "
-        f"the best recorded is {best:.3f}"
+        f"the best recorded is {best:.3f}, and seed noise allows {noise:.3f} more"
     )
 
 
-def test_golden_summary_keeps_the_best_distance_reached():
+def test_seed_noise_is_two_standard_errors_of_a_difference_of_means():
+    from simulation.targets import Target
+    from simulation.validation import seed_noise
+
+    t = Target("X", "X", 0.0, 1.0, "a unit-wide band")
+    spread = [-0.1, 0.1, -0.1, 0.1]
+    se = statistics.stdev(spread) / 2  # four seeds
+    assert seed_noise(t, [2.0 + d for d in spread]) == pytest.approx(2 * math.sqrt(2) * se)
+    assert seed_noise(t, [0.5] * 4) == 0.0  # no spread, no allowance
+    assert seed_noise(t, [0.5, None]) == 0.0  # one measured seed: no estimate
+
+
+def test_golden_summary_records_progress_beyond_seed_noise_only():
     from simulation.validation import Validation, golden
 
-    runs = [{"F1": 0.6, "F3.head": 0.1, "F3.mid": 0.4}] * 2
-    first = golden(Validation(baseline_runs=runs, baseline_seeds=[1, 2]))
-    assert first["best_distance"]["F1"] == pytest.approx(0.5)  # 0.05 above a 0.1-wide band
+    def summary(f1_values, previous=None):
+        runs = [{"F1": x, "F3.head": 0.1, "F3.mid": 0.4} for x in f1_values]
+        return golden(Validation(baseline_runs=runs, baseline_seeds=list(range(len(runs)))), previous)
+
+    first = summary([0.6, 0.6])  # 0.05 above a 0.1-wide band, no spread
+    assert first["best_distance"]["F1"] == pytest.approx(0.5)
     assert first["best_distance"]["F3.head_minus_mid"] == 0.0  # derived from F3.head, F3.mid
-    worse = golden(Validation(baseline_runs=[{"F1": 0.7}], baseline_seeds=[1]), previous=first)
+    worse = summary([0.7, 0.7], previous=first)
     assert worse["mean"]["F1"] == 0.7 and worse["best_distance"]["F1"] == pytest.approx(0.5)
-    better = golden(Validation(baseline_runs=[{"F1": 0.5}], baseline_seeds=[1]), previous=first)
+    better = summary([0.5, 0.5], previous=first)
     assert better["best_distance"]["F1"] == 0.0
+    # A closer mean within its own seed noise is not recorded as progress.
+    noisy = summary([0.52, 0.66, 0.54, 0.64], previous=first)  # mean 0.59, 0.4 widths out
+    assert noisy["noise"]["F1"] > 0.1 and noisy["best_distance"]["F1"] == pytest.approx(0.5)

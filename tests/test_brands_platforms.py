@@ -153,8 +153,11 @@ def test_learning_moves_budget_from_head_to_smaller_creators_and_a_fixed_split_s
         series = b[f"budget_share_{arm}"]
         assert series.max() - series.min() < 0.01, arm
     assert (a["creators_head"] > 0).all()
-    # Platforms converge: some platform carries a format at the end it lacked at the start.
-    assert any((a[f"formats_{p}"].iloc[-1] > a[f"formats_{p}"].iloc[0]) for p in scenario.platforms)
+    # Platforms converge: some platform carries a format at the end that the scenario did
+    # not give it (adoption may happen in the warm-up, before the measured series starts).
+    assert any(
+        a[f"formats_{key}"].iloc[-1] > len(spec.formats) for key, spec in scenario.platforms.items()
+    )
 
 
 @pytest.mark.slow
