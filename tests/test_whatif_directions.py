@@ -3,7 +3,7 @@
 Each test runs the small scenario twice per seed, changing one assumption, on common
 random numbers (the same seeds), and checks the sign of the paired difference with a
 one-sided t statistic: the mean difference must exceed ``T_MIN`` standard errors
-(about p < 0.01 for 6 seeds). The seeds are fixed, so a test is deterministic; the margin
+(p < 0.01 for 10 seeds). The seeds are fixed, so a test is deterministic; the margin
 keeps it from passing by luck of a seed.
 """
 
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from conftest import small_model
 
-SEEDS = range(11, 17)
+SEEDS = range(11, 21)
 DAYS = 150
-T_MIN = 3.4  # one-sided t quantile 0.99 with 5 degrees of freedom
+T_MIN = 2.82  # one-sided t quantile 0.99 with 9 degrees of freedom
 
 
 def outcome(seed: int, metric: str, **overrides) -> float:
