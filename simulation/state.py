@@ -220,7 +220,7 @@ class Follows:
         self._reserve(self.n + at.size)
         columns = (("fan", f), ("creator", c), ("platform", p), ("trust", t))
         jobs = [(b, self.n, at, v.astype(b.dtype)) for b, v in ((self._buffers[k], v) for k, v in columns)]
-        blocks.run(kernels.insert_sorted, jobs)  # one column per thread
+        blocks.run(kernels.insert_sorted, jobs, self.n)  # one column per thread
         self.n += at.size
         np.cumsum(np.bincount(f, minlength=self.n_fans), out=before[1:])
         self.fan_ptr += before
@@ -242,7 +242,7 @@ class Follows:
         self.ended.add(self.trust[drop])
         self.fan_ptr[1:] -= np.cumsum(np.bincount(self.fan[drop], minlength=self.n_fans))
         buffers = [(buf, self.n, mask) for buf in self._buffers.values()]
-        self.n = blocks.run(kernels.compact, buffers)[0]
+        self.n = blocks.run(kernels.compact, buffers, self.n)[0]
 
     def follower_counts(self, n_creators: int, n_platforms: int) -> np.ndarray:
         """(creators, platforms) follower counts."""

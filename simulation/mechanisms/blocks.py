@@ -37,10 +37,14 @@ def spans(n: int, size: int = ROWS) -> list[tuple[int, int]]:
     return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
 
 
-def run(fn: Callable, jobs: Sequence[tuple]) -> list:
-    """``fn(*job)`` for every job, on up to ``THREADS`` threads; results in the jobs' order."""
+def run(fn: Callable, jobs: Sequence[tuple], rows: int | None = None) -> list:
+    """``fn(*job)`` for every job, on up to ``THREADS`` threads; results in the jobs' order.
+
+    ``rows`` (the work's size, if known) below ``ROWS`` runs the jobs in this thread:
+    handing them to others would cost more than it saves.
+    """
     global _pool
-    if THREADS <= 1 or len(jobs) <= 1:
+    if THREADS <= 1 or len(jobs) <= 1 or (rows is not None and rows < ROWS):
         return [fn(*j) for j in jobs]
     with _lock:
         if _pool is None or _pool._max_workers != THREADS:
@@ -62,6 +66,6 @@ def with_streams(
     return run(fn, [(g, lo, hi, *m) for g, (lo, hi), *m in zip(gens, blocks, *more, strict=True)])
 
 
-def together(*calls: Callable[[], object]) -> list:
+def together(*calls: Callable[[], object], rows: int | None = None) -> list:
     """Independent calls side by side (they must not write what another reads); results."""
-    return run(lambda call: call(), [(call,) for call in calls])
+    return run(lambda call: call(), [(call,) for call in calls], rows)

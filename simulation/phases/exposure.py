@@ -78,6 +78,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
     blocks.together(  # SICAS Sense for every impression (stages are not read until Interest)
         lambda: record_engagement(model, day),
         lambda: sicas.advance(fs.stage, counts, fan, product, sicas.SENSE),
+        rows=fan.size,
     )
 
     fo = model.follows
