@@ -71,7 +71,14 @@ COUNTERFACTUALS: tuple[Counterfactual, ...] = (
         "brands learn their split from returns (data_driven)",
         "a fixed split (data_driven = 0)",
         _fixed_split,
-        ("end.budget_share_mid", "end.budget_share_small", "end.budget_share_head"),
+        (
+            "end.budget_share_mid",
+            "end.budget_share_small",
+            "end.budget_share_head",
+            "end.advertiser_share_mid",
+            "end.advertiser_share_small",
+            "end.advertiser_share_head",
+        ),
     ),
     Counterfactual(
         "small creators' sales",

@@ -136,6 +136,15 @@ def budget_share(model: CreatorEconomy, arm: int) -> float:
     return float(budget @ model.tier_policy.all_shares()[:, arm] / budget.sum())
 
 
+def advertiser_share(model: CreatorEconomy, arm: int) -> float:
+    """The typical advertiser's split: each brand's share for one arm, averaged over brands.
+
+    ``budget_share`` weights brands by budget (where the market's money goes), so a few
+    large budgets decide it; this counts every advertiser once (what most brands do).
+    """
+    return float(model.tier_policy.all_shares()[:, arm].mean())
+
+
 def return_on_spend(model: CreatorEconomy, arm: int) -> float:
     """Value (sales, plus weighted mind-share) per yuan that an arm returned last period."""
     return float(model.arm_return[arm])
@@ -287,6 +296,7 @@ def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
     for i, arm in enumerate(BUDGET_ARMS):
         r[f"spend_{arm}"] = partial(spend_of_arm, arm=i)
         r[f"budget_share_{arm}"] = partial(budget_share, arm=i)
+        r[f"advertiser_share_{arm}"] = partial(advertiser_share, arm=i)
         r[f"return_{arm}"] = partial(return_on_spend, arm=i)
     for i, role in enumerate(model.role_names):
         r[f"gmv_role_{role}"] = partial(gmv_of_role, role=i)

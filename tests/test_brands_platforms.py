@@ -191,3 +191,20 @@ def test_brands_observe_what_each_deal_delivered():
     sales = model.creator_state.view("gmv").sum()
     deal_revenue = sum(d["revenue"] for b in model.brands for d in b.deals)
     assert deal_revenue <= sales
+
+
+def test_budget_share_weights_money_and_advertiser_share_counts_brands():
+    from simulation import metrics
+
+    model = small_model(seed=3)
+    policy, bs = model.tier_policy, model.brand_state
+    mid = BUDGET_ARMS.index("mid")
+    policy.weights[:] = policy.weights[0]  # every brand the same split ...
+    policy.weights[0, :] = 0.0
+    policy.weights[0, mid] = 1.0  # ... except brand 0, all on mid
+    bs.budget[:] = 1.0
+    equal = metrics.budget_share(model, mid)
+    assert equal == pytest.approx(metrics.advertiser_share(model, mid))
+    bs.budget[0] = 1000.0  # brand 0 holds most of the money: the market's split follows it
+    assert metrics.budget_share(model, mid) > 0.9 > metrics.advertiser_share(model, mid)
+    assert metrics.advertiser_share(model, mid) == pytest.approx(equal)
