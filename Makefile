@@ -11,7 +11,7 @@ FIND_PYTHON = for p in $$PYTHON python3.14 python3.13 python3.12 python3 \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo "$$p"; exit 0; }; \
 	done; echo "error: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)" >&2; exit 1
 
-.PHONY: run test lint bench clean figures calibrate validate validate-quick golden
+.PHONY: run test lint bench clean figures calibrate validate validate-quick validation-figures golden
 
 $(VENV)/.created:
 	@py=$$($(FIND_PYTHON)) && echo "using $$py" && "$$py" -m venv $(VENV)
@@ -58,10 +58,18 @@ calibrate: $(VENV)/.installed
 
 validate: $(VENV)/.installed
 	$(VENV)/bin/creator-sim validate
-	cp results/validation/figures/{targets,bass,follower_ccdf_fit,concentration_by_algorithm}.png docs/figures/
+	$(MAKE) VALIDATION=results/validation validation-figures
 
 validate-quick: $(VENV)/.installed
 	$(VENV)/bin/creator-sim validate --baseline scenarios/quickstart.toml --out results/validation-quickstart
+	$(MAKE) VALIDATION=results/validation-quickstart validation-figures
+
+# The README's validation figures, from the last validation run (VALIDATION).
+validation-figures:
+	for f in targets bass bass_1 follower_ccdf_fit concentration_by_algorithm; do \
+		cp $(VALIDATION)/figures/$$f.png docs/figures/validation_$$f.png; done
+	mv docs/figures/validation_bass_1.png docs/figures/validation_bass_alt.png
+	mv docs/figures/validation_concentration_by_algorithm.png docs/figures/validation_concentration.png
 
 golden: $(VENV)/.installed
 	$(VENV)/bin/creator-sim validate --baseline scenarios/quickstart.toml --only baseline \
