@@ -121,7 +121,9 @@ class Insertion:
     """Where :meth:`Follows.add` put new edges, to renumber edge indices taken before it."""
 
     at: np.ndarray  # (new edges,) insertion positions in the old numbering, sorted
-    before: np.ndarray  # (fans + 1,) new edges of fans before fan f (f's are at[before[f]:before[f+1]])
+    before: (
+        np.ndarray
+    )  # (fans + 1,) new edges of fans before fan f (f's are at[before[f]:before[f+1]])
 
     def __len__(self) -> int:
         return self.at.size
@@ -219,7 +221,10 @@ class Follows:
             return Insertion(at, before)
         self._reserve(self.n + at.size)
         columns = (("fan", f), ("creator", c), ("platform", p), ("trust", t))
-        jobs = [(b, self.n, at, v.astype(b.dtype)) for b, v in ((self._buffers[k], v) for k, v in columns)]
+        jobs = [
+            (b, self.n, at, v.astype(b.dtype))
+            for b, v in ((self._buffers[k], v) for k, v in columns)
+        ]
         blocks.run(kernels.insert_sorted, jobs, self.n)  # one column per thread
         self.n += at.size
         np.cumsum(np.bincount(f, minlength=self.n_fans), out=before[1:])

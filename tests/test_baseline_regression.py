@@ -77,7 +77,9 @@ def test_golden_summary_records_progress_beyond_seed_noise_only():
 
     def summary(f1_values, previous=None):
         runs = [{"F1": x, "F3.head": 0.1, "F3.mid": 0.4} for x in f1_values]
-        return golden(Validation(baseline_runs=runs, baseline_seeds=list(range(len(runs)))), previous)
+        return golden(
+            Validation(baseline_runs=runs, baseline_seeds=list(range(len(runs)))), previous
+        )
 
     first = summary([0.6, 0.6])  # 0.05 above a 0.1-wide band, no spread
     assert first["best_distance"]["F1"] == pytest.approx(0.5)

@@ -14,8 +14,6 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
-
 THREADS = os.cpu_count() or 1  # blocks run on this many threads
 ROWS = 262_144  # rows per block when a kernel only reads and writes its own rows
 
@@ -56,14 +54,6 @@ def run(fn: Callable, jobs: Sequence[tuple], rows: int | None = None) -> list:
 def rows(kernel: Callable, n: int, *args) -> None:
     """``kernel(*args, lo, hi)`` over blocks of ``0..n``: for kernels that fill rows in place."""
     run(lambda lo, hi: kernel(*args, lo, hi), spans(n))
-
-
-def with_streams(
-    fn: Callable, rng: np.random.Generator, blocks: list[tuple[int, int]], *more
-) -> list:
-    """``fn(gen, lo, hi, *more_i)`` per block, each block with its own spawned generator."""
-    gens = rng.spawn(len(blocks))
-    return run(fn, [(g, lo, hi, *m) for g, (lo, hi), *m in zip(gens, blocks, *more, strict=True)])
 
 
 def together(*calls: Callable[[], object], rows: int | None = None) -> list:

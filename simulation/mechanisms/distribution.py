@@ -204,14 +204,17 @@ def distribute(
             social,
             edge,
         ),
-        [(g, lo, hi, k) for g, (lo, hi), k in zip(streams, fan_blocks, starts[:-1].tolist(), strict=True)],
+        [
+            (g, lo, hi, k)
+            for g, (lo, hi), k in zip(streams, fan_blocks, starts[:-1].tolist(), strict=True)
+        ],
     )
     # A slot with nothing to show wrote no row: close the gaps the blocks left, in order.
     k = 0
-    for start, end in zip(starts[:-1].tolist(), ends, strict=True):
+    for first, stop in zip(starts[:-1].tolist(), ends, strict=True):
         for column in (fan, creator, platform, social, edge):
-            column[k : k + end - start] = column[start:end]
-        k += end - start
+            column[k : k + stop - first] = column[first:stop]
+        k += stop - first
     end = k + extra
     social[k:end], edge[k:end] = False, -1  # the free rows, for the caller to fill
     return fan[:end], creator[:end], platform[:end], social[:end], edge[:end], k

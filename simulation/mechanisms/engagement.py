@@ -65,10 +65,16 @@ def engage_probability(
 
 
 @numba.vectorize(
-    ["float32(float32, float32, float32, boolean, boolean, boolean, float32, float32, float32, float32)"],
+    [
+        "float32(float32, float32, float32, boolean, boolean, boolean, "
+        + ", ".join(["float32"] * 4)
+        + ")"
+    ],
     cache=True,
 )
-def _engage(quality, relevance, trust, live, aware, social, base, live_f, aware_f, social_f):  # pragma: no cover
+def _engage(
+    quality, relevance, trust, live, aware, social, base, live_f, aware_f, social_f
+):  # pragma: no cover
     p = base * quality * relevance * (1 + trust)
     if live:
         p *= live_f

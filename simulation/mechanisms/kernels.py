@@ -92,7 +92,7 @@ def count_pairs(out, row, col):  # pragma: no cover
 
 @_jit
 def add_to_histogram(hist, x, lo, hi):  # pragma: no cover
-    """Count values ``x`` into ``hist`` (equal bins over [lo, hi]; outside values clipped); it."""
+    """Count values ``x`` into ``hist`` (equal bins over [lo, hi], outside clipped); return it."""
     bins = hist.size
     per_unit = bins / (hi - lo)  # a multiplication per value, not a division
     for v in x:
@@ -463,7 +463,9 @@ def fade(trust, creator, baseline, rate):  # pragma: no cover
 
 
 @_jit
-def sessions(arrival, root, watched, follower, trust, stream_minutes, dwell_minutes):  # pragma: no cover
+def sessions(
+    arrival, root, watched, follower, trust, stream_minutes, dwell_minutes
+):  # pragma: no cover
     """Live viewers' arrival minute and minutes watched, in place (see ``livestream.sessions``).
 
     On entry ``arrival`` holds a uniform u per viewer, ``root`` u ** (1 / skew) and

@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.day import Day, Impressions
-from simulation.mechanisms import blocks, distribution, engagement, kernels, livestream, sicas, trust
+from simulation.mechanisms import (
+    blocks,
+    distribution,
+    engagement,
+    kernels,
+    livestream,
+    sicas,
+    trust,
+)
 from simulation.state import CONNECTS, ENGAGEMENTS, IMPRESSIONS, Follows
 
 if TYPE_CHECKING:
