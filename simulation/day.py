@@ -41,7 +41,7 @@ class Impressions:
     live: np.ndarray  # bool: a live stream (else a post)
     product: np.ndarray  # int32 brand featured, -1 none
     format: np.ndarray  # int8 format index (simulation.scenario.FORMATS)
-    edge: np.ndarray  # int64 follow edge fan -> creator on that platform, -1 not following
+    edge: np.ndarray  # int32 follow edge fan -> creator on that platform, -1 not following
     sponsored: np.ndarray  # bool: content a running deal paid for (credited to the deal)
     # float32 share of the full purchase chance reached by minutes watched (1 for posts)
     watch: np.ndarray = field(default=None)

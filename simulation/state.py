@@ -178,6 +178,8 @@ class Follows:
         """Room for ``size`` edges (a quarter more when the buffers must grow)."""
         if size <= self._buffers["fan"].size:
             return
+        if size >= 2**31:  # edge indices travel as int32 (impressions, find)
+            raise MemoryError(f"{size:,} follow edges: at most 2,147,483,647 are supported")
         for name, buf in self._buffers.items():
             grown = np.empty(size + size // 4, buf.dtype)
             grown[: self.n] = buf[: self.n]

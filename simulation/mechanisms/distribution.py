@@ -167,7 +167,7 @@ def distribute(
     creator = np.empty(size + extra, np.int32)
     platform = np.empty(size + extra, np.int8)
     social = np.empty(size + extra, bool)
-    edge = np.empty(size + extra, np.int64)
+    edge = np.empty(size + extra, np.int32)
     tables = (
         alg_cdf,
         interest_cdf,

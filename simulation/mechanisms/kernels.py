@@ -20,7 +20,7 @@ def find_edges(fan_ptr, e_creator, e_platform, fan, creator, platform):  # pragm
     Edges are grouped by fan (``fan_ptr`` is the CSR offset of each fan's block); a fan
     follows a handful of creators, so a linear scan of its block beats a global search.
     """
-    out = np.empty(fan.size, np.int64)
+    out = np.empty(fan.size, np.int32)
     for i in range(fan.size):
         out[i] = _edge_of(fan_ptr, e_creator, e_platform, fan[i], creator[i], platform[i])
     return out
