@@ -106,6 +106,38 @@ def only(
     return fan, creator, social, edge
 
 
+def test_blocks_give_the_same_rows_on_any_number_of_threads(monkeypatch):
+    from simulation.mechanisms import kernels
+
+    trust = rng(4).random(10_000).astype(np.float32)
+    creator = rng(5).integers(0, 7, trust.size).astype(np.int32)
+    fan = np.sort(rng(6).integers(0, 500, trust.size)).astype(np.int32)
+    monkeypatch.setattr(blocks, "ROWS", 1000)  # ten blocks
+    outs = []
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(blocks, "THREADS", threads)
+        out = np.full((trust.size, 4), -1.0, np.float32)
+        blocks.rows(_fill_rows, trust.size, trust, creator, fan, out)
+        outs.append(out)
+        # Small work stays on this thread, and jobs' results keep their order.
+        assert blocks.run(lambda i: i * i, [(i,) for i in range(5)], rows=10) == [0, 1, 4, 9, 16]
+        assert blocks.run(lambda i: i * i, [(i,) for i in range(5)]) == [0, 1, 4, 9, 16]
+        assert blocks.together(lambda: "a", lambda: "b") == ["a", "b"]
+    assert (outs[0] >= 0).all()  # every row written, once
+    for out in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0])
+    hist = kernels.add_to_histogram(np.zeros(10, np.int64), trust, 0.0, 1.0)
+    np.testing.assert_array_equal(hist, np.histogram(trust, 10, (0.0, 1.0))[0])
+
+
+def _fill_rows(trust, creator, fan, out, lo, hi):
+    """A row-filling job for the blocks test: each row's own values, written in place."""
+    out[lo:hi, 0] = trust[lo:hi]
+    out[lo:hi, 1] = creator[lo:hi]
+    out[lo:hi, 2] = fan[lo:hi]
+    out[lo:hi, 3] = lo
+
+
 def test_distribution_is_the_same_on_any_number_of_threads(monkeypatch):
     n_fans, n_topics = 1000, 4
     interest = rng(1).dirichlet(np.ones(n_topics), n_fans)
