@@ -454,9 +454,9 @@ def exposure_inputs(  # pragma: no cover
 
 
 @_jit
-def fade(trust, creator, baseline, rate):  # pragma: no cover
-    """``trust -= rate x max(trust - baseline[creator], 0)`` on every edge, in place."""
-    for e in range(trust.size):
+def fade(trust, creator, baseline, rate, lo, hi):  # pragma: no cover
+    """``trust -= rate x max(trust - baseline[creator], 0)`` on edges ``lo:hi``, in place."""
+    for e in range(lo, hi):
         excess = trust[e] - baseline[creator[e]]
         if excess > 0:
             trust[e] -= rate * excess

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.mechanisms import kernels
+from simulation.mechanisms import blocks, kernels
 
 
 def grow(trust: np.ndarray, gain: float) -> np.ndarray:
@@ -28,7 +28,8 @@ def decay(
     below it, and trust already below it (after a scandal, a fake or a disappointment)
     does not heal with time alone: only a good experience rebuilds it.
     """
-    kernels.fade(trust, creator, np.asarray(baseline, np.float32), np.float32(trust_decay))
+    baseline = np.asarray(baseline, np.float32)
+    blocks.rows(kernels.fade, trust.size, trust, creator, baseline, np.float32(trust_decay))
     return trust
 
 
