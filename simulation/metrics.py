@@ -245,7 +245,7 @@ def trust_quantile(model: CreatorEconomy, q: float) -> float:
             lambda lo, hi: kernels.add_to_histogram(np.zeros_like(ended), trust[lo:hi], 0.0, 1.0),
             blocks.spans(trust.size, 1 << 20),
         )
-        hist = ended + sum(parts, np.zeros_like(ended))
+        hist = sum(parts, ended.copy())
         today.trust_quantiles = histogram_quantiles(hist, np.asarray(TRUST_QUANTILES))
     return float(today.trust_quantiles[TRUST_QUANTILES.index(q)])
 

@@ -121,9 +121,8 @@ class Insertion:
     """Where :meth:`Follows.add` put new edges, to renumber edge indices taken before it."""
 
     at: np.ndarray  # (new edges,) insertion positions in the old numbering, sorted
-    before: (
-        np.ndarray
-    )  # (fans + 1,) new edges of fans before fan f (f's are at[before[f]:before[f+1]])
+    # (fans + 1,) number of new edges of the fans before f: f's are at[before[f]:before[f+1]]
+    before: np.ndarray
 
     def __len__(self) -> int:
         return self.at.size
@@ -203,7 +202,7 @@ class Follows:
         """Add new edges (duplicates and existing ones are ignored).
 
         Returns:
-            Where the new edges went; pass it to :meth:`shifted` to renumber edge indices
+            Where the new edges went; pass it to :meth:`shift` to renumber edge indices
             taken before the insertion.
         """
         fan, creator, platform = (np.asarray(x) for x in (fan, creator, platform))
@@ -222,11 +221,9 @@ class Follows:
         if at.size == 0:
             return Insertion(at, before)
         self._reserve(self.n + at.size)
+        bufs = self._buffers
         columns = (("fan", f), ("creator", c), ("platform", p), ("trust", t))
-        jobs = [
-            (b, self.n, at, v.astype(b.dtype))
-            for b, v in ((self._buffers[k], v) for k, v in columns)
-        ]
+        jobs = [(bufs[k], self.n, at, v.astype(bufs[k].dtype)) for k, v in columns]
         blocks.run(kernels.insert_sorted, jobs, self.n)  # one column per thread
         self.n += at.size
         np.cumsum(np.bincount(f, minlength=self.n_fans), out=before[1:])

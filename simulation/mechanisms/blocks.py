@@ -3,8 +3,9 @@
 The kernels in :mod:`simulation.mechanisms.kernels` release the GIL (``nogil=True``), so
 blocks of fans, edges or impressions can run side by side on the machine's cores. Each
 block writes only its own rows, and a block that draws random numbers gets its own
-generator (spawned from the phase's), so the output does not depend on the number of
-threads or on the order in which blocks finish.
+generator (the distribution phase spawns one per block of fans), so the output does not
+depend on the number of threads or on the order in which blocks finish. A job must not
+call :func:`run` itself: the pool's threads would wait on each other.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ THREADS = os.cpu_count() or 1  # blocks run on this many threads
 ROWS = 262_144  # rows per block when a kernel only reads and writes its own rows
 
 _pool: ThreadPoolExecutor | None = None
+_pool_threads = 0  # THREADS when the pool was made (tests change THREADS)
 _lock = threading.Lock()
 
 
@@ -41,12 +43,13 @@ def run(fn: Callable, jobs: Sequence[tuple], rows: int | None = None) -> list:
     ``rows`` (the work's size, if known) below ``ROWS`` runs the jobs in this thread:
     handing them to others would cost more than it saves.
     """
-    global _pool
+    global _pool, _pool_threads
     if THREADS <= 1 or len(jobs) <= 1 or (rows is not None and rows < ROWS):
         return [fn(*j) for j in jobs]
     with _lock:
-        if _pool is None or _pool._max_workers != THREADS:
+        if _pool is None or _pool_threads != THREADS:
             _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="simulation-blocks")
+            _pool_threads = THREADS
         pool = _pool
     return list(pool.map(lambda j: fn(*j), jobs))
 
