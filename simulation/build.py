@@ -100,6 +100,7 @@ def _creators(model: CreatorEconomy, r: np.random.Generator) -> None:
     model.role_share = shares / shares.sum()
     model.role_initial_trust = np.array([cfg.roles[x].initial_trust for x in model.role_names])
     model.role_sales_focus = np.array([cfg.roles[x].sales_focus for x in model.role_names])
+    model.role_scandal_risk = np.array([cfg.roles[x].scandal_risk for x in model.role_names])
     model.creator_state = CreatorState(len(model.platform_list), cfg.population.n_brands)
     model.follows = Follows(cfg.population.n_fans)
     model.creator_agents = {}

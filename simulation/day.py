@@ -136,7 +136,29 @@ class Day:
 
     index: int  # day number, 0 on the first step
     ledger: Ledger
+    demand: np.ndarray  # (platforms,) multiplier of the chance to buy: > 1 on festival days
     content: Content | None = None  # content phase
     impressions: Impressions | None = None  # distribution phase, completed by exposure
     seen: np.ndarray | None = None  # (fans, platforms) uint16 impressions per fan (exposure)
     reward: np.ndarray | None = None  # (fans, platforms) uint16 engagements + purchases
+
+
+@dataclass(frozen=True)
+class ScandalRecord:
+    """A named scandal of the scenario's ``[events]``, as it struck."""
+
+    day: int  # measured day
+    tier: str  # tier the event names
+    rank: int  # rank in that tier by followers (1 = largest)
+    creator: int  # creator hit, -1 if the tier had fewer creators than the rank
+    real_followers: float  # that creator's real followers before the scandal (0 if none)
+
+
+@dataclass(frozen=True)
+class FestivalRecord:
+    """A shopping-festival day of the scenario's ``[events]`` (F12), as it went."""
+
+    day: int  # measured day
+    platform: str  # platform key or "all"
+    real_gmv: float  # the day's GMV on the festival's platforms, real yuan
+    top_anchor_real_gmv: tuple[float, ...]  # the three best-selling streams there, real yuan

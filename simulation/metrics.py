@@ -8,6 +8,7 @@ Reporters are named module-level functions (bound to a tier, role or platform wi
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -636,5 +637,9 @@ def outcomes(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, Any]:
         "mind_share_end": float(ts["mind_share"].iloc[-1]),
         "gmv_last_year": last_year(ts["gmv"]),
         "brand_day": model.brand_day_result,
+        "events": [
+            {"event": type(e).__name__.removesuffix("Record").lower(), **asdict(e)}
+            for e in model.event_log
+        ],
         "formats": {p.key: p.formats for p in model.platform_list},
     }

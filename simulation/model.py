@@ -11,8 +11,8 @@ import numpy as np
 from simulation import metrics
 from simulation.agents import Brand, Creator, Fan, Platform
 from simulation.build import build_market
-from simulation.day import Day, Ledger, StreamHistory
-from simulation.mechanisms import content
+from simulation.day import Day, FestivalRecord, Ledger, ScandalRecord, StreamHistory
+from simulation.mechanisms import content, events
 from simulation.phases import PHASES
 from simulation.rngs import Streams
 from simulation.scale import ScaleMapping
@@ -47,6 +47,7 @@ class CreatorEconomy(mesa.Model):
         self.budget_reviews: list[dict[str, Any]] = []  # one entry per yearly budget review
         self.brand_day_result: dict[str, float] | None = None
         self.brand_day_followers = 0  # the brand day's accounts' followers before the day
+        self.event_log: list[ScandalRecord | FestivalRecord] = []  # one-off events that happened
         self.measured_from = 0  # days simulated before measurement began (a warm-up)
         self.warming_up = False  # True while a warm-up runs (brands do not learn yet)
         self.stream_history = StreamHistory()
@@ -117,7 +118,13 @@ class CreatorEconomy(mesa.Model):
 
     def new_day(self) -> Day:
         """An empty record for the day of the current step (0 on the first step)."""
-        return Day(self.steps - 1, Ledger(len(self.platform_list), len(BUDGET_ARMS)))
+        index = self.steps - 1
+        demand = events.festival_demand(
+            self.config.events.festival,
+            self.measured_day(index),
+            [p.key for p in self.platform_list],
+        )
+        return Day(index, Ledger(len(self.platform_list), len(BUDGET_ARMS)), demand)
 
     @property
     def today(self) -> Ledger:
@@ -181,10 +188,17 @@ class CreatorEconomy(mesa.Model):
         np.logical_or.at(mask, cs.owner[acc], cs.posts_on[acc])
         return mask
 
+    def measured_day(self, index: int) -> int:
+        """Measured day of a day index (1 = the first day after the warm-up; 0 in the warm-up)."""
+        return 0 if self.warming_up else index - self.measured_from + 1
+
     # ---------------------------------------------------------------- the brand day (seed 002)
-    def is_brand_day(self, day: int) -> bool:
-        """True on the day a brand's own account streams with bought traffic."""
-        return self.config.brand_day.enabled and day == self.config.brand_day.day
+    def is_brand_day(self, index: int) -> bool:
+        """True on a day a brand's own account streams with bought traffic."""
+        bd = self.config.brand_day
+        return bd.enabled and events.recurs_on(
+            self.measured_day(index), first=bd.day, every_days=bd.every_days
+        )
 
     def brand_day_accounts(self) -> np.ndarray:
         """(creators, platforms) the brand day's own accounts, which stream that day."""
@@ -194,8 +208,22 @@ class CreatorEconomy(mesa.Model):
         mask[:, p] = (cs.view("owner") == bd.brand) & cs.view("posts_on")[:, p] & cs.view("active")
         return mask
 
+    def record_festival(self, day: Day) -> None:
+        """Log a festival day's GMV and its top three streams, in real yuan (F12)."""
+        on = day.demand > 1.0
+        sales, led, upf = day.ledger.sales, day.ledger, self.scale.users_per_fan
+        gmv = float(sales.price[on[sales.platform]].sum()) * upf
+        top = np.sort(led.stream_gmv[on[led.stream_platform]])[::-1][:3] * upf
+        for event in self.config.events.festival:
+            if event.day == self.measured_day(day.index):
+                self.event_log.append(
+                    FestivalRecord(event.day, event.platform, gmv, tuple(top.tolist()))
+                )
+
     def record_brand_day(self, day: Day) -> None:
-        """The brand day's units sold and followers gained, in simulated and real units."""
+        """The first brand day's units sold and followers gained, in simulated and real units."""
+        if self.brand_day_result is not None:
+            return
         accounts = self.brand_day_accounts().any(axis=1)
         units = int(np.isin(day.ledger.sales.creator, np.flatnonzero(accounts)).sum())
         gained = int(self.creator_total_followers[accounts].sum()) - self.brand_day_followers

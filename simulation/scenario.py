@@ -220,13 +220,64 @@ class CompetitionSection(_Section):
 
 
 class BrandDaySection(_Section):
-    """One brand's own-account live-stream day with bought public traffic (seed 002, F13)."""
+    """A brand's own account streams with bought public traffic (seed 002, F13).
+
+    On measured day ``day`` (1 = the first day after the warm-up) and, when ``every_days``
+    is positive, every ``every_days`` days after it (a brand that streams daily, like
+    Metersbonwe in seed 002, has ``every_days = 1``).
+    """
 
     enabled: bool = False
-    day: int = Field(30, ge=0)
+    day: int = Field(30, ge=1)
+    every_days: int = Field(0, ge=0, description="repeat interval in days; 0 streams once")
     brand: int = Field(0, ge=0)
     platform: str = "kuaishou"
     ad_budget: NonNegFloat = 3e6
+
+
+class ScandalEvent(_Section):
+    """One named scandal: on measured ``day``, the ``rank``-th largest creator of ``tier``."""
+
+    day: int = Field(ge=1)
+    tier: Literal[TIERS] = "head"
+    rank: int = Field(1, ge=1, description="1 = the tier's creator with the most followers")
+
+
+class FestivalEvent(_Section):
+    """A shopping-festival day (F12, seed 002) on one platform or on all of them.
+
+    Every creator who may stream there goes live, and a fan's chance to buy what it is
+    shown is multiplied by ``demand_factor`` (capped at 1): the festival's discounts and
+    countdowns.
+    """
+
+    day: int = Field(ge=1)
+    platform: str = "all"
+    demand_factor: float = Field(3.0, ge=1.0, le=100.0)
+
+
+class EventsSection(_Section):
+    """One-off events on given measured days (day 1 = the first day after the warm-up)."""
+
+    scandal: tuple[ScandalEvent, ...] = ()
+    festival: tuple[FestivalEvent, ...] = ()
+
+
+class WhatIfSection(_Section):
+    """What a what-if scenario asks, for comparison reports (not a model parameter)."""
+
+    question: str = ""
+    source: str = ""  # the seed or FACTS id behind the question
+    watch: str = ""  # the indicator that answers it (simulation.indicators)
+    expect: Literal["higher", "lower", ""] = ""  # its expected direction against the baseline
+    # measured days [first, last] the comparison reads (a one-day event); default the last 30
+    days: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] | None = None
+
+    @model_validator(mode="after")
+    def _ordered_days(self) -> WhatIfSection:
+        if self.days and self.days[0] > self.days[1]:
+            raise ValueError("whatif.days must be [first, last] with first <= last")
+        return self
 
 
 class ScaleSection(_Section):
@@ -301,6 +352,7 @@ class RoleSpec(_Section):
     share: NonNegFloat
     initial_trust: Prob
     sales_focus: Prob
+    scandal_risk: NonNegFloat = 1.0  # multiplies creators.scandal_rate (0: never a scandal)
 
 
 def _default_platforms() -> dict[str, PlatformSpec]:
@@ -375,7 +427,12 @@ def _flat_names() -> dict[str, tuple[str, str]]:
 
 
 FLAT_PARAMS: dict[str, tuple[str, str]] = _flat_names()
-STRUCTURED_PARAMS = ("platforms", "roles", "brand_day")  # model parameters that are tables
+STRUCTURED_PARAMS = (
+    "platforms",
+    "roles",
+    "brand_day",
+    "events",
+)  # model parameters that are tables
 
 
 class Scenario(_Section):
@@ -396,6 +453,8 @@ class Scenario(_Section):
     competition: CompetitionSection = Field(default_factory=CompetitionSection)
     word_of_mouth: WordOfMouthSection = Field(default_factory=WordOfMouthSection)
     brand_day: BrandDaySection = Field(default_factory=BrandDaySection)
+    events: EventsSection = Field(default_factory=EventsSection)
+    whatif: WhatIfSection = Field(default_factory=WhatIfSection)
     platforms: dict[str, PlatformSpec] = Field(default_factory=_default_platforms)
     roles: dict[Literal[ROLES], RoleSpec] = Field(default_factory=_default_roles)
 
@@ -413,6 +472,28 @@ class Scenario(_Section):
                 raise ValueError(f"brand_day.brand must be below n_brands ({day.brand})")
             if "KOB" not in self.roles:
                 raise ValueError("brand_day needs the KOB role (a brand's own account)")
+        for i, fest in enumerate(self.events.festival):
+            if fest.platform != "all" and fest.platform not in self.platforms:
+                raise ValueError(
+                    f"events.festival[{i}].platform {fest.platform!r} is not a platform "
+                    f"(expected 'all' or one of {', '.join(self.platforms)})"
+                )
+        for what, events in (("scandal", self.events.scandal), ("festival", self.events.festival)):
+            for i, event in enumerate(events):
+                if event.day > self.run.steps:
+                    raise ValueError(
+                        f"events.{what}[{i}].day {event.day} is after the last measured day "
+                        f"(run.steps = {self.run.steps})"
+                    )
+        if self.whatif.watch:
+            from simulation.indicators import indicator_names
+
+            names = indicator_names(self)
+            if self.whatif.watch not in names:
+                raise ValueError(
+                    f"whatif.watch {self.whatif.watch!r} is not an indicator; expected one of: "
+                    + ", ".join(names)
+                )
         return self
 
     def model_params(self) -> dict[str, Any]:
@@ -424,6 +505,7 @@ class Scenario(_Section):
         params["platforms"] = {k: v.model_dump() for k, v in self.platforms.items()}
         params["roles"] = {k: v.model_dump() for k, v in self.roles.items()}
         params["brand_day"] = self.brand_day.model_dump()
+        params["events"] = self.events.model_dump()
         return params
 
     @classmethod

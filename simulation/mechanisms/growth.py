@@ -57,9 +57,16 @@ def exits(
     return struggling & (rng.random(active.size) < exit_prob)
 
 
-def scandals(rng: np.random.Generator, active: np.ndarray, *, scandal_rate: float) -> np.ndarray:
-    """Creators hit by a scandal today (a constant yearly hazard ``scandal_rate``)."""
-    return active & (rng.random(active.size) < scandal_rate / 365.0)
+def scandals(
+    rng: np.random.Generator, active: np.ndarray, risk: np.ndarray, *, scandal_rate: float
+) -> np.ndarray:
+    """Creators hit by a scandal today: a constant yearly hazard ``scandal_rate`` x ``risk``.
+
+    ``risk`` is each creator's role's ``scandal_risk`` (0 for a role that never has one,
+    such as a virtual KOL in a what-if). One uniform per creator whatever the risks, so
+    scenarios that change risks keep the same draws (common random numbers).
+    """
+    return active & (rng.random(active.size) < scandal_rate / 365.0 * risk)
 
 
 def move_platforms(

@@ -1,9 +1,9 @@
 """Phase 1, content: creators post and go live (mechanism 2, seed 000).
 
 Reads: creators' consistency, niche, role, owner, deals and engagement memory; the formats
-platforms carry; follower counts (live eligibility).
-Writes: ``day.content`` (who posted, each post's format and product, who streams what);
-``ledger.streams``; on the brand day, the brand's accounts stream and their followers
+platforms carry; follower counts (live eligibility); the day's festival demand.
+Writes: ``day.content`` (who posted, each post's format and product, who streams what;
+on a festival day everyone who may stream on its platforms goes live); ``ledger.streams``; on the brand day, the brand's accounts stream and their followers
 before the day are noted.
 """
 
@@ -54,6 +54,8 @@ def run(model: CreatorEconomy, day: Day) -> None:
         day=day.index,
         stream_interval_days=cfg.creators.stream_interval_days,
     )
+    # On a festival day every creator who may stream on the festival's platforms goes live.
+    live |= model.live_eligible() & cs.view("active")[:, None] & (day.demand > 1.0)
     live &= stream_product >= 0
     if model.is_brand_day(day.index):
         accounts = model.brand_day_accounts()

@@ -1,11 +1,12 @@
 """Phase 6, growth: trust decays, scandals strike, follows end, creators leave and enter (F10).
 
 Reads: follow edges and their trust; creators' roles, activity, age, followers, deals, owner.
-Writes: trust (decay toward each relationship's baseline, scandal collapse), brand trust of
+Writes: trust (decay toward each relationship's baseline, scandal collapse: random ones at
+each role's risk and the scenario's named ``[events]`` scandals, logged), brand trust of
 a scandal's sponsored fans, deals ended and creators paused after a scandal; follow edges
 dropped below ``unfollow_trust`` or by the fans' yearly ``unfollow_rate`` (recorded as
 ended relationships); wallets refilled; follower counts and tiers; creators who exit or
-enter (with their agents); ``ledger`` counts; the brand day's result.
+enter (with their agents); ``ledger`` counts; the brand day's and festivals' results.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.build import add_creators
-from simulation.day import Day
-from simulation.mechanisms import growth, trust
+from simulation.day import Day, ScandalRecord
+from simulation.mechanisms import events, growth, trust
+from simulation.scenario import TIERS
 
 if TYPE_CHECKING:
     from simulation.model import CreatorEconomy
@@ -33,7 +35,26 @@ def run(model: CreatorEconomy, day: Day) -> None:
     )
     baseline = model.role_initial_trust[cs.view("role")]
     trust.decay(fo.trust, fo.creator, baseline, trust_decay=cfg.trust.trust_decay)
-    hit = growth.scandals(r, cs.view("active"), scandal_rate=cfg.creators.scandal_rate)
+    risk = model.role_scandal_risk[cs.view("role")]
+    hit = growth.scandals(r, cs.view("active"), risk, scandal_rate=cfg.creators.scandal_rate)
+    for event in cfg.events.scandal:  # named scandals of the scenario's [events]
+        if event.day == model.measured_day(day.index):
+            tier_index = TIERS.index(event.tier)
+            c = events.ranked_in_tier(
+                model.creator_total_followers,
+                model.creator_tier,
+                cs.view("active"),
+                tier_index=tier_index,
+                rank=event.rank,
+            )
+            followers = model.creator_total_followers[c] if c >= 0 else 0
+            model.event_log.append(
+                ScandalRecord(
+                    event.day, event.tier, event.rank, c, float(model.scale.to_real(followers))
+                )
+            )
+            if c >= 0:
+                hit[c] = True
     day.ledger.scandals = int(hit.sum())
     if hit.any():
         e = np.flatnonzero(hit[fo.creator])
@@ -81,3 +102,5 @@ def run(model: CreatorEconomy, day: Day) -> None:
     day.ledger.entries = k
     if model.is_brand_day(day.index):
         model.record_brand_day(day)
+    if (day.demand > 1.0).any():
+        model.record_festival(day)

@@ -1,7 +1,8 @@
 """Phase 4, purchase: engaged fans buy what creators they trust recommend (mechanisms 3-4, F8).
 
 Reads: engaged impressions featuring a product; trust in the creator (or, for a brand's
-own account, in the brand); wallets, prices, product quality; platform commission.
+own account, in the brand); wallets, prices, product quality; platform commission; the
+day's demand (festival days multiply the chance to buy).
 Writes: ``ledger.sales`` and per-stream sales (also kept in ``model.stream_history``);
 wallets, purchases, SICAS Action; creators' GMV and income; brands' GMV; what deals and
 bought traffic sold; trust in creator and brand after the experience; ``day.reward`` (a
@@ -54,6 +55,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
         trust_exponent=cfg.purchase.trust_exponent,
         video_conversion_factor=cfg.purchase.video_conversion_factor,
     )
+    p = np.minimum(p * day.demand[imp.platform[rows]], 1.0)  # festival days (F12)
     buy = r.random(rows.size) < p * imp.watch[rows]
     buy[buy] = sicas.first_per_fan(fan[buy], r)
     buy &= wallet >= price
