@@ -3,8 +3,8 @@
 Reads: creators' consistency, niche, role, owner, deals and engagement memory; the formats
 platforms carry; follower counts (live eligibility); the day's festival demand.
 Writes: ``day.content`` (who posted, each post's format and product, who streams what;
-on a festival day everyone who may stream on its platforms goes live); ``ledger.streams``; on the brand day, the brand's accounts stream and their followers
-before the day are noted.
+on a festival day everyone who may stream on its platforms goes live); ``ledger.streams``;
+on a brand day, the brand's accounts stream and their followers before the day are noted.
 """
 
 from __future__ import annotations
