@@ -1,8 +1,9 @@
-"""The ``creator-sim`` command line: run, check, calibrate and validate scenarios."""
+"""The ``creator-sim`` command line: run, check, compare, calibrate and validate scenarios."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -43,8 +44,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    import shlex
-
     import pandas as pd
     from rich.console import Console
     from rich.progress import Progress
@@ -138,6 +137,63 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    from simulation import compare
+
+    baseline, *scenarios = (load_scenario(p) for p in [args.baseline, *args.scenarios])
+    if args.population:  # one scale for all (the what-ifs' other keys stay as they are)
+        fans, creators = args.population
+        baseline, *scenarios = (
+            s.model_copy(
+                update={
+                    "population": s.population.model_copy(
+                        update={"n_fans": fans, "n_creators": creators}
+                    )
+                }
+            )
+            for s in (baseline, *scenarios)
+        )
+    name = args.name or "-".join(s.name for s in scenarios)
+    if len(name) > 60:
+        name = f"{scenarios[0].name}-and-{len(scenarios) - 1}-more"
+    root = Path(args.results)
+    out = root / "compare" / name
+    total = (len(scenarios) + 1) * args.replicates
+    console = Console(stderr=True)
+    with Progress(
+        "[bold]{task.description}",
+        BarColumn(),
+        "{task.completed}/{task.total} runs",
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=args.quiet,
+    ) as bar:
+        task = bar.add_task(f"comparing with {baseline.name}", total=total)
+        result = compare.compare(
+            baseline,
+            scenarios,
+            replicates=args.replicates,
+            steps=args.steps,
+            seed=args.seed,
+            workers=args.workers,
+            runs_root=root / "compare" / "runs",
+            days=args.window,
+            on_run=lambda: bar.advance(task),
+        )
+    folder = compare.write_comparison(result, out, args.command_line)
+    print(compare.catalogue(result), end="")
+    print(
+        f"{len(scenarios)} scenario(s) vs {baseline.name}, {args.replicates} seed(s) x "
+        f"{result.steps} days: {result.ran} run(s) simulated, {result.reused} reused -> "
+        f"{folder / 'report.html'}"
+    )
+    return 0
+
+
 def _population(text: str) -> tuple[int, int]:
     try:
         fans, creators = (int(x) for x in text.split(":"))
@@ -223,12 +279,42 @@ def parser() -> argparse.ArgumentParser:
         "definition changed; say so in the commit)",
     )
     val.set_defaults(func=_validate)
+    cmp = sub.add_parser(
+        "compare",
+        help="what-if scenarios vs a baseline on common seeds -> results/compare/<name>/"
+        "report.html",
+    )
+    cmp.add_argument("baseline", help="the baseline scenario file")
+    cmp.add_argument("scenarios", nargs="+", help="what-if scenario files")
+    cmp.add_argument(
+        "--replicates", type=_positive, default=5, help="seeds per scenario (default 5)"
+    )
+    cmp.add_argument("--workers", type=_positive, default=2, help="processes (default 2)")
+    cmp.add_argument("--steps", type=_positive, help="measured days (default the baseline's)")
+    cmp.add_argument("--seed", type=_non_negative, help="first seed (default the baseline's)")
+    cmp.add_argument(
+        "--window",
+        type=_positive,
+        default=30,
+        help="the table reads the last WINDOW measured days unless a what-if names its days",
+    )
+    cmp.add_argument(
+        "--population",
+        type=_population,
+        metavar="FANS:CREATORS",
+        help="run every scenario at this population (default each file's, which must agree)",
+    )
+    cmp.add_argument("--name", help="report folder name (default from the scenario names)")
+    cmp.add_argument("--results", default="results", help="results root (default results)")
+    cmp.add_argument("--quiet", action="store_true", help="no progress bar")
+    cmp.set_defaults(func=_compare)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``creator-sim`` console script and ``python -m simulation``."""
     args = parser().parse_args(argv)
+    args.command_line = shlex.join(["creator-sim", *(sys.argv[1:] if argv is None else argv)])
     try:
         return args.func(args)
     except ScenarioError as err:

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from simulation.indicators import ROLLING_DAYS
 from simulation.scenario import BUDGET_ARMS, TIERS
 
 if TYPE_CHECKING:
@@ -27,7 +28,28 @@ TIER_COLORS = {
     "head": "#a50f15",
     "own": "#74c476",
 }
-WINDOW = 30  # days of the rolling window that smooths daily flows
+# One colour per platform (by scenario key) and per scenario of a comparison (the
+# baseline first), the same in every figure, report and the dashboard.
+PLATFORM_COLORS = {
+    "douyin": "#1f77b4",
+    "kuaishou": "#ff7f0e",
+    "xiaohongshu": "#d62728",
+    "wechat_channels": "#2ca02c",
+}
+BASELINE_COLOR = "#404040"
+SCENARIO_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
+WINDOW = ROLLING_DAYS  # days of the rolling window that smooths daily flows
+
+
+def platform_color(key: str, index: int) -> str:
+    """A platform's colour (one outside the table gets a fixed one by its index)."""
+    return PLATFORM_COLORS.get(key, f"C{4 + index % 6}")
+
+
+def scenario_colors(names: list[str]) -> dict[str, str]:
+    """Colour of each scenario of a comparison: the baseline (first) grey, then a palette."""
+    others = {n: SCENARIO_COLORS[i % len(SCENARIO_COLORS)] for i, n in enumerate(names[1:])}
+    return {names[0]: BASELINE_COLOR, **others}
 
 
 def _axes(ax: Axes | None, title: str) -> tuple[Figure, Axes]:
@@ -172,9 +194,10 @@ def platform_shares(ts: pd.DataFrame, ax: Axes | None = None) -> Figure:
     keys = [c.removeprefix("gmv_platform_") for c in ts.columns if c.startswith("gmv_platform_")]
     gmv = _shares(_mean_over_replicates(ts, [f"gmv_platform_{k}" for k in keys]))
     att = _mean_over_replicates(ts, [f"attention_{k}" for k in keys])
-    for k in keys:
-        (line,) = ax.plot(gmv.index, gmv[f"gmv_platform_{k}"], label=f"{k} sales")
-        ax.plot(att.index, att[f"attention_{k}"], ls="--", color=line.get_color(), alpha=0.7)
+    for i, k in enumerate(keys):
+        color = platform_color(k, i)
+        ax.plot(gmv.index, gmv[f"gmv_platform_{k}"], label=f"{k} sales", color=color)
+        ax.plot(att.index, att[f"attention_{k}"], ls="--", color=color, alpha=0.7)
     ax.set(xlabel="day", ylabel="share (solid: sales, dashed: attention)", ylim=(0, 1))
     ax.legend(fontsize="small")
     return fig
@@ -229,6 +252,39 @@ def save_all(ts: pd.DataFrame, creators: pd.DataFrame, folder: Path) -> list[Pat
         make(ts, creators).savefig(path, dpi=110)
         paths.append(path)
     return paths
+
+
+# ------------------------------------------------------------------ comparison figures
+def comparison_panels(
+    title: str,
+    panels: list[tuple[str, str, dict[str, pd.DataFrame]]],
+    colors: dict[str, str],
+    replicates: int,
+) -> Figure:
+    """One panel per indicator; per scenario its mean curve and 5-95% band over replicates.
+
+    ``panels`` holds (indicator label, unit, {scenario: DataFrame with mean, low, high by
+    day}); every scenario keeps its colour in every panel.
+    """
+    cols = 2 if len(panels) in (2, 4) else min(len(panels), 3)
+    rows = -(-len(panels) // cols)
+    fig = Figure(figsize=(4.2 * cols, 3.0 * rows + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    for ax, (label, unit, bands) in zip(axes, panels, strict=False):
+        for name, b in bands.items():
+            ax.fill_between(b.index, b["low"], b["high"], color=colors[name], alpha=0.2, lw=0)
+            ax.plot(b.index, b["mean"], color=colors[name], lw=1.4, label=name)
+        ax.set_title(label, fontsize="medium")
+        ax.set(xlabel="measured day", ylabel=unit)
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize="small")
+    fig.suptitle(
+        f"{title}: {', '.join(list(colors)[1:])} vs {next(iter(colors))}\n"
+        f"{WINDOW}-day rolling; line: mean, band: 5-95% of {replicates} replicates",
+        fontsize="medium",
+    )
+    return fig
 
 
 # ------------------------------------------------------------------ validation figures

@@ -1,14 +1,17 @@
 """Results folders: written atomically, read back for reports and tests.
 
 A folder holds ``metadata.json`` (resolved scenario, seeds, versions, scale mapping, wall
-time), ``timeseries.csv`` (one row per replicate and day), ``creators.csv`` (final state
-of every creator), ``summary.json`` (end-of-run metrics, one entry per FACTS id) and
-``figures/*.png``. Everything is written to a hidden temporary folder beside the target
-and moved into place at the end, so an interrupted or failed run leaves nothing half-written.
+time, and the content hash that says when it can be reused), ``timeseries.csv`` (one row
+per replicate and day), ``creators.csv`` (final state of every creator), ``summary.json``
+(end-of-run metrics, one entry per FACTS id) and ``figures/*.png``. Everything is written
+to a hidden temporary folder beside the target and moved into place at the end, so an
+interrupted or failed run leaves nothing half-written.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import platform
 import shutil
@@ -25,6 +28,7 @@ import pandas as pd
 
 from simulation import __version__
 from simulation.runner import RunResult, finite
+from simulation.scenario import Scenario
 
 
 def _mean(values: list[Any]) -> Any:
@@ -61,10 +65,42 @@ def summary(result: RunResult) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def code_version() -> str:
+    """Hash of this package's source files: changes whenever the model's code does."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def content_hash(scenario: Scenario, seeds: list[int], steps: int) -> str:
+    """What a run's outputs depend on: parameters, seeds, days and code (not names or prose).
+
+    Two runs with the same hash give byte-identical outputs, so a finished run whose
+    ``metadata.json`` records the hash a new request computes can be reused as it is.
+    """
+    params = scenario.model_dump(
+        mode="json",
+        exclude={
+            "name": True,
+            "source": True,
+            "description": True,
+            "whatif": True,
+            "run": {"seed", "replicates", "steps"},  # the seeds and steps run are in the key
+        },
+    )
+    key = {"scenario": params, "seeds": seeds, "steps": steps, "code": code_version()}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
 def versions() -> dict[str, str]:
     """Versions of this package, its key dependencies and Python, for provenance records."""
     return {
         "creator-sim": __version__,
+        "code": code_version(),
         "mesa": version("mesa"),
         "numpy": np.__version__,
         "pandas": pd.__version__,
@@ -81,6 +117,7 @@ def metadata(result: RunResult) -> dict[str, Any]:
         "seeds": result.seeds,
         "steps": result.steps,
         "step_unit": "day",
+        "content_hash": content_hash(result.scenario, result.seeds, result.steps),
         "versions": versions(),
         "scale_mapping": result.scale,
         "wall_time_s": round(result.wall_time, 3),

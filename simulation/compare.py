@@ -1,0 +1,334 @@
+"""Compare what-if scenarios with a baseline: common seeds, reused runs, paired differences.
+
+Every scenario runs on the same seeds as the baseline (common random numbers), so the
+difference seed by seed holds the seed's luck fixed and the 90% interval of the mean
+paired difference is narrower than two separate spreads. A run is stored in
+``<root>/compare/runs/<scenario>/seed-<seed>/`` with the content hash of what it depends
+on (parameters, seed, days, code); a later comparison reuses it only when the hash it
+computes is the one recorded, and reruns it otherwise. Runs are independent jobs with
+their own seeds, so the answer is the same on any number of workers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from simulation.indicators import ROLLING_DAYS, Indicator, indicators, window_of
+from simulation.results import atomic_folder, content_hash, write_results
+from simulation.runner import replicate_seeds, run_scenario
+from simulation.scenario import Scenario, ScenarioError, validate
+
+LEVEL = 0.90  # two-sided level of every interval of a comparison
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One indicator of one scenario against the baseline, paired by seed."""
+
+    scenario: str
+    indicator: str
+    label: str
+    unit: str
+    first_day: int  # measured days read, inclusive
+    last_day: int
+    baseline: float  # mean over seeds
+    value: float  # mean over seeds
+    difference: float  # mean paired difference, value - baseline
+    low: float  # 90% interval of the mean difference (t, paired by seed)
+    high: float
+    n: int  # seeds with both values
+    watched: bool  # the indicator the scenario's [whatif] names
+
+    @property
+    def distinguishable(self) -> bool:
+        """The interval excludes zero: the difference is larger than seed noise explains."""
+        return self.n >= 2 and (self.low > 0 or self.high < 0)
+
+
+@dataclass
+class Comparison:
+    """Everything a comparison produced, before it is written."""
+
+    baseline: Scenario
+    scenarios: list[Scenario]
+    seeds: list[int]
+    steps: int
+    series: dict[str, list[pd.DataFrame]]  # scenario name -> one time series per seed
+    outcomes: dict[str, list[dict]]  # scenario name -> summary outcomes per seed
+    differences: list[Difference]
+    reused: int  # runs found finished and unchanged
+    ran: int  # runs simulated now
+    run_folders: dict[str, list[str]] = field(default_factory=dict)
+
+
+def paired_interval(
+    values: Sequence[float], baseline: Sequence[float], level: float = LEVEL
+) -> tuple[float, float, float, int]:
+    """(mean difference, low, high, n) of ``values - baseline`` paired element by element.
+
+    The interval is Student's t for the mean of the paired differences; pairs with a NaN
+    are left out; with fewer than two pairs the interval is NaN.
+    """
+    d = np.asarray(values, float) - np.asarray(baseline, float)
+    d = d[np.isfinite(d)]
+    n = d.size
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    mean = float(d.mean())
+    if n < 2:
+        return mean, math.nan, math.nan, n
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / math.sqrt(n)
+    return mean, mean - half, mean + half, n
+
+
+def differences(
+    baseline: Scenario,
+    scenario: Scenario,
+    base_series: list[pd.DataFrame],
+    series: list[pd.DataFrame],
+    steps: int,
+    days: int = ROLLING_DAYS,
+) -> list[Difference]:
+    """Every indicator of ``scenario`` against ``baseline`` over the scenario's window.
+
+    ``series[i]`` and ``base_series[i]`` are runs on the same seed. The window is the
+    what-if's ``days`` if it names them, else the last ``days`` measured days.
+    """
+    first, last = window_of(scenario, steps, days)
+    shared = indicators(baseline).keys() & indicators(scenario).keys()
+    out = []
+    for key, ind in indicators(scenario).items():
+        if key not in shared:
+            continue
+        v = [ind.over(ts, first, last) for ts in series]
+        b = [ind.over(ts, first, last) for ts in base_series]
+        mean, low, high, n = paired_interval(v, b)
+        out.append(
+            Difference(
+                scenario.name,
+                key,
+                ind.label,
+                ind.unit,
+                first,
+                last,
+                float(np.nanmean(b)) if np.isfinite(b).any() else math.nan,
+                float(np.nanmean(v)) if np.isfinite(v).any() else math.nan,
+                mean,
+                low,
+                high,
+                n,
+                key == scenario.whatif.watch,
+            )
+        )
+    return out
+
+
+def band(ind: Indicator, runs: list[pd.DataFrame]) -> pd.DataFrame:
+    """Mean and 5th-95th percentile across replicates of an indicator's rolling curve, by day."""
+    curves = pd.concat([ind.rolling(ts).set_axis(ts["step"]) for ts in runs], axis=1)
+    return pd.DataFrame(
+        {
+            "mean": curves.mean(axis=1),
+            "low": curves.quantile(0.05, axis=1),
+            "high": curves.quantile(0.95, axis=1),
+        }
+    )
+
+
+# ------------------------------------------------------------------ running (or reusing)
+def _run_folder(root: Path, scenario: Scenario, seed: int) -> Path:
+    return root / scenario.name / f"seed-{seed}"
+
+
+def is_current(folder: Path, scenario: Scenario, seed: int, steps: int) -> bool:
+    """The folder holds a finished run of exactly this scenario, seed, steps and code."""
+    try:
+        meta = json.loads((folder / "metadata.json").read_text())
+    except (OSError, ValueError):
+        return False
+    complete = (folder / "timeseries.csv").is_file() and (folder / "summary.json").is_file()
+    return complete and meta.get("content_hash") == content_hash(scenario, [seed], steps)
+
+
+def run_one(scenario_data: dict, seed: int, steps: int, folder: str) -> str:
+    """Run one seed of a scenario and write its folder atomically (a worker's job)."""
+    scenario = Scenario.model_validate(scenario_data)
+    result = run_scenario(scenario, seed=seed, replicates=1, steps=steps)
+    return str(write_results(result, folder, figures=False))
+
+
+def with_steps(scenario: Scenario, steps: int) -> Scenario:
+    """The scenario with ``run.steps`` set, validated again (events must fall within it)."""
+    data = scenario.model_dump()
+    data["run"]["steps"] = steps
+    return validate(data, origin=scenario.source or scenario.name)
+
+
+def compare(
+    baseline: Scenario,
+    scenarios: Sequence[Scenario],
+    *,
+    replicates: int,
+    steps: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    runs_root: str | Path = "results/compare/runs",
+    days: int = ROLLING_DAYS,
+    on_run: Callable[[], None] | None = None,
+) -> Comparison:
+    """Run (or reuse) every scenario on the baseline's seeds and pair the results.
+
+    Args:
+        baseline: the scenario the others are compared with.
+        scenarios: the what-ifs; each name must be unique and differ from the baseline's.
+        replicates: seeds per scenario: the first seed and the next ones.
+        steps: measured days (default the baseline's ``run.steps``); warm-ups as each
+            scenario says.
+        seed: the first seed (default the baseline's ``run.seed``).
+        workers: processes running the missing runs.
+        runs_root: where runs are kept and looked up.
+        days: the window of the table (the last ``days`` measured days) unless a
+            what-if names its own.
+        on_run: called each time a run is finished or found.
+    """
+    names = [baseline.name, *(s.name for s in scenarios)]
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"compare: scenario names must differ (got {', '.join(names)})")
+    steps = baseline.run.steps if steps is None else steps
+    everyone = [with_steps(s, steps) for s in (baseline, *scenarios)]
+    for s in everyone[1:]:
+        if (s.population.n_fans, s.scale.real_users) != (
+            baseline.population.n_fans,
+            baseline.scale.real_users,
+        ):
+            raise ScenarioError(
+                f"{s.source or s.name}: key 'population.n_fans': a comparison runs every "
+                f"scenario at the baseline's scale ({baseline.population.n_fans} fans for "
+                f"{baseline.scale.real_users:g} real users); got {s.population.n_fans} fans "
+                f"for {s.scale.real_users:g} (use --population to set one for all)"
+            )
+    seeds = replicate_seeds(baseline.run.seed if seed is None else seed, replicates)
+    root = Path(runs_root)
+    jobs, reused = [], 0
+    for s in everyone:
+        for sd in seeds:
+            folder = _run_folder(root, s, sd)
+            if is_current(folder, s, sd, steps):
+                reused += 1
+                if on_run:
+                    on_run()
+            else:
+                jobs.append((s.model_dump(), sd, steps, str(folder)))
+    _run_jobs(jobs, workers, on_run)
+    series: dict[str, list[pd.DataFrame]] = {}
+    outcomes: dict[str, list[dict]] = {}
+    folders: dict[str, list[str]] = {}
+    for s in everyone:
+        paths = [_run_folder(root, s, sd) for sd in seeds]
+        series[s.name] = [pd.read_csv(p / "timeseries.csv") for p in paths]
+        outcomes[s.name] = [json.loads((p / "summary.json").read_text())["outcomes"] for p in paths]
+        folders[s.name] = [str(p) for p in paths]
+    base = everyone[0]
+    diffs = [
+        d
+        for s in everyone[1:]
+        for d in differences(base, s, series[base.name], series[s.name], steps, days)
+    ]
+    return Comparison(
+        base, everyone[1:], seeds, steps, series, outcomes, diffs, reused, len(jobs), folders
+    )
+
+
+def _run_jobs(jobs: list[tuple], workers: int, on_run: Callable[[], None] | None) -> None:
+    """Run jobs in this process or on ``workers`` processes; each writes its own folder."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            run_one(*job)
+            if on_run:
+                on_run()
+        return
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
+        for future in as_completed([pool.submit(run_one, *job) for job in jobs]):
+            future.result()
+            if on_run:
+                on_run()
+
+
+# ------------------------------------------------------------------ writing
+def table(comparison: Comparison) -> pd.DataFrame:
+    """The differences as a table, one row per (scenario, indicator)."""
+    rows = [{**d.__dict__, "distinguishable": d.distinguishable} for d in comparison.differences]
+    return pd.DataFrame(rows)
+
+
+def catalogue(comparison: Comparison) -> str:
+    """Markdown: each scenario's question and its watched indicator's difference."""
+    lines = [
+        "| scenario | question | indicator (days) | baseline | difference [90% interval] |",
+        "|---|---|---|---|---|",
+    ]
+    for s in comparison.scenarios:
+        watched = [d for d in comparison.differences if d.scenario == s.name and d.watched]
+        if not watched:
+            lines.append(f"| `{s.name}` | {s.whatif.question or s.description} | - | - | - |")
+            continue
+        d = watched[0]
+        mark = "" if d.distinguishable else " (within seed noise)"
+        lines.append(
+            f"| `{s.name}` | {s.whatif.question} | {d.label}, {d.unit} "
+            f"(days {d.first_day}-{d.last_day}) | {fmt(d.baseline)} | "
+            f"{fmt(d.difference, sign=True)} [{fmt(d.low, sign=True)}, "
+            f"{fmt(d.high, sign=True)}]{mark} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def fmt(x: float, sign: bool = False) -> str:
+    """A number with three significant digits (``nan`` shown as n/a)."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{x:+.3g}" if sign else f"{x:.3g}"
+
+
+def write_comparison(comparison: Comparison, out: str | Path, command: str) -> Path:
+    """Write ``differences.csv``, ``catalogue.md``, ``metadata.json``, figures, ``report.html``."""
+    from simulation import report
+    from simulation.results import versions, write_json
+    from simulation.scale import ScaleMapping
+
+    with atomic_folder(out) as tmp:
+        table(comparison).to_csv(tmp / "differences.csv", index=False, float_format="%.6g")
+        (tmp / "catalogue.md").write_text(catalogue(comparison))
+        figures = report.figures(comparison, tmp / "figures")
+        write_json(
+            tmp / "metadata.json",
+            {
+                "baseline": comparison.baseline.name,
+                "scenarios": [s.name for s in comparison.scenarios],
+                "scenario_files": {
+                    s.name: s.source for s in (comparison.baseline, *comparison.scenarios)
+                },
+                "seeds": comparison.seeds,
+                "steps": comparison.steps,
+                "level": LEVEL,
+                "runs": comparison.run_folders,
+                "runs_reused": comparison.reused,
+                "runs_simulated": comparison.ran,
+                "scale_mapping": ScaleMapping.from_scenario(comparison.baseline).describe(),
+                "versions": versions(),
+                "command": command,
+            },
+        )
+        (tmp / "report.html").write_text(report.html_page(comparison, figures, command))
+    return Path(out).resolve()

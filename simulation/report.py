@@ -1,0 +1,120 @@
+"""A comparison's figures and its ``report.html``: one self-contained page to send by e-mail.
+
+The page has no scripts and loads nothing: its style is inline and its figures are PNGs
+embedded as data URIs, so it opens the same offline, in a mail client's viewer or in a
+browser, and prints.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from simulation import plots
+from simulation.compare import LEVEL, band, fmt
+from simulation.indicators import FIGURES, indicators
+
+if TYPE_CHECKING:
+    from simulation.compare import Comparison, Difference
+
+
+def figures(comparison: Comparison, folder: Path) -> list[tuple[str, Path]]:
+    """One PNG per group of indicators (``indicators.FIGURES``); returns (title, path)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    everyone = [comparison.baseline, *comparison.scenarios]
+    colors = plots.scenario_colors([s.name for s in everyone])
+    inds = indicators(comparison.baseline)
+    out = []
+    for group, title in FIGURES:
+        panels = [
+            (ind.label, ind.unit, {s.name: band(ind, comparison.series[s.name]) for s in everyone})
+            for ind in inds.values()
+            if ind.group == group
+        ]
+        if not panels:
+            continue
+        fig = plots.comparison_panels(title, panels, colors, len(comparison.seeds))
+        path = folder / f"{group}.png"
+        fig.savefig(path, dpi=90)
+        out.append((title, path))
+    return out
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222;
+       line-height: 1.45; padding: 0 1em; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+tr.watched td { font-weight: bold; }
+td.up { color: #1a7f37; } td.down { color: #b42318; } td.noise { color: #888; }
+.swatch { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 2px;
+          vertical-align: -0.1em; margin-right: 0.3em; }
+img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0 1.5em; }
+.meta { color: #555; font-size: 0.9em; }
+"""
+
+
+def _row(d: Difference) -> str:
+    cls = "noise" if not d.distinguishable else ("up" if d.difference > 0 else "down")
+    verdict = "yes" if d.distinguishable else ("n/a" if d.n < 2 else "no")
+    return (
+        f'<tr class="{"watched" if d.watched else ""}"><td>{html.escape(d.label)}</td>'
+        f"<td>{html.escape(d.unit)}</td><td>{fmt(d.baseline)}</td><td>{fmt(d.value)}</td>"
+        f'<td class="{cls}">{fmt(d.difference, sign=True)}</td>'
+        f"<td>[{fmt(d.low, sign=True)}, {fmt(d.high, sign=True)}]</td><td>{verdict}</td></tr>"
+    )
+
+
+def html_page(comparison: Comparison, figs: list[tuple[str, Path]], command: str) -> str:
+    """The report as one HTML string (figures inline)."""
+    e = html.escape
+    base = comparison.baseline
+    colors = plots.scenario_colors([base.name, *(s.name for s in comparison.scenarios)])
+    seeds = comparison.seeds
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>What-if comparison: {e(', '.join(s.name for s in comparison.scenarios))}"
+        f" vs {e(base.name)}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>What if…? {len(comparison.scenarios)} scenario(s) against "
+        f'<span class="swatch" style="background:{colors[base.name]}"></span>{e(base.name)}</h1>',
+        f'<p class="meta">{len(seeds)} replicates per scenario on the same seeds '
+        f"({seeds[0]}-{seeds[-1]}, common random numbers); {comparison.steps} measured days "
+        f"after each scenario's warm-up; {base.population.n_fans:,} simulated fans for "
+        f"{base.scale.real_users:,.0f} real users. Made {datetime.date.today().isoformat()} by "
+        f"<code>{e(command)}</code>.</p>",
+        "<h2>How to read this</h2>",
+        "<p>Each difference is the scenario's value minus the baseline's on the same seed, "
+        f"averaged over seeds, with its {LEVEL:.0%} interval (Student's t over the paired "
+        "differences). <b>Distinguishable</b> says whether the interval excludes zero, that "
+        "is, whether the difference is larger than the luck of the seeds explains. Values "
+        "are read over the last 30 measured days unless a scenario names its own days. The "
+        "indicator a scenario's question is about is in bold.</p>",
+    ]
+    for s in comparison.scenarios:
+        rows = [d for d in comparison.differences if d.scenario == s.name]
+        days = f"days {rows[0].first_day}-{rows[0].last_day}" if rows else ""
+        parts += [
+            f'<h2><span class="swatch" style="background:{colors[s.name]}"></span>{e(s.name)}</h2>',
+            f"<p><b>Question.</b> {e(s.whatif.question or s.description)}</p>",
+            f'<p class="meta">{e(s.description)}'
+            + (f" Source: {e(s.whatif.source)}." if s.whatif.source else "")
+            + (f" File: <code>{e(s.source)}</code>." if s.source else "")
+            + "</p>",
+            f"<table><caption>{e(s.name)} minus {e(base.name)}, {days}</caption>",
+            "<tr><th>indicator</th><th>unit</th><th>baseline</th><th>scenario</th>"
+            f"<th>difference</th><th>{LEVEL:.0%} interval</th><th>distinguishable</th></tr>",
+            *(_row(d) for d in sorted(rows, key=lambda d: not d.watched)),
+            "</table>",
+        ]
+    parts.append("<h2>Over time</h2>")
+    for title, path in figs:
+        data = base64.b64encode(path.read_bytes()).decode()
+        parts.append(f'<img alt="{e(title)}" src="data:image/png;base64,{data}">')
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
