@@ -11,7 +11,7 @@ FIND_PYTHON = for p in $$PYTHON python3.14 python3.13 python3.12 python3 \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo "$$p"; exit 0; }; \
 	done; echo "error: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)" >&2; exit 1
 
-.PHONY: run test lint bench clean figures calibrate validate validate-quick validation-figures golden
+.PHONY: run test lint bench clean figures calibrate validate validate-quick validation-figures golden whatif
 
 $(VENV)/.created:
 	@py=$$($(FIND_PYTHON)) && echo "using $$py" && "$$py" -m venv $(VENV)
@@ -74,3 +74,9 @@ validation-figures:
 golden: $(VENV)/.installed
 	$(VENV)/bin/creator-sim validate --baseline scenarios/quickstart.toml --only baseline \
 		--out results/validation-quickstart --golden tests/data/golden_baseline.json
+
+# The README's what-if catalogue: every scenario of scenarios/whatif/ against the quick
+# start's market, 5 seeds each (~20 min on 2 cores; finished runs are reused).
+whatif: $(VENV)/.installed
+	$(VENV)/bin/creator-sim compare scenarios/quickstart.toml scenarios/whatif/*.toml \
+		--replicates 5 --workers 2 --name whatif

@@ -56,6 +56,15 @@ def indicators(scenario: Scenario) -> dict[str, Indicator]:
     real = scenario.scale.real_users / scenario.population.n_fans  # real users per fan
     out = [
         Indicator("gmv", "GMV per day", "million real yuan/day", "gmv", None, real / 1e6, "gmv"),
+        Indicator(
+            "platform_commission",
+            "platforms' commission on sales",
+            "million real yuan/day",
+            "platform_commission",
+            None,
+            real / 1e6,
+            "gmv",
+        ),
         *(
             Indicator(
                 f"sales_share_{t}",
@@ -119,6 +128,18 @@ def indicators(scenario: Scenario) -> dict[str, Indicator]:
                 f"gmv_platform_{k}",
                 "gmv",
                 group="platform_share",
+            )
+            for k, p in scenario.platforms.items()
+            if p.enabled
+        ),
+        *(
+            Indicator(
+                f"smaller_live_share_{k}",
+                f"{p.label or k}: live sales by creators under 300k followers there (F1)",
+                "share",
+                f"live_gmv_{k}_smaller",
+                f"live_gmv_{k}",
+                group="smaller_live_share",
             )
             for k, p in scenario.platforms.items()
             if p.enabled
@@ -205,6 +226,7 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("sales_share", "Share of sales by creator tier"),
     ("budget_share", "Brand budget share by tier"),
     ("concentration", "Concentration of followers and sales"),
+    ("smaller_live_share", "Live sales by creators under 300k followers (F1)"),
     ("platform_share", "Platform shares of sales"),
     ("attention", "Platform shares of attention"),
     ("trust", "Trust in followed creators"),

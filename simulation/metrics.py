@@ -56,6 +56,12 @@ def gmv(model: CreatorEconomy) -> float:
     return float(model.today.sales.price.sum())
 
 
+def platform_commission(model: CreatorEconomy) -> float:
+    """Yuan the platforms kept today: each sale's price times its platform's commission_rate."""
+    s = model.today.sales
+    return float((s.price * model.commission_rate[s.platform]).sum())
+
+
 def live_gmv(model: CreatorEconomy) -> float:
     """Yuan of live-stream sales today."""
     s = model.today.sales
@@ -288,6 +294,7 @@ def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
         "gmv": gmv,
         "live_gmv": live_gmv,
         "purchases": purchases,
+        "platform_commission": platform_commission,
     }
     for i, t in enumerate(TIERS):
         r[f"gmv_{t}"] = partial(gmv_of_tier, tier=i)

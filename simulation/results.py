@@ -65,12 +65,19 @@ def summary(result: RunResult) -> dict[str, Any]:
     }
 
 
+# Modules that only present finished runs (figures, reports, the command line): changing
+# them does not change a run's numbers, so they are left out of the code version.
+PRESENTATION = frozenset({"cli.py", "plots.py", "report.py", "__main__.py"})
+
+
 @functools.cache
 def code_version() -> str:
-    """Hash of this package's source files: changes whenever the model's code does."""
+    """Hash of the source files that produce a run's numbers: changes when the model does."""
     digest = hashlib.sha256()
     root = Path(__file__).resolve().parent
     for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).as_posix() in PRESENTATION:
+            continue
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
