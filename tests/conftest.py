@@ -30,3 +30,37 @@ def small_model(seed: int = 1, **overrides) -> CreatorEconomy:
     """The small test scenario's model with some parameters changed."""
     params = load_scenario(SMALL).model_params() | overrides
     return CreatorEconomy(rng=seed, **params)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's chromium for browser tests, installed with apt-get when missing."""
+    import shutil
+    import subprocess
+
+    if not CHROMIUM.exists():
+        if shutil.which("apt-get") is None:
+            pytest.skip("no /usr/bin/chromium and no apt-get to install it")
+        env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            if done.returncode:
+                pytest.fail(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
+    return CHROMIUM
+
+
+@pytest.fixture
+def browser(chromium):
+    """A headless Chromium driven by Playwright, without background networking."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(chromium),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
