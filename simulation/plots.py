@@ -37,7 +37,20 @@ PLATFORM_COLORS = {
     "wechat_channels": "#2ca02c",
 }
 BASELINE_COLOR = "#404040"
-SCENARIO_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
+SCENARIO_COLORS = (  # twelve distinct colours, then they repeat
+    "#1b9e77",
+    "#d95f02",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#e6ab02",
+    "#a6761d",
+    "#1f78b4",
+    "#fb9a99",
+    "#6a3d9a",
+    "#b2df8a",
+    "#17becf",
+)
 WINDOW = ROLLING_DAYS  # days of the rolling window that smooths daily flows
 
 

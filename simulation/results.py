@@ -65,9 +65,12 @@ def summary(result: RunResult) -> dict[str, Any]:
     }
 
 
-# Modules that only present finished runs (figures, reports, the command line): changing
-# them does not change a run's numbers, so they are left out of the code version.
-PRESENTATION = frozenset({"cli.py", "plots.py", "report.py", "__main__.py"})
+# Modules that only read or present finished runs (comparisons, indicators, figures,
+# reports, the command line): changing them does not change a run's numbers, so they are
+# left out of the code version.
+PRESENTATION = frozenset(
+    {"cli.py", "compare.py", "indicators.py", "plots.py", "report.py", "__main__.py"}
+)
 
 
 @functools.cache

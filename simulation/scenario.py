@@ -269,7 +269,8 @@ class WhatIfSection(_Section):
     question: str = ""
     source: str = ""  # the seed or FACTS id behind the question
     watch: str = ""  # the indicator that answers it (simulation.indicators)
-    expect: Literal["higher", "lower", ""] = ""  # its expected direction against the baseline
+    # the direction the question presumes against the baseline; "" for an open question
+    expect: Literal["higher", "lower", ""] = ""
     # measured days [first, last] the comparison reads (a one-day event); default the last 30
     days: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] | None = None
 

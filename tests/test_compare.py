@@ -203,7 +203,7 @@ def test_at_least_ten_whatifs_each_checked_and_documented(capsys):
         assert "# Behind it:" in text and "# Look at:" in text, path.name
         assert 'extends = "../quickstart.toml"' in text, path.name
         s = load_scenario(path)
-        assert s.whatif.question and s.whatif.source and s.whatif.watch and s.whatif.expect
+        assert s.whatif.question and s.whatif.source and s.whatif.watch
 
 
 def test_readme_catalogue_lists_every_shipped_whatif():

@@ -589,3 +589,18 @@ def test_creators_move_toward_attention_and_leave_dead_platforms():
         rng(), posts_on, followers, np.ones(3), movable, creator_mobility=0.0
     )
     assert (frozen == posts_on).all()
+
+
+def test_hedge_update_survives_an_arm_returning_thousands_of_times_the_mean():
+    mw = MultiplicativeWeights(
+        np.full((1, 3), 1 / 3), np.ones((1, 3), bool), eta=1.0, exploration=0
+    )
+    # 1 yuan on arm 0 returned 1e6; 1e9 yuan on arm 2 returned nothing: rel ~ 1e6 for arm 0
+    mw.update(np.array([[1e6, 0.0, 0.0]]), np.array([[1.0, 0.0, 1e9]]))
+    assert np.isfinite(mw.weights).all()
+    assert mw.weights[0] == pytest.approx([1.0, 0.0, 0.0])
+    # an ordinary step is unchanged by the guard: exp(rel) with rel = r / mean - 1
+    mw = MultiplicativeWeights(np.full((1, 2), 0.5), np.ones((1, 2), bool), eta=1.0, exploration=0)
+    mw.update(np.array([[3.0, 1.0]]), np.array([[1.0, 1.0]]))
+    w = np.array([np.exp(3 / 2 - 1), np.exp(1 / 2 - 1)])
+    assert mw.weights[0] == pytest.approx(w / w.sum())

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+MAX_EXPONENT = 700.0  # exp overflows float64 a little above 709
+
 
 class MultiplicativeWeights:
     """Budget shares over arms for every brand, learned from returns on spend."""
@@ -59,4 +61,9 @@ class MultiplicativeWeights:
         mean = np.where(observed, per_yuan * spend, 0.0).sum(axis=1, keepdims=True)
         mean = mean / np.where(total_spend > 0, total_spend, 1.0)
         rel = np.where(observed & (mean > 0), per_yuan / np.where(mean > 0, mean, 1.0) - 1, 0.0)
-        self.weights = self._normalise(self.weights * np.exp(self.eta * rel))
+        z = self.eta * rel
+        # A row's common factor cancels in the normalisation: where exp would overflow (one
+        # arm returned thousands of times the mean), shift the row by its largest exponent.
+        top = z.max(axis=1, keepdims=True)
+        z -= np.where(top > MAX_EXPONENT, top, 0.0)
+        self.weights = self._normalise(self.weights * np.exp(z))
