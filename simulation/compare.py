@@ -16,7 +16,7 @@ import math
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +68,7 @@ class Comparison:
     differences: list[Difference]
     reused: int  # runs found finished and unchanged
     ran: int  # runs simulated now
-    run_folders: dict[str, list[str]] = field(default_factory=dict)
+    run_folders: dict[str, list[str]]  # scenario name -> its run folder per seed
 
 
 def paired_interval(
@@ -268,7 +268,7 @@ def _run_jobs(jobs: list[tuple], workers: int, on_run: Callable[[], None] | None
 # ------------------------------------------------------------------ writing
 def table(comparison: Comparison) -> pd.DataFrame:
     """The differences as a table, one row per (scenario, indicator)."""
-    rows = [{**d.__dict__, "distinguishable": d.distinguishable} for d in comparison.differences]
+    rows = [{**asdict(d), "distinguishable": d.distinguishable} for d in comparison.differences]
     return pd.DataFrame(rows)
 
 
