@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from simulation.scenario import ScenarioError, load_scenario
@@ -194,6 +195,85 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    from simulation.results import write_json
+    from simulation.runner import metric_names
+    from simulation.sweeps import analysis, design, execute, spec, store
+
+    sweep, base = spec.load_sweep(args.file)
+    known = metric_names(base)
+    unknown = [m for m in sweep.metrics if m not in known]
+    if unknown:
+        raise ScenarioError(
+            f"{sweep.source}: key 'metrics': unknown metric(s) {', '.join(unknown)}; "
+            f"expected names such as {', '.join(known[:8])} or end.<time series>"
+        )
+    plan = design.make_design(sweep)
+    every = design.tasks(sweep, plan, base)
+    out = Path(args.results) / "sweeps" / sweep.name
+    db = store.RunStore(
+        out / "runs.sqlite", design.fingerprint(sweep, plan, base), reset=args.reset
+    )
+    try:
+        if not args.export:
+            done = db.done()
+            todo = [t for t in every if t.run not in done]
+            failed = 0
+            with Progress(
+                "[bold]{task.description}",
+                BarColumn(),
+                "{task.completed}/{task.total} runs",
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                disable=args.quiet,
+            ) as bar:
+                task = bar.add_task(f"{sweep.name}: 0 failed", total=len(every))
+                bar.update(task, completed=len(done))
+
+                def on_row(row: store.RunRow) -> None:
+                    nonlocal failed
+                    failed += row.status != "ok"
+                    bar.update(task, advance=1, description=f"{sweep.name}: {failed} failed")
+
+                execute.execute(
+                    todo, db, workers=args.workers, scheduler=args.scheduler, on_row=on_row
+                )
+        frame = db.frame()
+    finally:
+        db.close()
+    if args.export:
+        _replace(out / "runs.csv", lambda p: frame.to_csv(p, index=False))
+        _replace(out / "runs.parquet", lambda p: frame.to_parquet(p, index=False))
+        print(f"{len(frame)} of {len(every)} run(s) exported -> {out}/runs.parquet, runs.csv")
+        return 0
+    table = analysis.indices(sweep, plan, frame)
+    if len(table):
+        _replace(out / "sensitivity.csv", lambda p: table.to_csv(p, index=False))
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    analysis.figures(sweep, plan, frame, table, out / "figures")
+    n_failed = int((frame["status"] != "ok").sum())
+    write_json(
+        out / "sweep.json",
+        {"sweep": sweep.model_dump(mode="json"), "runs": len(every), "failed": n_failed},
+    )
+    print(
+        f"{sweep.name}: {len(frame)} of {len(every)} run(s) recorded, {n_failed} failed "
+        f"-> {out}/runs.sqlite"
+    )
+    return 0
+
+
+def _replace(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a file beside ``path`` and move it into place: never a half-written file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    tmp.replace(path)
+
+
 def _population(text: str) -> tuple[int, int]:
     try:
         fans, creators = (int(x) for x in text.split(":"))
@@ -308,6 +388,20 @@ def parser() -> argparse.ArgumentParser:
     cmp.add_argument("--results", default="results", help="results root (default results)")
     cmp.add_argument("--quiet", action="store_true", help="no progress bar")
     cmp.set_defaults(func=_compare)
+    swp = sub.add_parser(
+        "sweep",
+        help="a parameter sweep (SALib design) on Dask -> results/sweeps/<name>/runs.sqlite",
+    )
+    swp.add_argument("file", help="sweep file (TOML, scenarios/sweeps/)")
+    swp.add_argument("--workers", type=_positive, default=2, help="LocalCluster worker processes")
+    swp.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786)")
+    swp.add_argument(
+        "--export", action="store_true", help="write runs.parquet and runs.csv of the runs so far"
+    )
+    swp.add_argument("--reset", action="store_true", help="discard recorded runs of another design")
+    swp.add_argument("--results", default="results", help="results root (default results)")
+    swp.add_argument("--quiet", action="store_true", help="no progress bar")
+    swp.set_defaults(func=_sweep)
     return p
 
 

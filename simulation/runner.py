@@ -159,6 +159,14 @@ def run_model(
     not measurable (no spend, too short a run) is None.
     """
     scenario = Scenario.from_params(params, run={"warmup_days": warmup_days})
+    return scenario_metrics(scenario, seed, steps)
+
+
+def scenario_metrics(scenario: Scenario, seed: int, steps: int) -> dict[str, Any]:
+    """One run of a scenario as flat metrics: ``F3.mid``, ``F9.growth``..., ``end.<series>``.
+
+    What :func:`run_model` and sweeps record; a value that is not measurable is None.
+    """
     ts, _, facts, _ = run_replicate(scenario, seed, steps)
     out: dict[str, Any] = {}
     for fid, entry in facts.items():
@@ -169,6 +177,21 @@ def run_model(
             out[fid] = value
     out |= {f"end.{k}": float(v) for k, v in ts.iloc[-1].items() if k != "step"}
     return finite(out)
+
+
+def metric_names(scenario: Scenario) -> list[str]:
+    """Every metric :func:`scenario_metrics` returns for this scenario's market.
+
+    Found by running a tiny copy of it (200 fans, 2 days): the names depend on its
+    platforms and roles, not on its size.
+    """
+    tiny = scenario.model_copy(
+        update={
+            "population": scenario.population.model_copy(update={"n_fans": 200, "n_creators": 20}),
+            "run": scenario.run.model_copy(update={"warmup_days": 0}),
+        }
+    )
+    return list(scenario_metrics(tiny, 0, 2))
 
 
 class _progress:

@@ -1,0 +1,87 @@
+"""Running a sweep's missing runs on Dask: a LocalCluster by default, or a given scheduler.
+
+The same code path runs on a laptop and on a cluster. The driving process submits every
+run that is not yet in the database and records each one as it completes; a worker that
+dies has its runs retried elsewhere by the scheduler (``retries``).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Sequence
+
+from simulation.runner import scenario_metrics
+from simulation.scenario import Scenario
+from simulation.sweeps.design import RunTask
+from simulation.sweeps.spec import override
+from simulation.sweeps.store import RunRow, RunStore
+
+RETRIES = 3  # times a run is resubmitted when the worker running it dies
+
+
+def run_task(task: RunTask) -> RunRow:
+    """Run one task; an exception becomes a failed row naming the scenario and seed."""
+    start = time.perf_counter()
+    try:
+        base = Scenario.model_validate(task.scenario)
+        scenario = override(base, task.params, task.origin)
+        values = scenario_metrics(scenario, task.seed, scenario.run.steps)
+        metrics = {m: values.get(m) for m in task.metrics}
+        status, error = "ok", None
+    except Exception as err:  # recorded, and the sweep goes on
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        metrics = {m: None for m in task.metrics}
+        status = "failed"
+        error = (
+            f"{type(err).__name__}: {err} (sweep {task.origin}, run {task.run}, seed "
+            f"{task.seed}, parameters {task.params}; raised in {where.filename}:{where.lineno})"
+        )
+    return RunRow(
+        task.run,
+        task.point,
+        task.replicate,
+        task.seed,
+        task.params,
+        status,
+        error,
+        time.perf_counter() - start,
+        metrics,
+    )
+
+
+def execute(
+    todo: Sequence[RunTask],
+    store: RunStore,
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    on_row: Callable[[RunRow], None] | None = None,
+) -> None:
+    """Run ``todo`` on Dask and record every row in ``store`` as it completes."""
+    if not todo:
+        return
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    if scheduler:
+        cluster, client = None, Client(scheduler)
+    else:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,  # errors only: runs that fail are recorded, not logged
+        )
+        client = Client(cluster)
+    try:
+        futures = client.map(run_task, list(todo), pure=False, retries=RETRIES)
+        for future in as_completed(futures):
+            row = future.result()
+            store.record(row)
+            if on_row:
+                on_row(row)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
