@@ -220,3 +220,20 @@ def test_a_killed_sweep_resumes_without_duplicates_or_lost_rows(tmp_path, sig):
         runs = [r for (r,) in db.execute("SELECT run FROM runs ORDER BY run")]
         ok = db.execute("SELECT COUNT(*) FROM runs WHERE status = 'ok'").fetchone()[0]
     assert runs == list(range(16)) and ok == 16
+
+
+@pytest.mark.slow
+def test_a_sweep_runs_on_an_existing_scheduler_and_a_changed_file_is_refused(tmp_path, capsys):
+    from dask.distributed import LocalCluster
+
+    path = sweep_file(tmp_path, TINY.replace("samples = 4", "samples = 2"))
+    root = ["--results", str(tmp_path / "results"), "--quiet"]
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        assert main(["sweep", str(path), "--scheduler", cluster.scheduler_address, *root]) == 0
+    assert "4 of 4 run(s) recorded, 0 failed" in capsys.readouterr().out
+    path.write_text(path.read_text().replace("samples = 2", "samples = 3"))
+    assert main(["sweep", str(path), *root]) == 2
+    assert "another design" in capsys.readouterr().err
+    db = sqlite3.connect(tmp_path / "results" / "sweeps" / "tiny" / "runs.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 4  # nothing mixed in
+    db.close()
