@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from simulation.indicators import ROLLING_DAYS, Indicator, indicators, window_of
+from simulation.mechanisms import blocks
 from simulation.results import atomic_folder, content_hash, write_results
 from simulation.runner import replicate_seeds, run_scenario
 from simulation.scenario import Scenario, ScenarioError, validate
@@ -249,6 +250,11 @@ def compare(
     )
 
 
+def _one_core() -> None:
+    """A worker process's runs use one thread each: the processes are the parallelism."""
+    blocks.THREADS = 1
+
+
 def _run_jobs(jobs: list[tuple], workers: int, on_run: Callable[[], None] | None) -> None:
     """Run jobs in this process or on ``workers`` processes; each writes its own folder."""
     if workers <= 1 or len(jobs) <= 1:
@@ -258,7 +264,9 @@ def _run_jobs(jobs: list[tuple], workers: int, on_run: Callable[[], None] | None
                 on_run()
         return
     ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
+    with ProcessPoolExecutor(
+        min(workers, len(jobs)), mp_context=ctx, initializer=_one_core
+    ) as pool:
         for future in as_completed([pool.submit(run_one, *job) for job in jobs]):
             future.result()
             if on_run:

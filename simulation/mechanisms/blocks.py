@@ -15,7 +15,9 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-THREADS = os.cpu_count() or 1  # blocks run on this many threads
+# Blocks run on this many threads: the cores, unless CREATOR_SIM_THREADS says otherwise (a
+# sweep's or comparison's worker processes set 1: their parallelism is the processes).
+THREADS = int(os.environ.get("CREATOR_SIM_THREADS", 0)) or os.cpu_count() or 1
 ROWS = 262_144  # rows per block when a kernel only reads and writes its own rows
 
 _pool: ThreadPoolExecutor | None = None

@@ -72,6 +72,7 @@ def execute(
             processes=True,
             dashboard_address=None,
             silence_logs=40,  # errors only: runs that fail are recorded, not logged
+            env={"CREATOR_SIM_THREADS": "1"},  # one core per worker: no oversubscription
         )
         client = Client(cluster)
     try:
