@@ -69,7 +69,15 @@ def summary(result: RunResult) -> dict[str, Any]:
 # reports, the command line): changing them does not change a run's numbers, so they are
 # left out of the code version.
 PRESENTATION = frozenset(
-    {"cli.py", "compare.py", "indicators.py", "plots.py", "report.py", "__main__.py"}
+    {
+        "cli.py",
+        "compare.py",
+        "indicators.py",
+        "plots.py",
+        "report.py",
+        "sweeps/analysis.py",
+        "__main__.py",
+    }
 )
 
 

@@ -74,19 +74,20 @@ def figures(
     paths = []
     if len(table):
         metrics = list(dict.fromkeys(table["metric"]))
-        fig = Figure(figsize=(4.5 * len(metrics), 3.6), layout="constrained")
+        tall = 1.2 + 0.45 * len(design.names)
+        fig = Figure(figsize=(3.2 + 3.0 * len(metrics), tall), layout="constrained")
         axes = np.atleast_1d(fig.subplots(1, len(metrics), squeeze=False)).ravel()
         pairs = (("S1", "ST"), ("S1_conf", "ST_conf"), ("first order", "total"))
         if spec.design == "morris":
             pairs = (("mu_star",), ("mu_star_conf",), ("mu*",))
-        for ax, metric in zip(axes, metrics, strict=True):
+        for k, (ax, metric) in enumerate(zip(axes, metrics, strict=True)):
             t = table[table["metric"] == metric]
-            x = np.arange(len(t))
-            width = 0.8 / len(pairs[0])
+            y = np.arange(len(t))[::-1]  # the first parameter on top
+            bar = 0.8 / len(pairs[0])
             for i, (col, conf, label) in enumerate(zip(*pairs, strict=True)):
-                ax.bar(x + i * width, t[col], width, yerr=t[conf], label=label, capsize=2)
-            ax.set_xticks(x + width * (len(pairs[0]) - 1) / 2, t["parameter"], rotation=30)
-            ax.set(title=metric, ylabel="index" if spec.design == "sobol" else "mu* (metric units)")
+                ax.barh(y - i * bar, t[col], bar, xerr=t[conf], label=label, capsize=2)
+            ax.set_yticks(y - bar * (len(pairs[0]) - 1) / 2, t["parameter"] if k == 0 else [])
+            ax.set(title=metric, xlabel="index" if spec.design == "sobol" else "mu* (metric units)")
         axes[0].legend(fontsize="small")
         fig.suptitle(f"{spec.name}: {spec.design} sensitivity ({CONFIDENCE:.0%} intervals)")
         path = folder / "indices.png"
