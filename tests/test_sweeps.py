@@ -228,7 +228,9 @@ def test_a_sweep_runs_on_an_existing_scheduler_and_a_changed_file_is_refused(tmp
 
     path = sweep_file(tmp_path, TINY.replace("samples = 4", "samples = 2"))
     root = ["--results", str(tmp_path / "results"), "--quiet"]
-    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, dashboard_address="127.0.0.1:0"
+    ) as cluster:
         assert main(["sweep", str(path), "--scheduler", cluster.scheduler_address, *root]) == 0
     assert "4 of 4 run(s) recorded, 0 failed" in capsys.readouterr().out
     path.write_text(path.read_text().replace("samples = 2", "samples = 3"))

@@ -70,7 +70,7 @@ def execute(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # no fixed port: sweeps side by side
             silence_logs=40,  # errors only: runs that fail are recorded, not logged
             env={"CREATOR_SIM_THREADS": "1"},  # one core per worker: no oversubscription
         )
