@@ -11,7 +11,7 @@ FIND_PYTHON = for p in $$PYTHON python3.14 python3.13 python3.12 python3 \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo "$$p"; exit 0; }; \
 	done; echo "error: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)" >&2; exit 1
 
-.PHONY: run test lint bench clean figures calibrate validate validate-quick validation-figures golden whatif
+.PHONY: run test lint bench clean figures calibrate validate validate-quick validation-figures golden whatif dashboard
 
 $(VENV)/.created:
 	@py=$$($(FIND_PYTHON)) && echo "using $$py" && "$$py" -m venv $(VENV)
@@ -20,6 +20,10 @@ $(VENV)/.created:
 
 $(VENV)/.installed: $(VENV)/.created pyproject.toml
 	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-viz: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[viz]'
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
@@ -80,3 +84,7 @@ golden: $(VENV)/.installed
 whatif: $(VENV)/.installed
 	$(VENV)/bin/creator-sim compare scenarios/quickstart.toml scenarios/whatif/*.toml \
 		--replicates 5 --workers 2 --name whatif
+
+# The classroom dashboard on http://127.0.0.1:8765/ (installs the viz extra first).
+dashboard: $(VENV)/.installed-viz
+	$(VENV)/bin/creator-sim dashboard

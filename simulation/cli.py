@@ -274,6 +274,23 @@ def _replace(path: Path, write: Callable[[Path], None]) -> None:
     tmp.replace(path)
 
 
+def _dashboard(args: argparse.Namespace) -> int:
+    import os
+
+    env = dict(os.environ)
+    if args.scenario:  # checked here: a bad file is an error now, not in the browser
+        load_scenario(args.scenario)
+        env["CREATOR_SIM_DASHBOARD_SCENARIO"] = str(Path(args.scenario).resolve())
+    app = Path(__file__).resolve().parent / "dashboard.py"
+    where = "every network interface" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"creator-sim dashboard: http://{args.host}:{args.port}/ (listening on {where}; "
+          "--host to change; Ctrl-C stops it)", flush=True)  # fmt: skip
+    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host]
+    cmd += ["--port", str(args.port), "--production", "--no-open", "--log-level", "warning"]
+    os.execve(sys.executable, cmd, env)  # the Solara server replaces this process
+    return 0  # pragma: no cover
+
+
 def _population(text: str) -> tuple[int, int]:
     try:
         fans, creators = (int(x) for x in text.split(":"))
@@ -402,6 +419,17 @@ def parser() -> argparse.ArgumentParser:
     swp.add_argument("--results", default="results", help="results root (default results)")
     swp.add_argument("--quiet", action="store_true", help="no progress bar")
     swp.set_defaults(func=_sweep)
+    dash = sub.add_parser(
+        "dashboard", help="the classroom dashboard in a browser (Solara; mesa[viz])"
+    )
+    dash.add_argument("scenario", nargs="?", help="start from this scenario (default a lesson)")
+    dash.add_argument("--port", type=_positive, default=8765, help="port (default 8765)")
+    dash.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    dash.set_defaults(func=_dashboard)
     return p
 
 

@@ -84,11 +84,13 @@ def _stacked(
     ax.stackplot(
         shares.index, shares.T.values, labels=names, colors=[TIER_COLORS[n] for n in names]
     )
-    ax.set(xlabel="day", ylabel=ylabel, ylim=(0, 1), xlim=(shares.index.min(), shares.index.max()))
+    ax.set(xlabel="day", ylabel=ylabel, ylim=(0, 1))
+    if shares.index.max() > shares.index.min():  # one day has no width
+        ax.set_xlim(shares.index.min(), shares.index.max())
     ax.legend(loc="upper left", fontsize="small", title=legend)
 
 
-def _ccdf(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def ccdf(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted values and the share of values at least as large: P(X >= x)."""
     x = np.sort(np.asarray(values, dtype=float))
     return x, 1.0 - np.arange(x.size) / x.size
@@ -113,12 +115,12 @@ def follower_ccdf(creators: pd.DataFrame, ax: Axes | None = None) -> Figure:
     """Complementary CDF of creators' real (scaled) followers, log-log, one line per replicate."""
     fig, ax = _axes(ax, "Follower distribution (active creators)")
     for rep, df in creators[creators["active"]].groupby("replicate"):
-        x, ccdf = _ccdf(df["real_followers"].to_numpy())
-        x, ccdf = x[x > 0], ccdf[x > 0]
+        x, share = ccdf(df["real_followers"].to_numpy())
+        x, share = x[x > 0], share[x > 0]
         if x.size:
             ax.loglog(
                 x,
-                ccdf,
+                share,
                 drawstyle="steps-post",
                 label=f"replicate {rep}",
                 alpha=0.8,
@@ -334,11 +336,11 @@ def attachment_ccdf(check: AttachmentCheck, ax: Axes | None = None) -> Figure:
     )
     for label, color, followers in runs:
         for i, f in enumerate(followers):
-            x, ccdf = _ccdf(f + a)
-            ax.loglog(x, ccdf, ".", ms=2, alpha=0.5, color=color, label=None if i else label)
+            x, share = ccdf(f + a)
+            ax.loglog(x, share, ".", ms=2, alpha=0.5, color=color, label=None if i else label)
     # The first seed's fitted power law over its tail, anchored at xmin.
     fit = check.fits[0]
-    x, ccdf = _ccdf(check.popularity[0] + a)
+    x, _ = ccdf(check.popularity[0] + a)
     tail = x[x >= fit["xmin"]]
     ax.loglog(
         tail,
