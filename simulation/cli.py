@@ -279,7 +279,14 @@ def _dashboard(args: argparse.Namespace) -> int:
 
     env = dict(os.environ)
     if args.scenario:  # checked here: a bad file is an error now, not in the browser
-        load_scenario(args.scenario)
+        scenario = load_scenario(args.scenario)
+        missing = {"douyin", "kuaishou", "wechat_channels"} - set(scenario.platforms)
+        if missing or "KOC" not in scenario.roles:
+            raise ScenarioError(
+                f"{scenario.source}: key 'platforms': the dashboard's controls need the "
+                "douyin, kuaishou and wechat_channels platforms and the KOC role "
+                f"(missing: {', '.join(sorted(missing)) or 'KOC'})"
+            )
         env["CREATOR_SIM_DASHBOARD_SCENARIO"] = str(Path(args.scenario).resolve())
     app = Path(__file__).resolve().parent / "dashboard.py"
     where = "every network interface" if args.host in ("0.0.0.0", "::") else args.host

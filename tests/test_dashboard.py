@@ -70,3 +70,15 @@ def test_every_chart_renders_a_picture_for_a_stepped_model():
         (image,) = rc.find(ipywidgets.Image).widgets
         assert image.value[:4] == b"\x89PNG" and len(image.value) > 5_000, chart.__name__
         rc.close()
+
+
+def test_dashboard_command_refuses_a_scenario_its_controls_cannot_drive(tmp_path, capsys):
+    from simulation.cli import main
+
+    path = tmp_path / "one_platform.toml"
+    path.write_text("[platforms.foo]\nalgorithm = { interest = 1.0 }\n")
+    assert main(["dashboard", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "platforms" in err and "douyin" in err
+    assert main(["dashboard", str(tmp_path / "missing.toml")]) == 2
+    assert "not found" in capsys.readouterr().err
