@@ -138,10 +138,23 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare(args: argparse.Namespace) -> int:
+def _runs_bar(quiet: bool):
+    """A progress bar over runs on stderr: done of total, time spent and time left."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
+    return Progress(
+        "[bold]{task.description}",
+        BarColumn(),
+        "{task.completed}/{task.total} runs",
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=quiet,
+    )
+
+
+def _compare(args: argparse.Namespace) -> int:
     from simulation import compare
 
     baseline, *scenarios = (load_scenario(p) for p in [args.baseline, *args.scenarios])
@@ -163,16 +176,7 @@ def _compare(args: argparse.Namespace) -> int:
     root = Path(args.results)
     out = root / "compare" / name
     total = (len(scenarios) + 1) * args.replicates
-    console = Console(stderr=True)
-    with Progress(
-        "[bold]{task.description}",
-        BarColumn(),
-        "{task.completed}/{task.total} runs",
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=args.quiet,
-    ) as bar:
+    with _runs_bar(args.quiet) as bar:
         task = bar.add_task(f"comparing with {baseline.name}", total=total)
         result = compare.compare(
             baseline,
@@ -196,9 +200,6 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
-
     from simulation.results import write_json
     from simulation.runner import metric_names
     from simulation.sweeps import analysis, design, execute, spec, store
@@ -222,15 +223,7 @@ def _sweep(args: argparse.Namespace) -> int:
             done = db.done()
             todo = [t for t in every if t.run not in done]
             failed = 0
-            with Progress(
-                "[bold]{task.description}",
-                BarColumn(),
-                "{task.completed}/{task.total} runs",
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-                disable=args.quiet,
-            ) as bar:
+            with _runs_bar(args.quiet) as bar:
                 task = bar.add_task(f"{sweep.name}: 0 failed", total=len(every))
                 bar.update(task, completed=len(done))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,37 +141,25 @@ def _show(fig: Figure) -> None:
     solara.FigureMatplotlib(fig, format="png", dpi=DPI)
 
 
-@solara.component
-def SalesByTier(model: CreatorEconomy):
-    """Share of sales by creator tier, 30-day rolling."""
-    update_counter.get()
-    fig, ax = _figure()
-    ts = _series(model)
-    if len(ts):
-        plots.sales_share_by_tier(ts, ax)
-    _show(fig)
+def _over_time(draw: Callable[[pd.DataFrame, Any], Figure]) -> Callable:
+    """A live chart of the model's time series, drawn by a figure function of ``plots``."""
+
+    def chart(model: CreatorEconomy):
+        update_counter.get()
+        fig, ax = _figure()
+        ts = _series(model)
+        if len(ts):
+            draw(ts, ax)
+        _show(fig)
+
+    chart.__name__ = chart.__qualname__ = draw.__name__
+    chart.__doc__ = draw.__doc__
+    return solara.component(chart)
 
 
-@solara.component
-def BudgetByTier(model: CreatorEconomy):
-    """Brands' planned budget share by tier."""
-    update_counter.get()
-    fig, ax = _figure()
-    ts = _series(model)
-    if len(ts):
-        plots.budget_share_by_tier(ts, ax)
-    _show(fig)
-
-
-@solara.component
-def Attention(model: CreatorEconomy):
-    """Platform shares of sales and attention."""
-    update_counter.get()
-    fig, ax = _figure()
-    ts = _series(model)
-    if len(ts):
-        plots.platform_shares(ts, ax)
-    _show(fig)
+SalesByTier = _over_time(plots.sales_share_by_tier)
+BudgetByTier = _over_time(plots.budget_share_by_tier)
+Attention = _over_time(plots.platform_shares)
 
 
 @solara.component
