@@ -54,6 +54,7 @@ class Indicator:
 def indicators(scenario: Scenario) -> dict[str, Indicator]:
     """Every indicator of a scenario's market, by key (platforms and roles come from it)."""
     real = scenario.scale.real_users / scenario.population.n_fans  # real users per fan
+    platforms = [(k, p.label or k) for k, p in scenario.platforms.items() if p.enabled]
     out = [
         Indicator("gmv", "GMV per day", "million real yuan/day", "gmv", None, real / 1e6, "gmv"),
         Indicator(
@@ -121,39 +122,33 @@ def indicators(scenario: Scenario) -> dict[str, Indicator]:
             "sales_gini", "Gini of creators' sales", "0-1", "sales_gini", group="concentration"
         ),
         *(
-            Indicator(
-                f"platform_share_{k}",
-                f"{p.label or k} share of sales",
-                "share",
-                f"gmv_platform_{k}",
-                "gmv",
-                group="platform_share",
+            ind
+            for k, label in platforms
+            for ind in (
+                Indicator(
+                    f"platform_share_{k}",
+                    f"{label} share of sales",
+                    "share",
+                    f"gmv_platform_{k}",
+                    "gmv",
+                    group="platform_share",
+                ),
+                Indicator(
+                    f"smaller_live_share_{k}",
+                    f"{label}: live sales by creators under 300k followers there (F1)",
+                    "share",
+                    f"live_gmv_{k}_smaller",
+                    f"live_gmv_{k}",
+                    group="smaller_live_share",
+                ),
+                Indicator(
+                    f"attention_{k}",
+                    f"{label} share of attention",
+                    "share",
+                    f"attention_{k}",
+                    group="attention",
+                ),
             )
-            for k, p in scenario.platforms.items()
-            if p.enabled
-        ),
-        *(
-            Indicator(
-                f"smaller_live_share_{k}",
-                f"{p.label or k}: live sales by creators under 300k followers there (F1)",
-                "share",
-                f"live_gmv_{k}_smaller",
-                f"live_gmv_{k}",
-                group="smaller_live_share",
-            )
-            for k, p in scenario.platforms.items()
-            if p.enabled
-        ),
-        *(
-            Indicator(
-                f"attention_{k}",
-                f"{p.label or k} share of attention",
-                "share",
-                f"attention_{k}",
-                group="attention",
-            )
-            for k, p in scenario.platforms.items()
-            if p.enabled
         ),
         *(
             Indicator(

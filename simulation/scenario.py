@@ -527,12 +527,18 @@ class Scenario(_Section):
         return validate(nested, origin="model parameters")
 
 
-def _format_errors(err: ValidationError, origin: str) -> str:
-    lines = [f"{origin}: invalid scenario ({err.error_count()} problem(s))"]
+def format_errors(
+    err: ValidationError,
+    origin: str,
+    what: str = "scenario",
+    reference: str = "baseline.toml",
+) -> str:
+    """One readable message: the file, then each problem's key and what was expected."""
+    lines = [f"{origin}: invalid {what} ({err.error_count()} problem(s))"]
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "(top level)"
         if e["type"] == "extra_forbidden":
-            lines.append(f"  key '{key}': unknown key (check the spelling against baseline.toml)")
+            lines.append(f"  key '{key}': unknown key (check the spelling against {reference})")
         else:
             got = repr(e.get("input"))
             got = got if len(got) <= 60 else got[:57] + "..."
@@ -545,7 +551,7 @@ def validate(data: Mapping[str, Any], origin: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(dict(data))
     except ValidationError as err:
-        raise ScenarioError(_format_errors(err, origin)) from None
+        raise ScenarioError(format_errors(err, origin)) from None
 
 
 def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from simulation.scenario import FLAT_PARAMS, Scenario, ScenarioError, load_scenario, validate
+from simulation.scenario import (
+    FLAT_PARAMS,
+    Scenario,
+    ScenarioError,
+    format_errors,
+    load_scenario,
+    validate,
+)
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 
@@ -119,14 +126,8 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Scenario]:
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
-        lines = [f"{path}: invalid sweep file ({err.error_count()} problem(s))"]
-        for e in err.errors():
-            key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-            if e["type"] == "extra_forbidden":
-                lines.append(f"  key '{key}': unknown key")
-            else:
-                lines.append(f"  key '{key}': {e['msg']} (got {e.get('input')!r:.60})")
-        raise ScenarioError("\n".join(lines)) from None
+        message = format_errors(err, str(path), "sweep file", "scenarios/sweeps/quick_lhs.toml")
+        raise ScenarioError(message) from None
     base = load_scenario(path.parent / spec.base)
     run = base.run.model_copy(
         update={
