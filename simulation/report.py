@@ -69,6 +69,33 @@ def _row(d: Difference) -> str:
     )
 
 
+def events_lines(outcomes: list[dict]) -> list[str]:
+    """What each one-off event did, averaged over the seeds (summary.json outcomes.events)."""
+    by_event: dict[tuple, list[dict]] = {}
+    for per_seed in outcomes:
+        for e in per_seed.get("events") or []:
+            key = (e["event"], e["day"], e.get("tier"), e.get("rank"), e.get("platform"))
+            by_event.setdefault(key, []).append(e)
+    lines = []
+    for (kind, day, tier, rank, platform), seen in sorted(by_event.items(), key=str):
+        n = len(seen)
+        if kind == "festival":
+            gmv = sum(e["real_gmv"] for e in seen) / n / 1e6
+            top = [max(e["top_anchor_real_gmv"], default=0.0) for e in seen]
+            lines.append(
+                f"Festival on {platform}, measured day {day}: {gmv:,.0f} M real yuan of sales "
+                f"there that day; the best-selling stream sold {sum(top) / n / 1e6:,.1f} M real "
+                f"yuan (F12: over 100 M for top anchors), mean of {n} seed(s)."
+            )
+        else:
+            followers = sum(e["real_followers"] for e in seen) / n / 1e6
+            lines.append(
+                f"Scandal on measured day {day} of the {tier}-tier creator ranked {rank} by "
+                f"followers: it had {followers:,.1f} M real followers (mean of {n} seed(s))."
+            )
+    return lines
+
+
 def html_page(comparison: Comparison, figs: list[tuple[str, Path]], command: str) -> str:
     """The report as one HTML string (figures inline)."""
     e = html.escape
@@ -106,6 +133,7 @@ def html_page(comparison: Comparison, figs: list[tuple[str, Path]], command: str
             + (f" Source: {e(s.whatif.source)}." if s.whatif.source else "")
             + (f" File: <code>{e(s.source)}</code>." if s.source else "")
             + "</p>",
+            *(f"<p>{e(line)}</p>" for line in events_lines(comparison.outcomes[s.name])),
             f"<table><caption>{e(s.name)} minus {e(base.name)}, {days}</caption>",
             "<tr><th>indicator</th><th>unit</th><th>baseline</th><th>scenario</th>"
             f"<th>difference</th><th>{LEVEL:.0%} interval</th><th>distinguishable</th></tr>",

@@ -221,3 +221,22 @@ def test_a_compare_run_is_a_standard_results_folder(tmp_path):
     assert len(loaded["timeseries"]) == 5
     assert loaded["metadata"]["seeds"] == [3]
     assert loaded["metadata"]["content_hash"] == results.content_hash(load_scenario(SMALL), [3], 5)
+
+
+def test_report_describes_one_off_events_over_the_seeds():
+    from simulation.report import events_lines
+
+    festival = {"event": "festival", "day": 315, "platform": "douyin", "tier": None}
+    scandal = {"event": "scandal", "day": 30, "tier": "head", "rank": 1}
+    outcomes = [
+        {"events": [festival | {"real_gmv": 2e8, "top_anchor_real_gmv": [5e7, 1e7]},
+                    scandal | {"real_followers": 2e7}]},
+        {"events": [festival | {"real_gmv": 4e8, "top_anchor_real_gmv": [3e7]},
+                    scandal | {"real_followers": 4e7}]},
+        {"events": []},
+    ]  # fmt: skip
+    lines = events_lines(outcomes)
+    assert lines[0].startswith("Festival on douyin, measured day 315: 300 M real yuan")
+    assert "best-selling stream sold 40.0 M real yuan" in lines[0]
+    assert "ranked 1 by followers: it had 30.0 M real followers (mean of 2 seed(s))" in lines[1]
+    assert events_lines([{"events": []}]) == []
