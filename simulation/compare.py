@@ -106,10 +106,10 @@ def differences(
     what-if's ``days`` if it names them, else the last ``days`` measured days.
     """
     first, last = window_of(scenario, steps, days)
-    shared = indicators(baseline).keys() & indicators(scenario).keys()
+    in_baseline = indicators(baseline).keys()
     out = []
     for key, ind in indicators(scenario).items():
-        if key not in shared:
+        if key not in in_baseline:
             continue
         v = [ind.over(ts, first, last) for ts in series]
         b = [ind.over(ts, first, last) for ts in base_series]

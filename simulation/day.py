@@ -136,7 +136,8 @@ class Day:
 
     index: int  # day number, 0 on the first step
     ledger: Ledger
-    demand: np.ndarray  # (platforms,) multiplier of the chance to buy: > 1 on festival days
+    demand: np.ndarray  # (platforms,) multiplier of the chance to buy (festival days)
+    festival: np.ndarray  # (platforms,) bool: a festival is on there today
     content: Content | None = None  # content phase
     impressions: Impressions | None = None  # distribution phase, completed by exposure
     seen: np.ndarray | None = None  # (fans, platforms) uint16 impressions per fan (exposure)

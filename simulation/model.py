@@ -119,12 +119,14 @@ class CreatorEconomy(mesa.Model):
     def new_day(self) -> Day:
         """An empty record for the day of the current step (0 on the first step)."""
         index = self.steps - 1
-        demand = events.festival_demand(
-            self.config.events.festival,
-            self.measured_day(index),
-            [p.key for p in self.platform_list],
+        day, keys = self.measured_day(index), [p.key for p in self.platform_list]
+        festivals = self.config.events.festival
+        return Day(
+            index,
+            Ledger(len(self.platform_list), len(BUDGET_ARMS)),
+            events.festival_demand(festivals, day, keys),
+            events.festival_today(festivals, day, keys),
         )
-        return Day(index, Ledger(len(self.platform_list), len(BUDGET_ARMS)), demand)
 
     @property
     def today(self) -> Ledger:
@@ -209,13 +211,14 @@ class CreatorEconomy(mesa.Model):
         return mask
 
     def record_festival(self, day: Day) -> None:
-        """Log a festival day's GMV and its top three streams, in real yuan (F12)."""
-        on = day.demand > 1.0
+        """Log each festival of the day: GMV and top three streams on its platforms, real yuan."""
         sales, led, upf = day.ledger.sales, day.ledger, self.scale.users_per_fan
-        gmv = float(sales.price[on[sales.platform]].sum()) * upf
-        top = np.sort(led.stream_gmv[on[led.stream_platform]])[::-1][:3] * upf
+        keys = [p.key for p in self.platform_list]
         for event in self.config.events.festival:
             if event.day == self.measured_day(day.index):
+                on = events.festival_platforms(event, keys)
+                gmv = float(sales.price[on[sales.platform]].sum()) * upf
+                top = np.sort(led.stream_gmv[on[led.stream_platform]])[::-1][:3] * upf
                 self.event_log.append(
                     FestivalRecord(event.day, event.platform, gmv, tuple(top.tolist()))
                 )

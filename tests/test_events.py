@@ -143,3 +143,27 @@ def test_bad_events_and_whatif_keys_name_the_file_and_key(tmp_path, table, key, 
         load_scenario(path)
     message = str(err.value)
     assert str(path) in message and key in message and expected in message
+
+
+def test_festival_without_extra_demand_still_brings_everyone_live_and_is_logged():
+    fest = _event_model(festival=[{"day": 4, "platform": "all", "demand_factor": 1.0}])
+    calm = _event_model()
+    fest.run_for(4)
+    calm.run_for(4)
+    assert fest.today.streams > calm.today.streams
+    assert [(r.day, r.platform) for r in fest.event_log] == [(4, "all")]
+
+
+def test_two_festivals_on_one_day_are_logged_each_on_its_own_platforms():
+    two = _event_model(
+        festival=[
+            {"day": 3, "platform": "douyin", "demand_factor": 2.0},
+            {"day": 3, "platform": "kuaishou", "demand_factor": 2.0},
+        ]
+    )
+    two.run_for(3)
+    sales, upf = two.today.sales, two.scale.users_per_fan
+    got = {r.platform: r.real_gmv for r in two.event_log}
+    for key in ("douyin", "kuaishou"):
+        on = sales.platform == two.platform_index(key)
+        assert got[key] == pytest.approx(sales.price[on].sum() * upf)

@@ -32,6 +32,11 @@ def ranked_in_tier(
     return int(members[order[rank - 1]])
 
 
+def festival_platforms(festival, platform_keys: Sequence[str]) -> np.ndarray:
+    """(platforms,) bool: the platforms a festival record (``platform``: a key or "all") is on."""
+    return np.array([festival.platform in ("all", key) for key in platform_keys], dtype=bool)
+
+
 def festival_demand(festivals: Sequence, day: int, platform_keys: Sequence[str]) -> np.ndarray:
     """(platforms,) multiplier of the chance to buy today: 1 except on festival platforms.
 
@@ -41,6 +46,14 @@ def festival_demand(festivals: Sequence, day: int, platform_keys: Sequence[str])
     demand = np.ones(len(platform_keys))
     for f in festivals:
         if f.day == day:
-            on = [f.platform in ("all", key) for key in platform_keys]
-            demand[np.asarray(on)] *= f.demand_factor
+            demand[festival_platforms(f, platform_keys)] *= f.demand_factor
     return demand
+
+
+def festival_today(festivals: Sequence, day: int, platform_keys: Sequence[str]) -> np.ndarray:
+    """(platforms,) bool: a festival is on there today (whatever its demand factor)."""
+    on = np.zeros(len(platform_keys), dtype=bool)
+    for f in festivals:
+        if f.day == day:
+            on |= festival_platforms(f, platform_keys)
+    return on

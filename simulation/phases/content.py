@@ -1,7 +1,7 @@
 """Phase 1, content: creators post and go live (mechanism 2, seed 000).
 
 Reads: creators' consistency, niche, role, owner, deals and engagement memory; the formats
-platforms carry; follower counts (live eligibility); the day's festival demand.
+platforms carry; follower counts (live eligibility); the day's festival platforms.
 Writes: ``day.content`` (who posted, each post's format and product, who streams what;
 on a festival day everyone who may stream on its platforms goes live); ``ledger.streams``;
 on a brand day, the brand's accounts stream and their followers before the day are noted.
@@ -55,7 +55,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
         stream_interval_days=cfg.creators.stream_interval_days,
     )
     # On a festival day every creator who may stream on the festival's platforms goes live.
-    live |= model.live_eligible() & cs.view("active")[:, None] & (day.demand > 1.0)
+    live |= model.live_eligible() & cs.view("active")[:, None] & day.festival
     live &= stream_product >= 0
     if model.is_brand_day(day.index):
         accounts = model.brand_day_accounts()

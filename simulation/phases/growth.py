@@ -102,5 +102,5 @@ def run(model: CreatorEconomy, day: Day) -> None:
     day.ledger.entries = k
     if model.is_brand_day(day.index):
         model.record_brand_day(day)
-    if (day.demand > 1.0).any():
+    if day.festival.any():
         model.record_festival(day)
