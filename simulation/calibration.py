@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from simulation.folders import replace_file
 from simulation.runner import parallel_map, replicate_seeds, run_model
 from simulation.scenario import FLAT_PARAMS, Scenario
 from simulation.targets import TARGETS
@@ -209,9 +210,7 @@ def write_calibrated(source: Path, params: Mapping[str, float], dest: Path, note
     )
     status = re.compile(r"^# Status:[^\n]*\n(?:# [^\n]*\n)*", re.M)
     text = status.sub(note, text, count=1)
-    tmp = dest.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(dest)
+    replace_file(dest, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _scale_line(scenario: Scenario) -> str:

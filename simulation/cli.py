@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import sys
-from collections.abc import Callable
+import threading
 from pathlib import Path
 
-from simulation.scenario import ScenarioError, load_scenario
+from simulation.folders import inside, replace_file
+from simulation.resources import check_memory
+from simulation.runner import stop_on_sigterm
+from simulation.scenario import RunError, ScenarioError, load_scenario
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -16,7 +20,8 @@ def _run(args: argparse.Namespace) -> int:
     from simulation.runner import run_scenario
 
     scenario = load_scenario(args.scenario)
-    out = Path(args.out) if args.out else Path("results") / scenario.name
+    out = Path(args.out) if args.out else inside("results", scenario.name)
+    check_memory([scenario])
     result = run_scenario(
         scenario,
         seed=args.seed,
@@ -50,7 +55,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from simulation import calibration
-    from simulation.results import atomic_folder, versions, write_json
+    from simulation.folders import atomic_folder
+    from simulation.results import versions, write_json
     from simulation.scale import ScaleMapping
 
     source = Path(args.scenario)
@@ -59,7 +65,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         fans, creators = args.population
         pop = scenario.population.model_copy(update={"n_fans": fans, "n_creators": creators})
         scenario = scenario.model_copy(update={"population": pop})
-    out = Path(args.out) if args.out else Path("results") / "calibration" / scenario.name
+    out = Path(args.out) if args.out else inside("results", "calibration", scenario.name)
+    check_memory([scenario], processes=args.workers)
     total = args.trials
     console = Console(stderr=True)
     with Progress(console=console, disable=args.quiet) as bar:
@@ -174,7 +181,8 @@ def _compare(args: argparse.Namespace) -> int:
     if len(name) > 60:
         name = f"{scenarios[0].name}-and-{len(scenarios) - 1}-more"
     root = Path(args.results)
-    out = root / "compare" / name
+    out = inside(root, "compare", name)
+    check_memory([baseline, *scenarios], processes=args.workers)
     total = (len(scenarios) + 1) * args.replicates
     with _runs_bar(args.quiet) as bar:
         task = bar.add_task(f"comparing with {baseline.name}", total=total)
@@ -185,7 +193,7 @@ def _compare(args: argparse.Namespace) -> int:
             steps=args.steps,
             seed=args.seed,
             workers=args.workers,
-            runs_root=root / "compare" / "runs",
+            runs_root=inside(root, "compare", "runs"),
             days=args.window,
             on_run=lambda: bar.advance(task),
         )
@@ -214,7 +222,13 @@ def _sweep(args: argparse.Namespace) -> int:
         )
     plan = design.make_design(sweep)
     every = design.tasks(sweep, plan, base)
-    out = Path(args.results) / "sweeps" / sweep.name
+    out = inside(args.results, "sweeps", sweep.name)
+    largest = {  # the largest market the design asks for
+        k: max(t.params.get(k, t.params.get(f"population.{k}", getattr(base.population, k)))
+               for t in every)
+        for k in ("n_fans", "n_creators")
+    }  # fmt: skip
+    check_memory([spec.override(base, largest, str(sweep.source))], processes=args.workers)
     db = store.RunStore(
         out / "runs.sqlite", design.fingerprint(sweep, plan, base), reset=args.reset
     )
@@ -239,13 +253,13 @@ def _sweep(args: argparse.Namespace) -> int:
     finally:
         db.close()
     if args.export:
-        _replace(out / "runs.csv", lambda p: frame.to_csv(p, index=False))
-        _replace(out / "runs.parquet", lambda p: frame.to_parquet(p, index=False))
+        replace_file(out / "runs.csv", lambda p: frame.to_csv(p, index=False))
+        replace_file(out / "runs.parquet", lambda p: frame.to_parquet(p, index=False))
         print(f"{len(frame)} of {len(every)} run(s) exported -> {out}/runs.parquet, runs.csv")
         return 0
     table = analysis.indices(sweep, plan, frame)
     if len(table):
-        _replace(out / "sensitivity.csv", lambda p: table.to_csv(p, index=False))
+        replace_file(out / "sensitivity.csv", lambda p: table.to_csv(p, index=False))
         print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     analysis.figures(sweep, plan, frame, table, out / "figures")
     n_failed = int((frame["status"] != "ok").sum())
@@ -258,13 +272,6 @@ def _sweep(args: argparse.Namespace) -> int:
         f"-> {out}/runs.sqlite"
     )
     return 0
-
-
-def _replace(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a file beside ``path`` and move it into place: never a half-written file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    tmp.replace(path)
 
 
 def _dashboard(args: argparse.Namespace) -> int:
@@ -434,17 +441,39 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``creator-sim`` console script and ``python -m simulation``."""
+    """Entry point of the ``creator-sim`` console script and ``python -m simulation``.
+
+    Exit codes: 0 done; 1 a run raised inside the model or a file could not be written;
+    2 bad input (a scenario, sweep file or option), nothing written; 128 + the signal's
+    number when stopped by SIGINT (Ctrl-C) or SIGTERM, finished work kept.
+    """
     args = parser().parse_args(argv)
     args.command_line = shlex.join(["creator-sim", *(sys.argv[1:] if argv is None else argv)])
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if on_main_thread else None
+    if on_main_thread:
+        stop_on_sigterm()
     try:
         return args.func(args)
     except ScenarioError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+    except RunError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # a results folder that cannot be written: disk full, permissions
+        print(f"error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as err:
+        name = str(err) or "SIGINT"
+        print(
+            f"interrupted ({name}): finished results are kept, nothing half-written is left",
+            file=sys.stderr,
+        )
+        return 128 + signal.Signals[name].value
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,10 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from simulation.folders import atomic_folder, inside
 from simulation.indicators import ROLLING_DAYS, Indicator, indicators, window_of
-from simulation.mechanisms import blocks
-from simulation.results import atomic_folder, content_hash, write_results
-from simulation.runner import replicate_seeds, run_scenario
+from simulation.results import content_hash, write_results
+from simulation.runner import replicate_seeds, run_scenario, worker_pool
 from simulation.scenario import Scenario, ScenarioError, validate
 
 LEVEL = 0.90  # two-sided level of every interval of a comparison
@@ -148,7 +146,7 @@ def band(ind: Indicator, runs: list[pd.DataFrame]) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ running (or reusing)
 def _run_folder(root: Path, scenario: Scenario, seed: int) -> Path:
-    return root / scenario.name / f"seed-{seed}"
+    return inside(root, scenario.name, f"seed-{seed}")
 
 
 def is_current(folder: Path, scenario: Scenario, seed: int, steps: int) -> bool:
@@ -250,11 +248,6 @@ def compare(
     )
 
 
-def _one_core() -> None:
-    """A worker process's runs use one thread each: the processes are the parallelism."""
-    blocks.THREADS = 1
-
-
 def _run_jobs(jobs: list[tuple], workers: int, on_run: Callable[[], None] | None) -> None:
     """Run jobs in this process or on ``workers`` processes; each writes its own folder."""
     if workers <= 1 or len(jobs) <= 1:
@@ -263,14 +256,14 @@ def _run_jobs(jobs: list[tuple], workers: int, on_run: Callable[[], None] | None
             if on_run:
                 on_run()
         return
-    ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(
-        min(workers, len(jobs)), mp_context=ctx, initializer=_one_core
-    ) as pool:
-        for future in as_completed([pool.submit(run_one, *job) for job in jobs]):
-            future.result()
+    with worker_pool(min(workers, len(jobs))) as pool:
+        for _ in pool.imap_unordered(_run_job, jobs):
             if on_run:
                 on_run()
+
+
+def _run_job(job: tuple) -> str:
+    return run_one(*job)
 
 
 # ------------------------------------------------------------------ writing

@@ -4,8 +4,8 @@ A folder holds ``metadata.json`` (resolved scenario, seeds, versions, scale mapp
 time, and the content hash that says when it can be reused), ``timeseries.csv`` (one row
 per replicate and day), ``creators.csv`` (final state of every creator), ``summary.json``
 (end-of-run metrics, one entry per FACTS id) and ``figures/*.png``. Everything is written
-to a hidden temporary folder beside the target and moved into place at the end, so an
-interrupted or failed run leaves nothing half-written.
+to a hidden temporary folder beside the target and moved into place at the end
+(:mod:`simulation.folders`), so an interrupted or failed run leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -14,11 +14,7 @@ import functools
 import hashlib
 import json
 import platform
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -27,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import __version__
+from simulation.folders import atomic_folder
 from simulation.runner import RunResult, finite
 from simulation.scenario import Scenario
 
@@ -146,30 +143,6 @@ def metadata(result: RunResult) -> dict[str, Any]:
 def write_json(path: Path, data: Any) -> None:
     """JSON with NaN and infinities as null, indented for people to read."""
     path.write_text(json.dumps(finite(data), indent=2, allow_nan=False, default=str) + "\n")
-
-
-@contextmanager
-def atomic_folder(out: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``out`` only if the block completes.
-
-    An interrupted or failing writer leaves ``out`` as it was and no temporary behind.
-    """
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
-    try:
-        yield tmp
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            out.rename(old / out.name)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def write_results(result: RunResult, out: str | Path, figures: bool = True) -> Path:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import time
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.pool import Pool
 from typing import Any
 
 import numpy as np
@@ -15,7 +18,7 @@ import pandas as pd
 from simulation import metrics
 from simulation.model import CreatorEconomy
 from simulation.scale import ScaleMapping
-from simulation.scenario import TIERS, Scenario
+from simulation.scenario import TIERS, RunError, Scenario
 
 
 @dataclass
@@ -81,14 +84,26 @@ def creators_table(model: CreatorEconomy) -> pd.DataFrame:
 def run_replicate(
     scenario: Scenario, seed: int, steps: int, on_step: Callable[[], None] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict], dict[str, Any]]:
-    """Run one replicate; returns its time series, creator table, FACTS metrics, outcomes."""
+    """Run one replicate; returns its time series, creator table, FACTS metrics, outcomes.
+
+    Raises:
+        RunError: the model raised; the message names the scenario, the seed and the day.
+    """
     model = CreatorEconomy.from_scenario(scenario, rng=seed)
     warmup = scenario.run.warmup_days
     model.warming_up = warmup > 0
     for day in range(warmup + steps):
-        if day == warmup and warmup:
-            model.begin_measurement()
-        model.step()
+        try:
+            if day == warmup and warmup:
+                model.begin_measurement()
+            model.step()
+        except Exception as err:
+            when = f"warm-up day {day + 1}" if day < warmup else f"measured day {day - warmup + 1}"
+            where = traceback.extract_tb(err.__traceback__)[-1]
+            raise RunError(
+                f"{scenario.source or scenario.name}: the model raised on {when} with seed "
+                f"{seed}: {type(err).__name__}: {err} (in {where.filename}:{where.lineno})"
+            ) from err
         if on_step is not None:
             on_step()
     ts = model.datacollector.get_model_vars_dataframe()
@@ -144,9 +159,41 @@ def parallel_map(fn: Callable[..., Any], jobs: Iterable[tuple], workers: int = 1
     jobs = list(jobs)
     if workers <= 1 or len(jobs) <= 1:
         return [fn(*job) for job in jobs]
+    with worker_pool(min(workers, len(jobs))) as pool:
+        return pool.starmap(fn, jobs, chunksize=1)
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM stop this process as Ctrl-C does: ``finally`` blocks run, temporaries go."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _init_worker() -> None:
+    """Set up a worker process: one thread per run, and SIGTERM cleans up like Ctrl-C.
+
+    The processes are the parallelism; a stopping parent terminates its workers.
+    """
+    from simulation.mechanisms import blocks
+
+    blocks.THREADS = 1
+    stop_on_sigterm()
+
+
+@contextmanager
+def worker_pool(processes: int) -> Iterator[Pool]:
+    """Forkserver worker processes, terminated (not awaited) if the caller stops early."""
     ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
-        return list(pool.map(fn, *zip(*jobs, strict=True)))
+    pool = ctx.Pool(processes, initializer=_init_worker)
+    try:
+        yield pool
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def run_model(

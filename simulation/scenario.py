@@ -12,7 +12,10 @@ keyword arguments (what ``mesa.batch_run`` and SolaraViz drive):
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,8 +39,17 @@ class ScenarioError(ValueError):
     """A scenario file cannot be used; the message names the file, the key and the problem."""
 
 
+# Keys the loader sets from the file itself: a file that sets them is refused, not overwritten.
+LOADER_KEYS = ("name", "source")
+
+
+class RunError(RuntimeError):
+    """A run raised inside the model; the message names the scenario, the seed and the day."""
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinities are refused everywhere: no parameter means anything at either
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RunSection(_Section):
@@ -527,18 +539,62 @@ class Scenario(_Section):
         return validate(nested, origin="model parameters")
 
 
+def _fields_at(root: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    """The keys a table at ``path`` of a ``root`` document may hold ([] when not a table)."""
+    node: Any = root
+    for part in (*path, None):
+        while typing.get_origin(node) in (Annotated, typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(node) if a is not type(None)]
+            node = args[0]  # Annotated's type, or an optional's value
+        if part is None:
+            break
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            if part not in node.model_fields:
+                return []
+            node = node.model_fields[part].annotation
+        elif typing.get_origin(node) is dict:
+            node = typing.get_args(node)[1]
+        elif typing.get_origin(node) is tuple:
+            node = typing.get_args(node)[0]
+        else:
+            return []
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return [k for k in node.model_fields if k not in LOADER_KEYS]
+    return []
+
+
+def closest_key(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """``" (did you mean 'x'?)"`` for an unknown key close to a valid one, else ``""``."""
+    near = difflib.get_close_matches(str(loc[-1]), _fields_at(root, loc[:-1]), n=1, cutoff=0.6)
+    return f" (did you mean '{near[0]}'?)" if near else ""
+
+
 def format_errors(
     err: ValidationError,
     origin: str,
     what: str = "scenario",
     reference: str = "baseline.toml",
+    root: type[BaseModel] | None = None,
 ) -> str:
-    """One readable message: the file, then each problem's key and what was expected."""
+    """One readable message: the file, then each problem's key and what was expected.
+
+    An unknown key is matched against the valid keys of its table (``root`` is the
+    document's model, default :class:`Scenario`) and the closest one is suggested.
+    """
+    root = root or Scenario
     lines = [f"{origin}: invalid {what} ({err.error_count()} problem(s))"]
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "(top level)"
         if e["type"] == "extra_forbidden":
-            lines.append(f"  key '{key}': unknown key (check the spelling against {reference})")
+            hint = closest_key(root, e["loc"]) or f" (check the spelling against {reference})"
+            lines.append(f"  key '{key}': unknown key{hint}")
+        elif root is Scenario and e["type"] == "missing" and e["loc"][0] == "platforms":
+            near = difflib.get_close_matches(str(e["loc"][1]), list(_default_platforms()), n=1)
+            hint = f"; did you mean the platform '{near[0]}'?" if near else ""
+            lines.append(
+                f"  key '{key}': Field required ('{e['loc'][1]}' is not a built-in platform, so "
+                f"its table must give every required key{hint})"
+            )
         else:
             got = repr(e.get("input"))
             got = got if len(got) <= 60 else got[:57] + "..."
@@ -578,6 +634,13 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raise ScenarioError(f"{path}: cannot read scenario file ({err})") from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    for key in LOADER_KEYS:
+        if key in data:
+            raise ScenarioError(
+                f"{path}: key '{key}': set by the loader from the file's path "
+                f"({path.stem!r}), not by the file; remove it (rename the file to rename "
+                "its results folder)"
+            )
     parent = data.pop("extends", None)
     if parent is None:
         return data

@@ -284,7 +284,8 @@ def golden(v: Validation, previous: dict[str, Any] | None = None) -> dict[str, A
 def write_validation(v: Validation, out: Path) -> Path:
     """Write the validation folder atomically: tables, JSON and figures."""
     from simulation import plots
-    from simulation.results import atomic_folder, versions, write_json
+    from simulation.folders import atomic_folder
+    from simulation.results import versions, write_json
 
     with atomic_folder(out) as tmp:
         table = v.table

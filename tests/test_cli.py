@@ -10,6 +10,7 @@ import pytest
 from conftest import BASELINE, SMALL
 
 from simulation import cli, plots
+from simulation.folders import MARKER
 from simulation.results import read_results
 
 FACTS_IDS = [f"F{i}" for i in range(1, 11)]
@@ -36,7 +37,8 @@ def run_dir(tmp_path_factory):
 
 def test_run_writes_every_result_file(run_dir):
     names = {p.name for p in run_dir.iterdir()}
-    assert names == {"metadata.json", "timeseries.csv", "creators.csv", "summary.json", "figures"}
+    written = {"metadata.json", "timeseries.csv", "creators.csv", "summary.json", "figures"}
+    assert names == written | {MARKER}
     figs = sorted(p.name for p in (run_dir / "figures").iterdir())
     assert figs == sorted(f"{n}.png" for n in plots.FIGURES)
     for f in (run_dir / "figures").iterdir():
@@ -133,13 +135,23 @@ def test_failed_run_leaves_nothing_half_written(tmp_path, monkeypatch):
 
 def test_rerun_replaces_an_existing_folder(tmp_path):
     out = tmp_path / "r"
-    (out / "stale").mkdir(parents=True)
-    assert (
-        cli.main(["run", str(SMALL), "--steps", "2", "--out", str(out), "--quiet", "--no-figures"])
-        == 0
-    )
+    run = ["run", str(SMALL), "--steps", "2", "--out", str(out), "--quiet", "--no-figures"]
+    assert cli.main(run) == 0
+    (out / "stale").mkdir()
+    assert cli.main(run) == 0
     assert not (out / "stale").exists() and (out / "summary.json").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
+def test_a_folder_not_written_by_the_tool_is_never_replaced(tmp_path, capsys):
+    mine = tmp_path / "thesis"
+    (mine / "chapter1.tex").parent.mkdir()
+    (mine / "chapter1.tex").write_text("years of work")
+    run = ["run", str(SMALL), "--steps", "2", "--out", str(mine), "--quiet", "--no-figures"]
+    assert cli.main(run) == 2
+    assert "was not written by creator-sim" in capsys.readouterr().err
+    assert [p.name for p in mine.iterdir()] == ["chapter1.tex"]
+    assert [p.name for p in tmp_path.iterdir()] == ["thesis"]
 
 
 def test_console_script_is_installed():
@@ -166,6 +178,7 @@ def test_calibrate_writes_scenario_and_report(tmp_path):
         "report.md",
         "report.json",
         "history.csv",
+        MARKER,
     }
     report = (out / "report.md").read_text()
     assert "Reproduce: `creator-sim calibrate" in report and "| F8 |" in report

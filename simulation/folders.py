@@ -1,0 +1,162 @@
+"""Where results go and how they get there: complete or not at all, and only where asked.
+
+Every results folder and replaced file is written beside its target under a hidden name
+that carries the writer's process id (``.<name>.tmp-<pid>-<token>``), flushed to disk
+(fsync) and renamed into place, so a reader sees the old complete version or the new
+complete one and never a mixture. A writer stopped by SIGINT or SIGTERM removes its
+temporary; one stopped by SIGKILL (or a power cut) leaves it, and the next writer of the
+same target removes what dead writers left (:func:`recover`) and, if a kill fell between
+the two renames of a replacement, puts the previous complete folder back.
+
+Folders are created only under the output root a user chose: names that come from files
+or options (a scenario's name, ``--name``) must be plain names (:func:`inside`), and an
+existing folder is replaced only if this tool wrote it (it holds :data:`MARKER`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from simulation.scenario import ScenarioError
+
+MARKER = ".creator-sim"  # in every folder written here: the only folders it will replace
+
+
+def inside(root: str | Path, *names: str) -> Path:
+    """``root/names...``, refusing any name that is not a plain folder name.
+
+    A name with a path separator, ``.``, ``..``, a leading dot (hidden names are this
+    module's temporaries) or control characters could put results outside ``root``.
+    """
+    root = Path(root)
+    for name in names:
+        if (
+            not name
+            or name in (".", "..")
+            or name.startswith(".")
+            or re.search(r"[/\\\x00-\x1f]", name)
+        ):
+            raise ScenarioError(
+                f"results name {name!r}: expected a plain folder name (no '/', no leading '.'); "
+                f"results are written only under {root}"
+            )
+    path = root.joinpath(*names)
+    if not path.resolve().is_relative_to(root.resolve()):  # a symbolic link out of root
+        raise ScenarioError(f"{path}: resolves outside the results root {root.resolve()}")
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _temporary(target: Path, kind: str) -> Path:
+    return target.parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def recover(target: str | Path) -> int:
+    """Clean up after writers of ``target`` that died; return how many leftovers were handled.
+
+    A dead writer's temporary is removed. A previous version it had moved aside (``old``)
+    is put back when the target is missing (the kill fell between the two renames), and
+    removed otherwise. Leftovers of live processes are left alone.
+    """
+    target = Path(target)
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(tmp|old)-(\d+)-[0-9a-f]+$")
+    handled = 0
+    if not target.parent.is_dir():
+        return 0
+    for path in sorted(target.parent.iterdir()):
+        m = pattern.match(path.name)
+        if not m or _alive(int(m.group(2))):
+            continue
+        if m.group(1) == "old" and not target.exists():
+            path.rename(target)
+        else:
+            _remove(path)
+        handled += 1
+    return handled
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        _fsync(path)
+    _fsync(folder)
+
+
+@contextmanager
+def atomic_folder(out: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``out`` only if the block completes.
+
+    An interrupted or failing writer leaves ``out`` as it was and no temporary behind.
+    An existing ``out`` is replaced only if this tool wrote it (it holds :data:`MARKER`)
+    or it is empty: ``--out ~`` must not delete a home folder.
+    """
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    recover(out)
+    if out.exists() and not (out.is_dir() and ((out / MARKER).exists() or not any(out.iterdir()))):
+        raise ScenarioError(
+            f"{out}: exists and was not written by creator-sim; refusing to replace it "
+            "(choose another output folder, or move it away)"
+        )
+    tmp = _temporary(out, "tmp")
+    tmp.mkdir(mode=0o755)
+    try:
+        yield tmp
+        (tmp / MARKER).write_text("written by creator-sim; replaced by its next run\n")
+        _sync_tree(tmp)
+        if out.exists():
+            old = _temporary(out, "old")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out)
+        _fsync(out.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def replace_file(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Write a file through ``write(temporary)``, flush it and move it over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    recover(path)
+    tmp = _temporary(path, "tmp")
+    try:
+        write(tmp)
+        _fsync(tmp)
+        tmp.replace(path)
+        _fsync(path.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
