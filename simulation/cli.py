@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from simulation.folders import inside, replace_file
-from simulation.resources import check_memory
+from simulation.resources import check_memory, estimate_bytes
 from simulation.runner import stop_on_sigterm
 from simulation.scenario import RunError, ScenarioError, load_scenario
 
@@ -44,7 +44,8 @@ def _check(args: argparse.Namespace) -> int:
             f"OK {path}: {s.population.n_fans} fans, {s.population.n_creators} creators, "
             f"{s.population.n_brands} brands, platforms "
             f"{', '.join(k for k, p in s.platforms.items() if p.enabled)}; "
-            f"{s.run.steps} days, seed {s.run.seed}"
+            f"{s.run.steps} days, seed {s.run.seed}; about "
+            f"{estimate_bytes(s.population.n_fans, s.population.n_creators) / 1e9:.1f} GB per run"
         )
     return 0
 
@@ -232,6 +233,7 @@ def _sweep(args: argparse.Namespace) -> int:
     db = store.RunStore(
         out / "runs.sqlite", design.fingerprint(sweep, plan, base), reset=args.reset
     )
+    lost: list = []
     try:
         if not args.export:
             done = db.done()
@@ -246,8 +248,14 @@ def _sweep(args: argparse.Namespace) -> int:
                     failed += row.status != "ok"
                     bar.update(task, advance=1, description=f"{sweep.name}: {failed} failed")
 
-                execute.execute(
+                lost = execute.execute(
                     todo, db, workers=args.workers, scheduler=args.scheduler, on_row=on_row
+                )
+            if lost:
+                print(
+                    f"warning: {len(lost)} run(s) killed their worker on every attempt and are "
+                    "not recorded; run the same command again to retry them",
+                    file=sys.stderr,
                 )
         frame = db.frame()
     finally:
@@ -271,7 +279,7 @@ def _sweep(args: argparse.Namespace) -> int:
         f"{sweep.name}: {len(frame)} of {len(every)} run(s) recorded, {n_failed} failed "
         f"-> {out}/runs.sqlite"
     )
-    return 0
+    return 1 if lost else 0
 
 
 def _dashboard(args: argparse.Namespace) -> int:

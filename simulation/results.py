@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import __version__
-from simulation.folders import atomic_folder
+from simulation.folders import atomic_folder, replace_file
 from simulation.runner import RunResult, finite
 from simulation.scenario import Scenario
 
@@ -141,8 +141,9 @@ def metadata(result: RunResult) -> dict[str, Any]:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """JSON with NaN and infinities as null, indented for people to read."""
-    path.write_text(json.dumps(finite(data), indent=2, allow_nan=False, default=str) + "\n")
+    """JSON with NaN and infinities as null, indented for people to read; written whole."""
+    text = json.dumps(finite(data), indent=2, allow_nan=False, default=str) + "\n"
+    replace_file(path, lambda tmp: tmp.write_text(text))
 
 
 def write_results(result: RunResult, out: str | Path, figures: bool = True) -> Path:

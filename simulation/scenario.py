@@ -625,15 +625,15 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
         raise ScenarioError(f"{chain[-1]}: key 'extends': circular extends ({cycle})")
+    where = f"{chain[-1]}: key 'extends': " if chain else ""  # a parent: name the child
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        where = f"{chain[-1]}: key 'extends': " if chain else ""
         raise ScenarioError(f"{where}scenario file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: cannot read scenario file ({err})") from None
+        raise ScenarioError(f"{where}{path}: cannot read scenario file ({err})") from None
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+        raise ScenarioError(f"{where}{path}: not valid TOML: {err}") from None
     for key in LOADER_KEYS:
         if key in data:
             raise ScenarioError(

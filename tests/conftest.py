@@ -64,3 +64,26 @@ def browser(chromium):
         )
         yield b
         b.close()
+
+
+# ------------------------------------------------------------------ reliability figures
+# Tests of the reliability promises (docs/reliability.md) record what they tried with the
+# ``tried`` fixture: "fuzz: 10000 scenario files generated, 0 crashes". The lines travel
+# with the test reports (also from xdist workers) and are printed at the end of the run.
+@pytest.fixture
+def tried(record_property):
+    """Record one line of what a reliability test tried, printed in the run's summary."""
+    return lambda line: record_property("tried", line)
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = [
+        f"{value}  [{report.nodeid.split('::')[-1]}]"
+        for report in terminalreporter.stats.get("passed", [])
+        for key, value in report.user_properties
+        if key == "tried"
+    ]
+    if lines:
+        terminalreporter.section("reliability: what the hardening tests tried")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)

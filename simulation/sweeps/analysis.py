@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from SALib.analyze import morris, sobol
 
+from simulation.folders import replace_file
 from simulation.sweeps.design import Design
 from simulation.sweeps.spec import SweepSpec
 
@@ -91,7 +92,7 @@ def figures(
         axes[0].legend(fontsize="small")
         fig.suptitle(f"{spec.name}: {spec.design} sensitivity ({CONFIDENCE:.0%} intervals)")
         path = folder / "indices.png"
-        fig.savefig(path, dpi=100)
+        replace_file(path, lambda tmp, fig=fig: fig.savefig(tmp, dpi=100, format="png"))
         paths.append(path)
     ok = frame[frame["status"] == "ok"]
     names, metrics = design.names, spec.metrics
@@ -107,6 +108,6 @@ def figures(
             )
     fig.suptitle(f"{spec.name}: each metric against each parameter (one dot per run)")
     path = folder / "scatter.png"
-    fig.savefig(path, dpi=90)
+    replace_file(path, lambda tmp: fig.savefig(tmp, dpi=90, format="png"))
     paths.append(path)
     return paths

@@ -57,10 +57,16 @@ def execute(
     workers: int = 2,
     scheduler: str | None = None,
     on_row: Callable[[RunRow], None] | None = None,
-) -> None:
-    """Run ``todo`` on Dask and record every row in ``store`` as it completes."""
+) -> list[RunTask]:
+    """Run ``todo`` on Dask and record every row in ``store`` as it completes.
+
+    A run whose worker dies is rescheduled on another worker by Dask (up to its
+    ``distributed.scheduler.allowed-failures``). A run that still cannot finish (every
+    attempt killed its worker) is not recorded, so that the next resume tries it again,
+    and is returned; the other runs go on.
+    """
     if not todo:
-        return
+        return []
     from dask.distributed import Client, LocalCluster, as_completed
 
     if scheduler:
@@ -75,10 +81,16 @@ def execute(
             env={"CREATOR_SIM_THREADS": "1"},  # one core per worker: no oversubscription
         )
         client = Client(cluster)
+    lost: list[RunTask] = []
     try:
         futures = client.map(run_task, list(todo), pure=False, retries=RETRIES)
+        task_of = {f.key: t for f, t in zip(futures, todo, strict=True)}
         for future in as_completed(futures):
-            row = future.result()
+            try:
+                row = future.result()
+            except Exception:  # KilledWorker: not the run's fault; the next resume retries
+                lost.append(task_of[future.key])
+                continue
             store.record(row)
             if on_row:
                 on_row(row)
@@ -86,3 +98,4 @@ def execute(
         client.close()
         if cluster is not None:
             cluster.close()
+    return lost

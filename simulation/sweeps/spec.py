@@ -22,6 +22,7 @@ expected, like a scenario's.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -30,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from simulation.scenario import (
     FLAT_PARAMS,
+    LOADER_KEYS,
     Scenario,
     ScenarioError,
     format_errors,
@@ -43,7 +45,7 @@ DESIGNS = ("grid", "lhs", "sobol", "morris")
 class Values(BaseModel):
     """An explicit list of values of one parameter (grid designs)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     values: tuple[float, ...] = Field(min_length=1)
 
 
@@ -53,7 +55,7 @@ Bounds = Annotated[tuple[float, float], Field(description="[low, high]")]
 class SweepSpec(BaseModel):
     """A validated sweep file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     name: str = "sweep"
     source: str | None = None
     base: str
@@ -87,6 +89,14 @@ class SweepSpec(BaseModel):
         return self
 
 
+def _dotted(data: dict, prefix: str = "") -> list[str]:
+    """Every dotted key of a nested mapping (``platforms.douyin.algorithm.interest``...)."""
+    keys = []
+    for k, v in data.items():
+        keys += _dotted(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"]
+    return keys
+
+
 def override(base: Scenario, values: dict[str, float], origin: str) -> Scenario:
     """The base scenario with parameters set (flat names or dotted keys), validated again."""
     data = base.model_dump()
@@ -94,12 +104,12 @@ def override(base: Scenario, values: dict[str, float], origin: str) -> Scenario:
         path = FLAT_PARAMS[key] if key in FLAT_PARAMS else tuple(key.split("."))
         node = data
         for part in path[:-1]:
-            if not isinstance(node.get(part), dict):
-                raise ScenarioError(f"{origin}: key 'parameters.{key}': no such scenario key")
-            node = node[part]
-        if path[-1] not in node:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or path[-1] not in node:
+            near = difflib.get_close_matches(key, [*FLAT_PARAMS, *_dotted(data)], n=1)
+            hint = f"did you mean '{near[0]}'? " if near else ""
             raise ScenarioError(
-                f"{origin}: key 'parameters.{key}': no such scenario key (expected a flat "
+                f"{origin}: key 'parameters.{key}': no such scenario key ({hint}expected a flat "
                 "parameter name such as trust_gain or a dotted key such as "
                 "platforms.douyin.algorithm.interest)"
             )
@@ -122,13 +132,24 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Scenario]:
         raise ScenarioError(f"{path}: cannot read sweep file ({err})") from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    for key in LOADER_KEYS:
+        if key in data:
+            raise ScenarioError(
+                f"{path}: key '{key}': set by the loader from the file's path "
+                f"({path.stem!r}), not by the file; remove it"
+            )
     data["name"], data["source"] = path.stem, str(path)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
-        message = format_errors(err, str(path), "sweep file", "scenarios/sweeps/quick_lhs.toml")
+        message = format_errors(
+            err, str(path), "sweep file", "scenarios/sweeps/quick_lhs.toml", root=SweepSpec
+        )
         raise ScenarioError(message) from None
-    base = load_scenario(path.parent / spec.base)
+    try:
+        base = load_scenario(path.parent / spec.base)
+    except ScenarioError as err:
+        raise ScenarioError(f"{path}: key 'base': {err}") from None
     run = base.run.model_copy(
         update={
             "steps": spec.steps or base.run.steps,
