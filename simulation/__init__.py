@@ -12,9 +12,26 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-from simulation.model import CreatorEconomy
-from simulation.runner import run_model, run_scenario
-from simulation.scenario import Scenario, ScenarioError, load_scenario
+# The model (NumPy, numba, Mesa) is imported on first use, not with the package: the
+# command line starts in a fraction of a second, checks its input and sets up its
+# signal handling before anything heavy loads.
+_LAZY = {
+    "CreatorEconomy": "simulation.model",
+    "run_model": "simulation.runner",
+    "run_scenario": "simulation.runner",
+    "Scenario": "simulation.scenario",
+    "ScenarioError": "simulation.scenario",
+    "load_scenario": "simulation.scenario",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'simulation' has no attribute {name!r}")
+
 
 __all__ = [
     "CreatorEconomy",

@@ -9,9 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
-from simulation.folders import inside, replace_file
+from simulation.folders import inside, replace_file, stop_on_sigterm
 from simulation.resources import check_memory, estimate_bytes
-from simulation.runner import stop_on_sigterm
 from simulation.scenario import RunError, ScenarioError, load_scenario
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import metrics
+from simulation.folders import exit_quietly_on_signals
 from simulation.model import CreatorEconomy
 from simulation.scale import ScaleMapping
 from simulation.scenario import TIERS, RunError, Scenario
@@ -163,24 +163,15 @@ def parallel_map(fn: Callable[..., Any], jobs: Iterable[tuple], workers: int = 1
         return pool.starmap(fn, jobs, chunksize=1)
 
 
-def stop_on_sigterm() -> None:
-    """Make SIGTERM stop this process as Ctrl-C does: ``finally`` blocks run, temporaries go."""
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
 def _init_worker() -> None:
-    """Set up a worker process: one thread per run, and SIGTERM cleans up like Ctrl-C.
+    """Set up a worker process: one thread per run; SIGINT and SIGTERM clean up quietly.
 
     The processes are the parallelism; a stopping parent terminates its workers.
     """
     from simulation.mechanisms import blocks
 
     blocks.THREADS = 1
-    stop_on_sigterm()
+    exit_quietly_on_signals()
 
 
 @contextmanager

@@ -7,9 +7,12 @@ dies has its runs retried elsewhere by the scheduler (``retries``).
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from simulation.runner import scenario_metrics
 from simulation.scenario import Scenario
@@ -50,6 +53,23 @@ def run_task(task: RunTask) -> RunRow:
     )
 
 
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (they inherit it).
+
+    On Ctrl-C in a terminal the driver alone stops and closes the cluster, instead of
+    every worker printing a traceback.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def execute(
     todo: Sequence[RunTask],
     store: RunStore,
@@ -72,14 +92,15 @@ def execute(
     if scheduler:
         cluster, client = None, Client(scheduler)
     else:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address="127.0.0.1:0",  # no fixed port: sweeps side by side
-            silence_logs=40,  # errors only: runs that fail are recorded, not logged
-            env={"CREATOR_SIM_THREADS": "1"},  # one core per worker: no oversubscription
-        )
+        with _workers_ignore_ctrl_c():
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address="127.0.0.1:0",  # no fixed port: sweeps side by side
+                silence_logs=50,  # failed runs are recorded; stopped workers say nothing
+                env={"CREATOR_SIM_THREADS": "1"},  # one core per worker: no oversubscription
+            )
         client = Client(cluster)
     lost: list[RunTask] = []
     try:

@@ -1,0 +1,364 @@
+"""Interrupted and failing work, tried on purpose with real processes and real signals.
+
+A run, a comparison and a calibration killed at random moments with SIGINT (Ctrl-C: the
+whole process group), SIGTERM or SIGKILL (the main process only, as a job scheduler or
+the OOM killer does) leave a complete result folder or none, and the next run completes
+with byte-identical outputs. A sweep killed again and again resumes to exactly its runs;
+a Dask worker that dies loses nothing; a model that raises is reported with scenario,
+seed and day (docs/reliability.md).
+"""
+
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SMALL
+
+from simulation import model as model_module
+from simulation.cli import main
+from simulation.folders import MARKER
+from simulation.sweeps import design, execute, spec, store
+
+RUN_FILES = {"metadata.json", "timeseries.csv", "creators.csv", "summary.json", "figures", MARKER}
+SAME = ("timeseries.csv", "summary.json", "creators.csv")  # byte-identical for a seed
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
+
+
+def start(*args, cwd=ROOT) -> subprocess.Popen:
+    """``creator-sim ARGS`` in its own session (so its whole group can be signalled).
+
+    Its standard error goes to a file (``proc.log``): a pipe would keep a reader waiting
+    on any process that inherited it.
+    """
+    log = Path(cwd) / f".stderr-{time.monotonic_ns()}"
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "simulation", *map(str, args), "--quiet"],
+            cwd=cwd,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    proc.log = log
+    return proc
+
+
+def _session_alive(sid: int) -> bool:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            return True
+    return False
+
+
+def interrupt(proc: subprocess.Popen, sig: int, delay: float) -> bool:
+    """Send ``sig`` after ``delay`` s; wait for every process of the session to end.
+
+    SIGINT goes to the process group, as Ctrl-C in a terminal does; SIGTERM and SIGKILL go
+    to the main process only. Returns whether the command was still running.
+    """
+    try:
+        proc.wait(timeout=delay)
+        return False
+    except subprocess.TimeoutExpired:
+        pass
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    proc.wait(timeout=60)
+    deadline = time.time() + 60
+    while _session_alive(proc.pid):  # workers left behind must end by themselves
+        assert time.time() < deadline, "worker processes outlived their killed parent"
+        time.sleep(0.1)
+    err = proc.log.read_text()
+    proc.log.unlink()
+    if sig != signal.SIGKILL:  # stopped cleanly, or before the command line was up
+        assert proc.returncode in (128 + sig, -sig), err
+        assert proc.returncode == -sig or "Traceback" not in err, err
+    return True
+
+
+def timed(*args, cwd=ROOT) -> float:
+    """Run ``creator-sim ARGS`` to the end as a user would; its wall time in seconds."""
+    t0 = time.perf_counter()
+    proc = start(*args, cwd=cwd)
+    assert proc.wait(timeout=600) == 0, proc.log.read_text()
+    proc.log.unlink()
+    return time.perf_counter() - t0
+
+
+def hidden(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def same_run(a: Path, b: Path) -> bool:
+    return all((a / f).read_bytes() == (b / f).read_bytes() for f in SAME)
+
+
+# ------------------------------------------------------------------ run
+@pytest.mark.slow
+def test_a_killed_run_leaves_a_complete_folder_or_none_and_the_next_run_completes(tmp_path, tried):
+    run = ["run", SMALL, "--steps", 150, "--seed", 1]
+    span = 0.9 * timed(*run, "--out", tmp_path / "new")  # kills fall before its end
+    assert main([*map(str, run[:-1]), "2", "--out", str(tmp_path / "old"), "--quiet"]) == 0
+    rng = random.Random(14)
+    outcomes = {"none": 0, "previous": 0, "new": 0}
+    leftovers = 0
+    for i, sig in enumerate([*SIGNALS, *SIGNALS]):
+        parent = tmp_path / f"k{i}"
+        out = parent / "out"
+        parent.mkdir()
+        if i % 2:  # half the time the run replaces an earlier complete result
+            shutil.copytree(tmp_path / "old", out)
+        assert interrupt(start(*run, "--out", out, cwd=parent), sig, rng.uniform(0.5, span))
+        if out.exists():
+            assert {p.name for p in out.iterdir()} == RUN_FILES
+            state = "new" if same_run(out, tmp_path / "new") else "previous"
+            assert state == "new" or same_run(out, tmp_path / "old")
+        else:
+            state = "none"
+            assert not i % 2 or any(".out.old-" in h for h in hidden(parent))
+        outcomes[state] += 1
+        if sig != signal.SIGKILL:
+            assert hidden(parent) == [], "SIGINT and SIGTERM clean up their temporaries"
+        leftovers += len(hidden(parent))
+        assert main([*map(str, run), "--out", str(out), "--quiet"]) == 0  # the next run
+        assert hidden(parent) == [] and same_run(out, tmp_path / "new")
+    tried(
+        f"run: 6 kills (SIGINT, SIGTERM, SIGKILL x 2) left {outcomes['none']} no folder, "
+        f"{outcomes['previous']} the previous complete one, {outcomes['new']} the new one; "
+        f"{leftovers} SIGKILL leftover(s) recovered by the next run, which was byte-identical"
+    )
+
+
+# ------------------------------------------------------------------ compare
+@pytest.mark.slow
+def test_a_killed_comparison_keeps_finished_runs_and_the_next_one_reuses_them(tmp_path, tried):
+    whatif = tmp_path / "gain.toml"
+    whatif.write_text(f'extends = "{SMALL}"\n[trust]\ntrust_gain = 0.4\n')
+    args = [SMALL, whatif, "--replicates", 2, "--workers", 2, "--steps", 150, "--name", "c"]
+    span = 0.9 * timed("compare", *args, "--results", tmp_path / "ref")
+    reference = tmp_path / "ref" / "compare"
+    root = tmp_path / "results"
+    rng = random.Random(15)
+    kept, hits = [], 0
+    for sig in SIGNALS:  # each one resumes the last: kill early enough to land while it runs
+        hits += interrupt(start("compare", *args, "--results", root), sig, rng.uniform(1, span / 2))
+        runs = root / "compare" / "runs"
+        finished = [] if not runs.exists() else sorted(runs.glob("*/seed-*"))
+        for folder in finished:  # every run folder there is complete and exact
+            ref = reference / "runs" / folder.parent.name / folder.name
+            assert same_run(folder, ref)
+        if sig != signal.SIGKILL and runs.exists():
+            assert all(hidden(d) == [] for d in runs.iterdir()), "temporaries cleaned up"
+        report = root / "compare" / "c"
+        if report.exists():
+            assert (report / "catalogue.md").read_bytes() == (
+                reference / "c" / "catalogue.md"
+            ).read_bytes()
+        kept.append(len(finished))
+    assert hits >= 2
+    assert main(["compare", *map(str, args), "--results", str(root), "--quiet"]) == 0
+    for name in ("catalogue.md", "differences.csv"):
+        assert (root / "compare" / "c" / name).read_bytes() == (reference / "c" / name).read_bytes()
+    assert all(hidden(d) == [] for d in (root / "compare" / "runs").iterdir())
+    tried(
+        f"compare: {hits} kills (of SIGINT, SIGTERM, SIGKILL) kept {kept} finished run "
+        "folders, all complete and exact; the next comparison reused them and its tables "
+        "were byte-identical"
+    )
+
+
+# ------------------------------------------------------------------ calibrate
+@pytest.mark.slow
+def test_a_killed_calibration_leaves_the_scenario_and_report_whole(tmp_path, tried):
+    original = f'extends = "{SMALL}"\n[run]\nsteps = 20\n'
+    ref_file = tmp_path / "ref.toml"
+    ref_file.write_text(original)
+    calibrate = ["--seeds", 2, "--trials", 3, "--workers", 2, "--in-place"]
+    span = 0.9 * timed("calibrate", ref_file, *calibrate, "--out", tmp_path / "ref")
+    calibrated = ref_file.read_text()
+    assert calibrated != original
+    rng = random.Random(16)
+    outcomes = []
+    for i, sig in enumerate(SIGNALS):
+        folder = tmp_path / f"k{i}"
+        folder.mkdir()
+        source = folder / "ref.toml"
+        source.write_text(original)
+        out = folder / "cal"
+        proc = start("calibrate", source, *calibrate, "--out", out, cwd=folder)
+        interrupt(proc, sig, rng.uniform(0.5, span))
+        assert source.read_text() in (original, calibrated)  # old or new, never half
+        if out.exists():
+            assert {p.name for p in out.iterdir()} == {
+                "ref.toml", "report.md", "report.json", "history.csv", MARKER
+            }  # fmt: skip
+            assert (out / "history.csv").read_bytes() == (
+                tmp_path / "ref" / "history.csv"
+            ).read_bytes()
+        if sig != signal.SIGKILL:
+            assert hidden(folder) == []
+        outcomes.append("complete" if out.exists() else "none")
+    tried(
+        f"calibrate: 3 kills (SIGINT, SIGTERM, SIGKILL) left report folders {outcomes}; the "
+        "scenario file was always the original or the calibrated one, never half-written"
+    )
+
+
+# ------------------------------------------------------------------ sweeps
+TINY = """design = "lhs"
+samples = 10
+seeds = 2
+seed = 5
+steps = 40
+warmup_days = 0
+metrics = ["end.trust_mean", "end.follower_gini"]
+[parameters]
+trust_gain = [0.05, 0.4]
+"platforms.douyin.algorithm.interest" = [0.1, 0.9]
+"""
+
+
+def rows(db_path: Path) -> list[tuple]:
+    """The recorded runs (none while the database is still being created)."""
+    if not db_path.exists():
+        return []
+    db = sqlite3.connect(db_path)
+    try:
+        return db.execute(
+            "SELECT run, point, replicate, seed, params, status, metrics FROM runs ORDER BY run"
+        ).fetchall()
+    except sqlite3.OperationalError:  # no table yet
+        return []
+    finally:
+        db.close()
+
+
+@pytest.mark.slow
+def test_a_sweep_killed_again_and_again_resumes_to_exactly_its_runs(tmp_path, tried):
+    path = tmp_path / "tiny.toml"
+    body = TINY.replace("samples = 10", "samples = 12").replace("steps = 40", "steps = 300")
+    path.write_text(f'base = "{SMALL}"\n{body}')
+    sweep = ["sweep", path, "--workers", 2]
+    span = timed(*sweep, "--results", tmp_path / "ref")
+    reference = rows(tmp_path / "ref" / "sweeps" / "tiny" / "runs.sqlite")
+    assert len(reference) == 24 and {r[5] for r in reference} == {"ok"}
+    root = tmp_path / "results"
+    db_path = root / "sweeps" / "tiny" / "runs.sqlite"
+    rng = random.Random(17)
+    kills, counts = 0, []
+    while kills < 6:
+        before = len(rows(db_path))
+        assert before < 24, f"the sweep finished before six kills ({counts}); make it longer"
+        proc, target = start(*sweep, "--results", root), before + rng.randint(1, 3)
+        deadline = time.time() + span
+        while proc.poll() is None and time.time() < deadline:  # runs are being recorded
+            if len(rows(db_path)) >= target:
+                break
+            time.sleep(0.05)
+        kills += interrupt(proc, rng.choice(SIGNALS), rng.uniform(0.0, 0.5))
+        now = rows(db_path)
+        assert [r[0] for r in now] == sorted({r[0] for r in now})  # no duplicates
+        assert set(now) <= set(reference)  # every recorded row whole and exact
+        counts.append(len(now))
+    assert main([*map(str, sweep), "--results", str(root), "--quiet"]) == 0
+    assert rows(db_path) == reference  # the same runs as one uninterrupted sweep, byte for byte
+    tried(
+        f"sweep: {kills} kills at random moments (random signals) with {counts} of 24 runs "
+        "recorded; the resumed sweep held exactly the 24 runs of an uninterrupted one"
+    )
+
+
+@pytest.mark.slow
+def test_a_sweep_survives_a_dask_worker_that_dies(tmp_path, tried):
+    import threading
+
+    from dask.distributed import Client, LocalCluster
+
+    path = tmp_path / "tiny.toml"
+    path.write_text(f'base = "{SMALL}"\n{TINY.replace("steps = 40", "steps = 80")}')
+    sweep, base = spec.load_sweep(path)
+    todo = design.tasks(sweep, design.make_design(sweep), base)
+    db = store.RunStore(tmp_path / "runs.sqlite", "d")
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, dashboard_address="127.0.0.1:0", silence_logs=50
+    ) as cluster:
+        with Client(cluster) as client:
+            pids = list(client.run(os.getpid).values())
+        first_rows = threading.Event()
+        seen = []
+
+        def on_row(row):
+            seen.append(row)
+            if len(seen) == 2:
+                first_rows.set()
+
+        def killer():
+            first_rows.wait(120)
+            os.kill(pids[0], signal.SIGKILL)  # the nanny starts a new worker
+
+        thread = threading.Thread(target=killer)
+        thread.start()
+        lost = execute.execute(todo, db, scheduler=cluster.scheduler_address, on_row=on_row)
+        thread.join()
+    frame = db.frame()
+    db.close()
+    assert lost == []
+    assert sorted(frame["run"]) == list(range(len(todo))) and set(frame["status"]) == {"ok"}
+    tried(
+        f"sweep: a Dask worker killed (SIGKILL) mid-sweep; all {len(todo)} runs finished "
+        "and were recorded once"
+    )
+
+
+# ------------------------------------------------------------------ a model that raises
+def _failing_on(day: int):
+    def phase(model, record):
+        if model.steps == day:
+            raise FloatingPointError("an invented failure")
+
+    return (*model_module.PHASES, ("failing", phase))
+
+
+def test_a_run_that_raises_names_scenario_seed_and_day_and_writes_nothing(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr(model_module, "PHASES", _failing_on(12))
+    out = tmp_path / "out"
+    code = main(["run", str(SMALL), "--steps", "30", "--seed", "3", "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert f"{SMALL}: the model raised on measured day 12 with seed 3" in err
+    assert "FloatingPointError: an invented failure" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sweep_records_a_run_that_raises_as_failed_and_goes_on(tmp_path, monkeypatch):
+    from dask.distributed import LocalCluster
+
+    monkeypatch.setattr(model_module, "PHASES", _failing_on(4))
+    path = tmp_path / "tiny.toml"
+    path.write_text(f'base = "{SMALL}"\n{TINY.replace("samples = 10", "samples = 2")}')
+    sweep, base = spec.load_sweep(path)
+    todo = design.tasks(sweep, design.make_design(sweep), base)
+    db = store.RunStore(tmp_path / "runs.sqlite", "d")
+    with LocalCluster(processes=False, n_workers=1, dashboard_address="127.0.0.1:0") as cluster:
+        execute.execute(todo, db, scheduler=cluster.scheduler_address)  # threads: patched
+    frame = db.frame()
+    db.close()
+    assert sorted(frame["run"]) == list(range(4)) and set(frame["status"]) == {"failed"}
+    for error, seed in zip(frame["error"], frame["seed"], strict=True):
+        assert f"the model raised on measured day 4 with seed {seed}" in error
+        assert "an invented failure" in error and "tiny.toml" in error
