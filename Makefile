@@ -11,7 +11,7 @@ FIND_PYTHON = for p in $$PYTHON python3.14 python3.13 python3.12 python3 \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo "$$p"; exit 0; }; \
 	done; echo "error: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)" >&2; exit 1
 
-.PHONY: run test lint bench clean figures calibrate validate validate-quick validation-figures golden whatif dashboard
+.PHONY: run test lint bench clean figures calibrate validate validate-quick validation-figures golden whatif dashboard audit
 
 $(VENV)/.created:
 	@py=$$($(FIND_PYTHON)) && echo "using $$py" && "$$py" -m venv $(VENV)
@@ -35,6 +35,10 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -n 2 -q
+
+# Known vulnerabilities with a fix available in the installed dependencies fail (pip-audit).
+audit: $(VENV)/.installed-dev
+	$(PY) .ci/audit.py
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check simulation tests benchmarks

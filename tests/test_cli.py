@@ -1,6 +1,7 @@
 """The command line as a user runs it: files written, errors reported, nothing half-written."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,13 +17,14 @@ from simulation.results import read_results
 FACTS_IDS = [f"F{i}" for i in range(1, 11)]
 
 
-def creator_sim(*args, cwd=None):
+def creator_sim(*args, cwd=None, env=None):
     return subprocess.run(
         [sys.executable, "-m", "simulation", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=300,
+        env=None if env is None else os.environ | env,
     )
 
 
@@ -73,10 +75,12 @@ def test_timeseries_and_summary_are_complete(run_dir):
 
 
 def test_rerun_is_byte_identical(run_dir, tmp_path):
+    """Another process, on one thread instead of all cores, with another hash seed."""
     again = tmp_path / "again"
     proc = creator_sim(
-        "run", SMALL, "--steps", 30, "--replicates", 2, "--out", again, "--quiet", "--no-figures"
-    )
+        "run", SMALL, "--steps", 30, "--replicates", 2, "--out", again, "--quiet", "--no-figures",
+        env={"CREATOR_SIM_THREADS": "1", "PYTHONHASHSEED": "12345"},
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     for name in ("timeseries.csv", "creators.csv", "summary.json"):
         assert (again / name).read_bytes() == (run_dir / name).read_bytes(), name

@@ -156,6 +156,13 @@ def test_compare_writes_report_table_and_figures_the_same_on_one_or_two_workers(
     assert set(table["scenario"]) == {"popular"}
     assert table.loc[table["watched"], "indicator"].tolist() == ["follower_gini"]
     assert (folder / "differences.csv").read_bytes() == (out[2] / "differences.csv").read_bytes()
+    # every run is byte-identical on 1 or 2 workers, and to the same seed run alone
+    alone = tmp_path / "alone"
+    args = ["run", str(SMALL), "--seed", "8", "--steps", "15", "--out", str(alone), "--quiet"]
+    assert main([*args, "--no-figures"]) == 0
+    for name in ("timeseries.csv", "summary.json"):
+        one, two = (tmp_path / f"w{w}/compare/runs/small/seed-8" / name for w in (1, 2))
+        assert one.read_bytes() == two.read_bytes() == (alone / name).read_bytes(), name
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["seeds"] == [7, 8] and meta["runs_simulated"] == 4
     run = json.loads((tmp_path / "w1/compare/runs/popular/seed-8/metadata.json").read_text())

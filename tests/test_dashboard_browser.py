@@ -87,3 +87,30 @@ def test_dashboard_steps_switches_lessons_and_keeps_sessions_apart(server, brows
     assert problems == [] and other_problems == []
     context.close()
     other.close()
+
+
+def _listening(port: int) -> list[str]:
+    """Addresses with a TCP socket listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    import ipaddress
+
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in list(f)[1:]:
+                local, state = line.split()[1], line.split()[3]
+                addr, hex_port = local.split(":")
+                if state != "0A" or int(hex_port, 16) != port:
+                    continue
+                raw = bytes.fromhex(addr)
+                # the kernel prints each 32-bit word in host (little-endian) order
+                raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+                found.append(str(ipaddress.ip_address(raw)))
+    return found
+
+
+def test_the_dashboard_listens_on_this_machine_only(server, tried):
+    url, banner = server
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+    assert _listening(port) == ["127.0.0.1"]
+    assert "listening on 127.0.0.1" in banner and "--host to change" in banner
+    tried(f"dashboard: listening sockets on port {port}: {_listening(port)} (loopback only)")
