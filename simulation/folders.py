@@ -27,6 +27,7 @@ from pathlib import Path
 from simulation.scenario import ScenarioError
 
 MARKER = ".creator-sim"  # in every folder written here: the only folders it will replace
+_writing: set[Path] = set()  # this process's temporaries, removed by a worker that is stopped
 
 
 def inside(root: str | Path, *names: str) -> Path:
@@ -130,6 +131,7 @@ def atomic_folder(out: str | Path) -> Iterator[Path]:
         )
     tmp = _temporary(out, "tmp")
     tmp.mkdir(mode=0o755)
+    _writing.add(tmp)
     try:
         yield tmp
         (tmp / MARKER).write_text("written by creator-sim; replaced by its next run\n")
@@ -145,6 +147,8 @@ def atomic_folder(out: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        _writing.discard(tmp)
 
 
 def replace_file(path: str | Path, write: Callable[[Path], None]) -> None:
@@ -153,6 +157,7 @@ def replace_file(path: str | Path, write: Callable[[Path], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     recover(path)
     tmp = _temporary(path, "tmp")
+    _writing.add(tmp)
     try:
         write(tmp)
         _fsync(tmp)
@@ -161,6 +166,8 @@ def replace_file(path: str | Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        _writing.discard(tmp)
 
 
 def stop_on_sigterm() -> None:
@@ -173,13 +180,18 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def exit_quietly_on_signals() -> None:
-    """In a worker process: SIGINT and SIGTERM end it through ``finally`` blocks, silently.
+    """In a worker process: SIGINT and SIGTERM remove its temporaries and end it at once.
 
-    Its parent reports the interruption once; the workers' temporaries are removed.
+    Its parent reports the interruption once. The worker exits with ``os._exit`` rather
+    than an exception: an exception raised by a signal can land between a lock's
+    acquisition and the block that releases it (a process pool's task queue), and leave
+    the pool's other workers waiting forever.
     """
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _exit)
 
 
 def _exit(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+    for path in list(_writing):
+        _remove(path)
+    os._exit(128 + signum)

@@ -164,7 +164,7 @@ def parallel_map(fn: Callable[..., Any], jobs: Iterable[tuple], workers: int = 1
 
 
 def _init_worker() -> None:
-    """Set up a worker process: one thread per run; SIGINT and SIGTERM clean up quietly.
+    """Set up a worker process: one thread per run; SIGINT and SIGTERM clean up and exit.
 
     The processes are the parallelism; a stopping parent terminates its workers.
     """
@@ -181,9 +181,12 @@ def worker_pool(processes: int) -> Iterator[Pool]:
     pool = ctx.Pool(processes, initializer=_init_worker)
     try:
         yield pool
-        pool.close()
+    except BaseException:
+        pool.terminate()  # SIGTERM: each worker removes its temporaries and exits
+        raise
+    else:
+        pool.close()  # every job is done: the workers exit when the queue is empty
     finally:
-        pool.terminate()
         pool.join()
 
 
