@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from simulation.folders import inside, replace_file, stop_on_sigterm
+from simulation.folders import Stopped, inside, replace_file, stop_on_sigterm
 from simulation.resources import check_memory, estimate_bytes
 from simulation.scenario import RunError, ScenarioError, load_scenario
 
@@ -471,13 +471,14 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:  # a results folder that cannot be written: disk full, permissions
         print(f"error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt as err:
-        name = str(err) or "SIGINT"
+    except (KeyboardInterrupt, Stopped) as err:
+        signum = getattr(err, "signum", signal.SIGINT)
         print(
-            f"interrupted ({name}): finished results are kept, nothing half-written is left",
+            f"interrupted ({signal.Signals(signum).name}): finished results are kept, nothing "
+            "half-written is left",
             file=sys.stderr,
         )
-        return 128 + signal.Signals[name].value
+        return 128 + signum
     finally:
         if on_main_thread:
             signal.signal(signal.SIGTERM, previous)

@@ -170,13 +170,26 @@ def replace_file(path: str | Path, write: Callable[[Path], None]) -> None:
         _writing.discard(tmp)
 
 
+class Stopped(BaseException):
+    """SIGTERM asked this process to stop: it unwinds through ``finally`` blocks like Ctrl-C.
+
+    A ``BaseException``, so that no ``except Exception`` (a sweep recording a failed run)
+    mistakes it for a run's error; not a ``KeyboardInterrupt``, which Python reports at
+    exit as a death by SIGINT.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 def stop_on_sigterm() -> None:
     """Make SIGTERM stop this process as Ctrl-C does: ``finally`` blocks run, temporaries go."""
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _raise_stopped)
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise Stopped(signum)
 
 
 def exit_quietly_on_signals() -> None:

@@ -15,6 +15,9 @@ import numpy as np
 import pytest
 from engine_reference import statistics
 
+# One worker runs the module (make test: --dist loadgroup): its fixture runs the model once
+pytestmark = pytest.mark.xdist_group("engine_equivalence")
+
 REFERENCE = json.loads((Path(__file__).parent / "data" / "engine_reference.json").read_text())
 
 
