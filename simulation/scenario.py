@@ -620,18 +620,20 @@ def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, 
     return out
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    """Read one file and, recursively, the file it ``extends`` (merged underneath)."""
-    if path in chain:
-        cycle = " -> ".join(str(p) for p in (*chain, path))
-        raise ScenarioError(f"{chain[-1]}: key 'extends': circular extends ({cycle})")
-    where = f"{chain[-1]}: key 'extends': " if chain else ""  # a parent: name the child
+def read_toml(path: Path, what: str, where: str = "") -> dict[str, Any]:
+    """A TOML data file as a dict; refused if unreadable or setting a loader's key.
+
+    Args:
+        path: the file.
+        what: what it is, for messages ("scenario file", "sweep file").
+        where: a prefix naming the file that refers to this one, if any.
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ScenarioError(f"{where}scenario file not found: {path}") from None
+        raise ScenarioError(f"{where}{what} not found: {path}") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{where}{path}: cannot read scenario file ({err})") from None
+        raise ScenarioError(f"{where}{path}: cannot read {what} ({err})") from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{where}{path}: not valid TOML: {err}") from None
     for key in LOADER_KEYS:
@@ -641,6 +643,16 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
                 f"({path.stem!r}), not by the file; remove it (rename the file to rename "
                 "its results folder)"
             )
+    return data
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """Read one file and, recursively, the file it ``extends`` (merged underneath)."""
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path))
+        raise ScenarioError(f"{chain[-1]}: key 'extends': circular extends ({cycle})")
+    where = f"{chain[-1]}: key 'extends': " if chain else ""  # a parent: name the child
+    data = read_toml(path, "scenario file", where)
     parent = data.pop("extends", None)
     if parent is None:
         return data

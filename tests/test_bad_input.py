@@ -256,63 +256,50 @@ def _loads_or_explains(load, path) -> str:
     return "accepted"
 
 
-@pytest.mark.slow
-def test_fuzz_generated_scenario_files_never_crash_the_loader(tmp_path_factory, tried):
-    folder = tmp_path_factory.mktemp("fuzz")
-    (folder / "g.toml").write_text('extends = "self.toml"\n')  # a parent for extends edits
-    (folder / "self.toml").write_text('extends = "g.toml"\n')  # ... and a cycle through it
+def fuzz(folder, texts, load, examples: int) -> dict[str, int]:
+    """Load ``examples`` damaged versions of ``texts``; count accepted and refused files."""
     outcomes = {"accepted": 0, "refused": 0}
 
     @settings(
-        max_examples=FUZZ_SCENARIOS,
+        max_examples=examples,
         deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(text=damaged(ABSOLUTE))
-    def one(text):
-        path = folder / "s.toml"
-        path.write_text(text, encoding="utf-8", errors="surrogatepass")
-        outcomes[_loads_or_explains(load_scenario, path)] += 1
-
-    one()
-    total = sum(outcomes.values())
-    assert total == FUZZ_SCENARIOS and outcomes["refused"] > total // 2
-    tried(
-        f"fuzz: {total} generated scenario files, {outcomes['refused']} refused with a "
-        f"message naming the file, {outcomes['accepted']} valid, 0 crashes"
-    )
-
-
-@pytest.mark.slow
-def test_fuzz_generated_sweep_files_never_crash_the_loader(tmp_path_factory, tried):
-    folder = tmp_path_factory.mktemp("fuzz-sweeps")
-    shipped = sorted((ROOT / "scenarios" / "sweeps").glob("*.toml"))
-    texts = [_absolute_extends(p.read_text().replace("base =", "extends ="), p) for p in shipped]
-    texts = [t.replace("extends =", "base =") for t in texts]
-    outcomes = {"accepted": 0, "refused": 0}
-
-    @settings(
-        max_examples=FUZZ_SWEEPS,
-        deadline=None,
-        derandomize=True,
+        derandomize=True,  # a failure reproduces
         database=None,
         suppress_health_check=list(HealthCheck),
     )
     @given(text=damaged(texts))
     def one(text):
-        path = folder / "w.toml"
+        path = folder / "fuzzed.toml"
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
-        outcomes[_loads_or_explains(load_sweep, path)] += 1
+        outcomes[_loads_or_explains(load, path)] += 1
 
     one()
-    total = sum(outcomes.values())
-    assert total == FUZZ_SWEEPS and outcomes["refused"] > total // 2
-    tried(
-        f"fuzz: {total} generated sweep files, {outcomes['refused']} refused with a message "
-        f"naming the file, {outcomes['accepted']} valid, 0 crashes"
+    assert sum(outcomes.values()) == examples and outcomes["refused"] > examples // 2
+    return outcomes
+
+
+def _report(what: str, outcomes: dict[str, int]) -> str:
+    return (
+        f"fuzz: {sum(outcomes.values())} generated {what} files, {outcomes['refused']} refused "
+        f"with a message naming the file, {outcomes['accepted']} valid, 0 crashes"
     )
+
+
+@pytest.mark.slow
+def test_fuzz_generated_scenario_files_never_crash_the_loader(tmp_path_factory, tried):
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "g.toml").write_text('extends = "self.toml"\n')  # a parent for extends edits
+    (folder / "self.toml").write_text('extends = "g.toml"\n')  # ... and a cycle through it
+    tried(_report("scenario", fuzz(folder, ABSOLUTE, load_scenario, FUZZ_SCENARIOS)))
+
+
+@pytest.mark.slow
+def test_fuzz_generated_sweep_files_never_crash_the_loader(tmp_path_factory, tried):
+    shipped = sorted((ROOT / "scenarios" / "sweeps").glob("*.toml"))
+    texts = [_absolute_extends(p.read_text().replace("base =", "extends ="), p) for p in shipped]
+    texts = [t.replace("extends =", "base =") for t in texts]
+    outcomes = fuzz(tmp_path_factory.mktemp("fuzz-sweeps"), texts, load_sweep, FUZZ_SWEEPS)
+    tried(_report("sweep", outcomes))
 
 
 def test_the_generator_makes_every_kind_of_damage():

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SMALL
+from test_sweeps import TINY as _TINY
 
 from simulation import model as model_module
 from simulation.cli import main
@@ -219,17 +220,7 @@ def test_a_killed_calibration_leaves_the_scenario_and_report_whole(tmp_path, tri
 
 
 # ------------------------------------------------------------------ sweeps
-TINY = """design = "lhs"
-samples = 10
-seeds = 2
-seed = 5
-steps = 40
-warmup_days = 0
-metrics = ["end.trust_mean", "end.follower_gini"]
-[parameters]
-trust_gain = [0.05, 0.4]
-"platforms.douyin.algorithm.interest" = [0.1, 0.9]
-"""
+TINY = _TINY.replace("samples = 4", "samples = 10").replace("steps = 6", "steps = 40")
 
 
 def rows(db_path: Path) -> list[tuple]:

@@ -23,19 +23,18 @@ expected, like a scenario's.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from simulation.scenario import (
     FLAT_PARAMS,
-    LOADER_KEYS,
     Scenario,
     ScenarioError,
     format_errors,
     load_scenario,
+    read_toml,
     validate,
 )
 
@@ -124,20 +123,7 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Scenario]:
         ScenarioError: naming the file, the key and what was expected.
     """
     path = Path(path).resolve()
-    try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"sweep file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: cannot read sweep file ({err})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
-    for key in LOADER_KEYS:
-        if key in data:
-            raise ScenarioError(
-                f"{path}: key '{key}': set by the loader from the file's path "
-                f"({path.stem!r}), not by the file; remove it"
-            )
+    data = read_toml(path, "sweep file")
     data["name"], data["source"] = path.stem, str(path)
     try:
         spec = SweepSpec.model_validate(data)
