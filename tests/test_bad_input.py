@@ -85,14 +85,18 @@ def test_a_population_that_would_not_fit_is_refused_with_the_estimate(
     path = write(tmp_path, f'extends = "{BASELINE}"\n[population]\nn_fans = 10_000_000\n')
     code, err = cli(tmp_path, capsys, "run", path)
     assert code == 2 and f"{path}: key 'population.n_fans'" in err
-    assert "need about 12.5 GB per run" in err and "8.0 GB available" in err
+    assert "need about 12.8 GB per run" in err and "8.0 GB available" in err
     code, err = cli(tmp_path, capsys, "compare", QUICKSTART, path, "--workers", 2)
     assert code == 2 and "x 2 processes" in err
     assert [p.name for p in tmp_path.iterdir()] == ["s.toml"]
 
 
 def test_the_memory_estimate_is_above_the_measured_peak():
-    """The refusal's estimate is an upper bound of what a run really takes (peak RSS)."""
+    """The refusal's estimate is an upper bound of what a run really takes (peak RSS).
+
+    The estimate allows for numba compiling on a machine's first run, so a run with the
+    kernels cached may sit up to that allowance (about 450 MB) below it, never more.
+    """
     fans, creators = 60_000, 6_000
     code = (
         "import resource; from simulation import CreatorEconomy, load_scenario\n"
@@ -104,7 +108,7 @@ def test_the_memory_estimate_is_above_the_measured_peak():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     peak = float(done.stdout.split()[-1])
     estimate = resources.estimate_bytes(fans, creators)
-    assert peak < estimate < 2.0 * peak, (peak, estimate)
+    assert peak < estimate < peak + 450e6, (peak, estimate)
 
 
 @pytest.mark.parametrize(
