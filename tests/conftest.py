@@ -1,6 +1,12 @@
+import os
 from pathlib import Path
 
 import pytest
+
+# Two pytest-xdist workers already keep both cores busy: each runs its models' blocks on one
+# thread (set before the package is imported; tests of thread counts set them explicitly).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("CREATOR_SIM_THREADS", "1")
 
 from simulation import CreatorEconomy, load_scenario
 

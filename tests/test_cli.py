@@ -31,7 +31,10 @@ def creator_sim(*args, cwd=None, env=None):
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "small"
-    proc = creator_sim("run", SMALL, "--steps", 30, "--replicates", 2, "--out", out, "--quiet")
+    proc = creator_sim(
+        "run", SMALL, "--steps", 30, "--replicates", 2, "--out", out, "--quiet",
+        env={"CREATOR_SIM_THREADS": "2"},  # against one thread in test_rerun_is_byte_identical
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert f"-> {out}" in proc.stdout
     return out

@@ -79,8 +79,8 @@ def test_bass_limit(pq):
     scenario = load_scenario(BASS)
     if pq is not None:
         scenario = with_bass(scenario, *pq)
-    assert scenario.population.n_fans >= 10_000
-    seeds = replicate_seeds(scenario.run.seed, 10)
+    assert scenario.population.n_fans * scenario.run.replicates >= 100_000
+    seeds = replicate_seeds(scenario.run.seed, scenario.run.replicates)
     check = limits.bass_check(scenario, seeds)
     assert check.p_error <= limits.BASS_PQ_TOLERANCE, (check.p_fit, check.p)
     assert check.q_error <= limits.BASS_PQ_TOLERANCE, (check.q_fit, check.q)

@@ -143,6 +143,7 @@ def distribute(
     # One random stream per block of fans: the same draws on any number of threads.
     streams = rng.spawn(len(fan_blocks))
     slots = np.empty(n, np.int64)
+    threaded = None if ipd.any() else 0  # a market that shows nothing (a theory limit): no threads
     attend = np.zeros(len(fo), bool)
     sizes = blocks.run(
         lambda g, lo, hi: kernels.count_slots(
@@ -160,6 +161,7 @@ def distribute(
             attend,
         ),
         [(g, lo, hi) for g, (lo, hi) in zip(streams, fan_blocks, strict=True)],
+        rows=threaded,
     )
     starts = np.concatenate([[0], np.cumsum(sizes)])
     size = int(starts[-1])
@@ -208,6 +210,7 @@ def distribute(
             (g, lo, hi, k)
             for g, (lo, hi), k in zip(streams, fan_blocks, starts[:-1].tolist(), strict=True)
         ],
+        rows=threaded,
     )
     # A slot with nothing to show wrote no row: close the gaps the blocks left, in order.
     k = 0
