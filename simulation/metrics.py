@@ -415,6 +415,37 @@ def creator_count_growth(ts: pd.DataFrame) -> dict[str, float | None]:
     }
 
 
+def steady_market(ts: pd.DataFrame, window: int = 30) -> dict[str, float | None]:
+    """Whether the measured years are a steady market (issue 10), not the model settling.
+
+    ``head_min``: fewest head creators on any measured day (the head tier is never empty);
+    ``head_count_change`` and ``head_follower_share_change``: the number of head creators
+    and the head tier's share of all follows, mean of the last ``window`` measured days
+    over the first ``window``, minus 1; ``creators_growth``: growth of the active creators
+    per measured year, the same two windows annualised. None when the run is shorter than
+    two windows.
+    """
+    if len(ts) < 2 * window:
+        return dict.fromkeys(
+            ("head_min", "head_count_change", "head_follower_share_change", "creators_growth")
+        )
+    first, last = slice(0, window), slice(len(ts) - window, len(ts))
+    share = ts["followers_head"] / ts[[f"followers_{t}" for t in TIERS]].sum(axis=1)
+
+    def change(series: pd.Series) -> float | None:
+        start = series.iloc[first].mean()
+        return None if start <= 0 else float(series.iloc[last].mean() / start - 1)
+
+    active = change(ts["creators_active"])
+    years = (len(ts) - window) / YEAR
+    return {
+        "head_min": float(ts["creators_head"].min()),
+        "head_count_change": change(ts["creators_head"]),
+        "head_follower_share_change": change(share),
+        "creators_growth": None if active is None else float((1 + active) ** (1 / years) - 1),
+    }
+
+
 def streamers_in_thousands(model: CreatorEconomy) -> float | None:
     """F4: share of live streamers with a buying audience whose following is in the thousands.
 

@@ -216,6 +216,7 @@ def scenario_metrics(scenario: Scenario, seed: int, steps: int) -> dict[str, Any
             out |= {f"{fid}.{k}": v for k, v in value.items()}
         else:
             out[fid] = value
+    out |= {f"steady.{k}": v for k, v in metrics.steady_market(ts).items()}
     out |= {f"end.{k}": float(v) for k, v in ts.iloc[-1].items() if k != "step"}
     return finite(out)
 

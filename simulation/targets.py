@@ -77,6 +77,38 @@ TARGETS: tuple[Target, ...] = (
 )
 
 
+# Checks that the measured years are a steady market (issue 10), read from
+# metrics.steady_market; validation shows them beside the FACTS bands. They are not
+# calibration targets: a fit must not trade them for a band.
+STEADY: tuple[Target, ...] = (
+    Target(
+        "steady", "steady.head_min", 1.0, None, "fewest head creators on a measured day", scale=1.0
+    ),
+    Target(
+        "steady",
+        "steady.head_count_change",
+        -0.5,
+        0.5,
+        "head creators' number, last measured month vs first",
+    ),
+    Target(
+        "steady",
+        "steady.head_follower_share_change",
+        -0.5,
+        0.5,
+        "head tier's share of follows, last measured month vs first",
+    ),
+    Target(
+        "steady",
+        "steady.creators_growth",
+        None,
+        1.0,
+        "active creators' growth per measured year (not doubling)",
+        scale=0.5,
+    ),
+)
+
+
 @dataclass(frozen=True)
 class Reported:
     """A figure the seeds give that the model reports beside them, without a band."""

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 from conftest import QUICKSTART, ROOT, run_phase, small_model
 
-from simulation import CreatorEconomy, load_scenario
+from simulation import CreatorEconomy, load_scenario, metrics
 from simulation.agents import Brand
 from simulation.phases.budgets import LIVE_DEAL
 from simulation.runner import run_replicate
 from simulation.scenario import BUDGET_ARMS
 from simulation.state import Follows
+from simulation.targets import STEADY
 
 MID = BUDGET_ARMS.index("mid")
 
@@ -153,6 +154,11 @@ def test_learning_moves_budget_from_head_to_smaller_creators_and_a_fixed_split_s
         series = b[f"budget_share_{arm}"]
         assert series.max() - series.min() < 0.01, arm
     assert (a["creators_head"] > 0).all()
+    # ... and the measured years are a steady market (issue 10): the head tier keeps its
+    # number and its share of follows within half, creators do not double.
+    steady = {f"steady.{k}": v for k, v in metrics.steady_market(a).items()}
+    for t in STEADY:
+        assert t.distance(t.value(steady)) == 0, (t.key, steady)
     # Platforms converge: some platform carries a format at the end that the scenario did
     # not give it (adoption may happen in the warm-up, before the measured series starts).
     assert any(

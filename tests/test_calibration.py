@@ -10,7 +10,7 @@ from conftest import BASELINE, SMALL
 
 from simulation import calibration, metrics
 from simulation.scenario import load_scenario
-from simulation.targets import MISSING, TARGETS, Target
+from simulation.targets import MISSING, STEADY, TARGETS, Target
 
 
 # ------------------------------------------------------------------ metric functions (F1..F8)
@@ -57,6 +57,27 @@ def test_creator_count_growth_counts_creators_at_year_ends():
     # Creators above 10k: 114 at the start and end of year 1, 119 at the end of year 2.
     assert got["above_10k_slowdown"] == pytest.approx(119 / 114 - 1)
     assert metrics.creator_count_growth(ts.iloc[:400])["mid"] is None
+
+
+def test_steady_market_reads_first_and_last_month():
+    days = np.arange(395)  # 30 + 365 days: the two windows are one year apart
+    ts = pd.DataFrame(
+        {
+            "creators_head": np.where(days < 200, 10.0, 5.0),  # halves, never empty
+            "creators_active": np.where(days < 200, 100.0, 150.0),  # +50% in one year
+            "followers_tail": np.full(395, 50.0),
+            "followers_small": np.full(395, 20.0),
+            "followers_mid": np.full(395, 10.0),
+            "followers_head": np.where(days < 200, 20.0, 0.0),
+        }
+    )
+    got = metrics.steady_market(ts)
+    assert got["head_min"] == 5.0 and got["head_count_change"] == pytest.approx(-0.5)
+    assert got["head_follower_share_change"] == pytest.approx(-1.0)  # 0.2 of follows -> 0
+    assert got["creators_growth"] == pytest.approx(0.5)
+    head_share, growth = (t for t in STEADY if t.key.endswith(("share_change", "growth")))
+    assert head_share.distance(-1.0) > 0 and growth.distance(0.5) == 0
+    assert set(metrics.steady_market(ts.iloc[:59]).values()) == {None}
 
 
 def test_kol_spend_share():
