@@ -425,21 +425,17 @@ def steady_market(ts: pd.DataFrame, window: int = 30) -> dict[str, float | None]
     per measured year, the same two windows annualised. None when the run is shorter than
     two windows.
     """
-    if len(ts) < 2 * window:
-        return dict.fromkeys(
-            ("head_min", "head_count_change", "head_follower_share_change", "creators_growth")
-        )
-    first, last = slice(0, window), slice(len(ts) - window, len(ts))
+    short = len(ts) < 2 * window
     share = ts["followers_head"] / ts[[f"followers_{t}" for t in TIERS]].sum(axis=1)
 
     def change(series: pd.Series) -> float | None:
-        start = series.iloc[first].mean()
-        return None if start <= 0 else float(series.iloc[last].mean() / start - 1)
+        start = series.iloc[:window].mean()
+        return None if short or start <= 0 else float(series.iloc[-window:].mean() / start - 1)
 
     active = change(ts["creators_active"])
     years = (len(ts) - window) / YEAR
     return {
-        "head_min": float(ts["creators_head"].min()),
+        "head_min": None if short else float(ts["creators_head"].min()),
         "head_count_change": change(ts["creators_head"]),
         "head_follower_share_change": change(share),
         "creators_growth": None if active is None else float((1 + active) ** (1 / years) - 1),
