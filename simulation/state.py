@@ -343,7 +343,9 @@ _CREATOR_TABLES: dict[str, tuple[type, float, str]] = {
     "followers": (np.int64, 0, "platforms"),  # followers per platform
     "pool_boost": (np.float64, 1.0, "platforms"),  # traffic-pool multiplier
     "eng_rate": (np.float64, 0.0, "platforms"),  # engagement per impression, recent average
-    "engagement": (np.float64, 0.0, "brands"),  # engagement memory per product
+    # engagement memory per product, over ``CreatorState.engagement_weight`` (see
+    # ``mechanisms.content.memory_unit``)
+    "engagement": (np.float64, 0.0, "brands"),
     "deal_obs": (np.float64, 0.0, "observed"),  # this period's deal results (OBSERVED)
 }
 
@@ -353,6 +355,7 @@ class CreatorState:
 
     def __init__(self, n_platforms: int, n_brands: int, capacity: int = 64) -> None:
         self.n = 0
+        self.engagement_weight = 1.0  # the engagement memory is this x the table
         self.width = {"platforms": n_platforms, "brands": n_brands, "observed": len(OBSERVED)}
         self._allocate(capacity)
 

@@ -257,6 +257,23 @@ def test_stream_product_is_sponsor_else_best_engaging_video_product():
     assert content.stream_products(sponsor, eng).tolist() == [1, -1, 2]
 
 
+@pytest.mark.parametrize("memory", [0.0, 0.1, 0.6, 1.0])
+def test_lazy_engagement_memory_is_the_exponential_average(memory):
+    """Stored at a scale, the memory ranks products as E = (1 - m) E + m x engaged videos."""
+    rng = np.random.default_rng(5)
+    table, weight, explicit = np.zeros((4, 3)), 1.0, np.zeros((4, 3))
+    for _ in range(2000):  # long enough to fold the decay into the table at m = 0.6
+        today = rng.poisson(0.3, (4, 3)).astype(float)
+        weight, unit = content.memory_unit(table, weight, engagement_memory=memory)
+        table += unit * today
+        explicit = (1 - memory) * explicit + memory * today
+        np.testing.assert_allclose(table * weight, explicit, rtol=1e-9, atol=1e-300)
+        owner = np.full(4, -1)
+        assert (
+            content.stream_products(owner, table) == content.stream_products(owner, explicit)
+        ).all()
+
+
 def test_sponsored_videos_feature_the_sponsor():
     sponsor = np.array([3, -1, -1])
     out = content.video_products(

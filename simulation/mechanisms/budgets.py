@@ -66,6 +66,9 @@ def sign_deals(
         ``sponsor``, ``platform``, ``format`` and ``fee`` per creator (-1 / 0 without a deal).
     """
     c, p, f = np.nonzero(eligible)
+    by_tier = np.argsort(tier[c], kind="stable")  # each tier's offers together, in order
+    c, p, f = c[by_tier], p[by_tier], f[by_tier]
+    tier_ptr = np.searchsorted(tier[c], np.arange(tier_budget.shape[1] + 1))
     sponsor, platform, fmt, fee = kernels.sign_deals(
         rng,
         rng.permutation(tier_budget.shape[0]),
@@ -74,7 +77,7 @@ def sign_deals(
         c,
         p,
         f,
-        tier,
+        tier_ptr,
         niche,
         category,
         fees[c, p, f],

@@ -42,10 +42,39 @@ def video_products(
 
 
 def stream_products(own_brand: np.ndarray, engagement: np.ndarray) -> np.ndarray:
-    """Product of each creator's stream: its own brand's, else its best-engaging video product."""
+    """Product of each creator's stream: its own brand's, else its best-engaging video product.
+
+    Only the order of a creator's row matters (the best product, and whether any has
+    engagement), so ``engagement`` may hold the memory at any positive scale.
+    """
     best = np.argmax(engagement, axis=1)
     has_data = engagement[np.arange(best.size), best] > 0
     return np.where(own_brand >= 0, own_brand, np.where(has_data, best, -1))
+
+
+FOLD_BELOW = 1e-150  # fold the pending decay into the table when its weight gets this small
+
+
+def memory_unit(
+    table: np.ndarray, weight: float, *, engagement_memory: float
+) -> tuple[float, float]:
+    """Start a day of the engagement memory ``E = (1 - m) E + m x today's engaged videos``.
+
+    The table stores ``E / weight``: a day's decay only shrinks ``weight`` (a scalar), and
+    each engaged video adds ``m / weight`` to its (creator, product) cell, so a day costs
+    the day's engagements, not creators x products. The products' order in a row, all that
+    :func:`stream_products` reads, is the same at any scale. When the weight falls below
+    ``FOLD_BELOW`` (once every few hundred days at m = 0.1; every day at m = 1) the decay is
+    folded into ``table`` in place and the weight starts again at 1.
+
+    Returns:
+        (the new weight, what one engaged video adds to the table today).
+    """
+    weight *= 1.0 - engagement_memory
+    if weight < FOLD_BELOW:
+        table *= weight
+        weight = 1.0
+    return weight, engagement_memory / weight
 
 
 def live_eligible(

@@ -71,8 +71,8 @@ def public_weights(
 
 def _groups(group: np.ndarray, weight: np.ndarray, n_groups: int):
     """Items with positive weight sorted by group: (group offsets, item ids, alias tables)."""
-    order = np.argsort(group, kind="stable")
-    order = order[weight[order] > 0]
+    order = np.flatnonzero(weight > 0)
+    order = order[np.argsort(group[order], kind="stable")]
     ptr = np.zeros(n_groups + 1, np.int64)
     np.cumsum(np.bincount(group[order], minlength=n_groups), out=ptr[1:])
     return (ptr, order, *kernels.alias_tables(ptr, weight[order].astype(np.float64)))

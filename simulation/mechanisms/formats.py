@@ -17,8 +17,11 @@ def draw_formats(rng: np.random.Generator, carries: np.ndarray, n_creators: int)
     weights = carries.astype(float)
     weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
     cum = np.cumsum(weights, axis=1)
-    u = rng.random((n_creators, n_p, 1))
-    return np.minimum((cum[None, :, :] < u).sum(axis=2), n_f - 1)
+    u = rng.random((n_creators, n_p))
+    drawn = np.empty((n_creators, n_p), np.int64)
+    for p in range(n_p):  # the number of cumulative weights below u
+        drawn[:, p] = np.searchsorted(cum[p], u[:, p], side="left")
+    return np.minimum(drawn, n_f - 1)
 
 
 def adopt_formats(

@@ -388,6 +388,7 @@ def tally(  # pragma: no cover
     n_imp,
     n_eng,
     video_eng,
+    unit,
     fmt_imp,
     fmt_eng,
     seen,
@@ -396,10 +397,11 @@ def tally(  # pragma: no cover
 ):
     """One pass over the day's impressions adding up what the day's statistics need.
 
-    Per (creator, platform): impressions and engagements; per (creator, brand): engaged
-    videos featuring the brand; per (platform, format): impressions and engagements; per
-    (fan, platform): impressions seen and engagements (the attention reward); per fan: the
-    creator it engaged with last (impressions are in each fan's order of the day).
+    Per (creator, platform): impressions and engagements; per (creator, brand): ``unit``
+    for each engaged video featuring the brand; per (platform, format): impressions and
+    engagements; per (fan, platform): impressions seen and engagements (the attention
+    reward); per fan: the creator it engaged with last (impressions are in each fan's order
+    of the day).
     """
     for i in range(fan.size):
         c, p = creator[i], platform[i]
@@ -412,7 +414,7 @@ def tally(  # pragma: no cover
             reward[fan[i], p] += 1
             last_engaged[fan[i]] = c
             if not live[i] and product[i] >= 0:
-                video_eng[c, product[i]] += 1
+                video_eng[c, product[i]] += unit
 
 
 @_jit
@@ -507,7 +509,7 @@ def sign_deals(  # pragma: no cover
     offer_creator,
     offer_platform,
     offer_format,
-    tier,
+    tier_ptr,
     niche,
     category,
     offer_fee,
@@ -517,6 +519,7 @@ def sign_deals(  # pragma: no cover
 ):
     """Deals of every brand, in ``brand_order``, tier by tier (see ``budgets.sign_deals``).
 
+    Offers come sorted by their creator's tier, tier t's at ``tier_ptr[t]:tier_ptr[t + 1]``.
     For one brand and tier, the tier's offers are ranked by Efraimidis-Spirakis keys
     (weighted random order); each greedy pass takes, in rank order, every free creator's
     best offer that fits the remaining budget, as long as the running total still fits.
@@ -536,9 +539,9 @@ def sign_deals(  # pragma: no cover
             if remaining <= 0:
                 continue
             m = 0
-            for j in range(n_offers):
+            for j in range(tier_ptr[t], tier_ptr[t + 1]):
                 c = offer_creator[j]
-                if tier[c] != t or sponsor[c] >= 0:
+                if sponsor[c] >= 0:
                     continue
                 w = preference[b, offer_platform[j], offer_format[j]]
                 if niche[c] == category[b]:

@@ -40,7 +40,14 @@ def run(model: CreatorEconomy, day: Day) -> None:
         r,
         n_topics=cfg.population.n_topics,
     )
-    best = content.stream_products(cs.view("owner"), cs.view("engagement"))
+    eligible = model.live_eligible()
+    # A stream's product matters only for creators who may stream (a brand's own account
+    # streams on a brand day): the others' rows are not read.
+    may_stream = np.flatnonzero(
+        cs.view("active") & (eligible.any(axis=1) | (cs.view("owner") >= 0))
+    )
+    best = np.full(cs.n, -1)
+    best[may_stream] = content.stream_products(cs.owner[may_stream], cs.engagement[may_stream])
     video_product = np.repeat(trial[:, None], n_p, axis=1)
     stream_product = np.repeat(best[:, None], n_p, axis=1)
     # A deal puts the sponsor's product into the content it bought.
@@ -49,13 +56,13 @@ def run(model: CreatorEconomy, day: Day) -> None:
         product[dealt, cs.deal_platform[dealt]] = cs.sponsor[dealt]
     live = content.streaming(
         cs.view("stream_offset"),
-        model.live_eligible(),
+        eligible,
         cs.view("active"),
         day=day.index,
         stream_interval_days=cfg.creators.stream_interval_days,
     )
     # On a festival day every creator who may stream on the festival's platforms goes live.
-    live |= model.live_eligible() & cs.view("active")[:, None] & day.festival
+    live |= eligible & cs.view("active")[:, None] & day.festival
     live &= stream_product >= 0
     if model.is_brand_day(day.index):
         accounts = model.brand_day_accounts()

@@ -18,6 +18,7 @@ import numpy as np
 from simulation.day import Day, Impressions
 from simulation.mechanisms import (
     blocks,
+    content,
     distribution,
     engagement,
     kernels,
@@ -178,9 +179,13 @@ def record_engagement(model: CreatorEconomy, day: Day) -> None:
     """Engagement statistics the platforms' algorithms, fees and product choice use."""
     cs, cfg, n_p = model.creator_state, model.config, len(model.platform_list)
     imp = day.impressions
-    n_b = cfg.population.n_brands
     n_imp, n_eng = np.zeros((cs.n, n_p), np.int64), np.zeros((cs.n, n_p), np.int64)
-    video_eng = np.zeros((cs.n, n_b))
+    # Engagement on videos is the evidence creators pick stream products by (seed 000).
+    cs.engagement_weight, unit = content.memory_unit(
+        cs.view("engagement"),
+        cs.engagement_weight,
+        engagement_memory=cfg.creators.engagement_memory,
+    )
     fmt_imp, fmt_eng = np.zeros(model.carries.shape), np.zeros(model.carries.shape)
     # What each fan got from each platform today: impressions, and engagements (to which
     # purchases are added) as the reward that drives attention (mechanism 6).
@@ -196,7 +201,8 @@ def record_engagement(model: CreatorEconomy, day: Day) -> None:
         imp.engaged,
         n_imp,
         n_eng,
-        video_eng,
+        cs.view("engagement"),
+        unit,
         fmt_imp,
         fmt_eng,
         day.seen,
@@ -217,7 +223,5 @@ def record_engagement(model: CreatorEconomy, day: Day) -> None:
     rate = np.where(seen, n_eng / np.where(seen, n_imp, 1), 0.0)
     eng_rate = cs.view("eng_rate")
     eng_rate[:] = np.where(seen, (1 - mem) * eng_rate + mem * rate, eng_rate)
-    # Engagement on videos is the evidence creators pick stream products by (seed 000).
-    cs.view("engagement")[:] = (1 - mem) * cs.view("engagement") + mem * video_eng
     model.format_impressions += fmt_imp
     model.format_engagements += fmt_eng
