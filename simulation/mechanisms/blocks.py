@@ -18,6 +18,8 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+
 # Blocks run on this many threads: the cores, unless CREATOR_SIM_THREADS says otherwise (a
 # sweep's or comparison's worker processes set 1: their parallelism is the processes).
 THREADS = int(os.environ.get("CREATOR_SIM_THREADS", 0)) or os.cpu_count() or 1
@@ -28,24 +30,38 @@ _pool_threads = 0  # THREADS when the pool was made (tests change THREADS)
 _lock = threading.Lock()
 
 
-def _one_malloc_arena() -> None:
-    """Let the block threads allocate from the main thread's heap (glibc only).
+def _tune_malloc() -> None:
+    """One heap for every thread, kept mapped: the day's arrays reuse yesterday's pages (glibc).
 
-    glibc gives each thread that allocates its own arena; the kernels' threads allocate
-    and free large arrays, and memory freed in one arena is not reused by another, so a
-    long run's resident memory crept up: 1 M fans peaked at 1,001 MB after 120 days with
-    an arena per thread, 919 MB with one, at the same speed (``benchmarks/README.md``).
+    * One arena: glibc gives each thread that allocates its own, and memory freed in one
+      is not reused by another, so a long run's resident memory crept up (1 M fans peaked
+      at 1,001 MB after 120 days with an arena per thread, 919 MB with one).
+    * No mmap, no trimming: by default glibc maps each large array afresh and returns it
+      to the kernel when freed, so every day's arrays are page-faulted in again, zeroed
+      and (where NumPy asks for transparent huge pages) compacted: at 1 M fans single
+      NumPy lines of the exposure phase took 35-170 ms instead of 3, with up to 0.4 s of
+      system time a day. Kept in the heap, a freed array's pages serve the next one.
+    * No transparent huge pages for NumPy's arrays: where the kernel compacts memory for
+      a huge page on the fault (``defrag = madvise``), building 1 M fans took 5-9 s
+      instead of 2.5.
+
+    Measured in ``benchmarks/README.md``.
     """
     if not sys.platform.startswith("linux"):
         return
+    set_hugepage = getattr(np._core.multiarray, "_set_madvise_hugepage", None)
+    if set_hugepage is not None:  # what NUMPY_MADVISE_HUGEPAGE=0 does at NumPy's import
+        set_hugepage(False)
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(-8, 1)  # M_ARENA_MAX
+        libc.mallopt(-4, 0)  # M_MMAP_MAX: no allocation is its own mapping
+        libc.mallopt(-1, 2**31 - 1)  # M_TRIM_THRESHOLD: keep freed memory for reuse
     except (OSError, AttributeError):  # not glibc: nothing to tune
         pass
 
 
-_one_malloc_arena()
+_tune_malloc()
 
 
 def _forget_pool() -> None:

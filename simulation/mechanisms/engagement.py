@@ -6,7 +6,8 @@ import numba
 import numpy as np
 
 
-def relevance(interest: np.ndarray, n_topics: int) -> np.ndarray:
+@numba.njit(cache=True, nogil=True)
+def relevance(interest, n_topics):  # pragma: no cover
     """How well content matches the fan: its interest share in the niche x topics (mean 1)."""
     return interest * n_topics
 
@@ -42,44 +43,57 @@ def engage_probability(
     aware_engage_factor: float,
     social_proof: float,
 ) -> np.ndarray:
-    """Chance an impression is liked, commented or shared.
+    """Chance an impression is liked, commented or shared, for arrays (:func:`engage_chance`)."""
+    arrays = np.broadcast_arrays(quality, relevance, trust, live, aware, social)
+    out = np.empty(arrays[0].shape, np.float32)
+    _engage_all(
+        *(np.ravel(a) for a in arrays),
+        engage_base,
+        live_engage_factor,
+        aware_engage_factor,
+        social_proof,
+        out.reshape(-1),
+    )
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def engage_chance(
+    quality, relevance, trust, live, aware, social, base, live_f, aware_f, social_f
+):  # pragma: no cover
+    """Chance one impression is liked, commented or shared (the exposure phase's rule).
 
     Relevant, high-quality content engages (seeds 000, 001: niche quality content breaks
     out); trust in a followed creator adds to it, live streams draw more interaction, and
     a fan already aware of the featured brand (SICAS Sense or later) is more receptive,
     and content a friend engaged with carries social proof (WeChat Channels, seed 001).
+    ``base`` is ``engage_base``, the factors ``live_engage_factor``,
+    ``aware_engage_factor`` and ``social_proof``.
     """
-    f32 = np.float32
-    return _engage(
-        np.asarray(quality, f32),
-        np.asarray(relevance, f32),
-        np.asarray(trust, f32),
-        np.asarray(live, bool),
-        np.asarray(aware, bool),
-        np.asarray(social, bool),
-        f32(engage_base),
-        f32(live_engage_factor),
-        f32(aware_engage_factor),
-        f32(social_proof),
-    )
-
-
-@numba.vectorize(
-    [
-        "float32(float32, float32, float32, boolean, boolean, boolean, "
-        + ", ".join(["float32"] * 4)
-        + ")"
-    ],
-    cache=True,
-)
-def _engage(
-    quality, relevance, trust, live, aware, social, base, live_f, aware_f, social_f
-):  # pragma: no cover
-    p = base * quality * relevance * (1 + trust)
+    p = base * quality * relevance * (1.0 + trust)
     if live:
         p *= live_f
     if aware:
         p *= aware_f
     if social:
         p *= social_f
-    return min(max(p, 0), 1)
+    return min(max(p, 0.0), 1.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _engage_all(
+    quality, relevance, trust, live, aware, social, base, live_f, aware_f, social_f, out
+):  # pragma: no cover
+    for i in range(out.size):
+        out[i] = engage_chance(
+            quality[i],
+            relevance[i],
+            trust[i],
+            live[i],
+            aware[i],
+            social[i],
+            base,
+            live_f,
+            aware_f,
+            social_f,
+        )

@@ -1,14 +1,16 @@
 """Compiled loops (numba) for the few rules that must visit fans, edges or slots one at a time.
 
 Each kernel is a plain function on NumPy arrays, compiled once per machine (``cache=True``)
-and called by the mechanisms and state classes; none draws random numbers (the callers
-pass uniforms drawn from their phase's generator), so results do not depend on numba.
+and called by the mechanisms and state classes. A kernel that draws random numbers takes its
+phase's generator (or a block's stream spawned from it), so a seed fixes every draw.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+
+from simulation.mechanisms import engagement
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -418,13 +420,15 @@ def tally(  # pragma: no cover
 
 
 @_jit
-def exposure_inputs(  # pragma: no cover
+def engagement_chances(  # pragma: no cover
     fan,
     creator,
     platform,
     fmt,
     product,
     edge,
+    live,
+    social,
     edge_trust,
     interest_cdf,
     niche,
@@ -433,26 +437,41 @@ def exposure_inputs(  # pragma: no cover
     audience,
     stage,
     sense,
+    n_topics,
+    engage,
     trust,
-    appeal,
-    interest,
-    aware,
+    chance,
     lo,
     hi,
 ):
-    """What the engagement rule reads, for impressions ``lo:hi``, in one pass.
+    """Trust and the chance to engage of impressions ``lo:hi``, in one pass.
 
-    Fills trust in the creator (0 when not following); content quality x format appeal x
-    the creator's audience factor on that platform; the fan's interest share in the
-    creator's niche; aware: the fan has sensed the featured brand.
+    Fills trust in the creator (0 when not following) and ``engagement.engage_chance`` of
+    content quality x format appeal x the creator's audience factor on that platform, the
+    fan's relevance (its interest share in the creator's niche x topics), that trust,
+    live, aware (the fan has sensed the featured brand: SICAS Sense or later) and social;
+    ``engage`` holds the rule's four scalars (base, live, aware and social factors).
     """
+    base, live_f, aware_f, social_f = engage
     for i in range(lo, hi):
         f, c, b = fan[i], creator[i], product[i]
         trust[i] = edge_trust[edge[i]] if edge[i] >= 0 else 0.0
-        appeal[i] = quality[c] * format_appeal[fmt[i]] * audience[c, platform[i]]
+        appeal = quality[c] * format_appeal[fmt[i]] * audience[c, platform[i]]
         t = niche[c]
-        interest[i] = interest_cdf[f, t] - (interest_cdf[f, t - 1] if t > 0 else 0.0)
-        aware[i] = b >= 0 and stage[f, b] >= sense  # the SICAS stage Sense or later
+        interest = interest_cdf[f, t] - (interest_cdf[f, t - 1] if t > 0 else 0.0)
+        aware = b >= 0 and stage[f, b] >= sense
+        chance[i] = engagement.engage_chance(
+            appeal,
+            engagement.relevance(interest, n_topics),
+            trust[i],
+            live[i],
+            aware,
+            social[i],
+            base,
+            live_f,
+            aware_f,
+            social_f,
+        )
 
 
 @_jit

@@ -44,10 +44,9 @@ def run(model: CreatorEconomy, day: Day) -> None:
         audience_elasticity=cfg.creators.audience_elasticity,
     )
     n = fan.size
-    t, appeal, interest = (np.empty(n, np.float32) for _ in range(3))
-    aware = np.empty(n, bool)
+    t, chance = np.empty(n, np.float32), np.empty(n, np.float32)
     blocks.rows(
-        kernels.exposure_inputs,
+        kernels.engagement_chances,
         n,
         fan,
         creator,
@@ -55,6 +54,8 @@ def run(model: CreatorEconomy, day: Day) -> None:
         imp.format,
         product,
         imp.edge,
+        imp.live,
+        imp.social,
         model.follows.trust,
         fs.interest_cdf,
         cs.view("niche"),
@@ -63,25 +64,21 @@ def run(model: CreatorEconomy, day: Day) -> None:
         audience,
         fs.stage,
         sicas.SENSE,
+        cfg.population.n_topics,
+        (
+            cfg.fans.engage_base,
+            cfg.fans.live_engage_factor,
+            cfg.purchase.aware_engage_factor,
+            cfg.fans.social_proof,
+        ),
         t,
-        appeal,
-        interest,
-        aware,
+        chance,
     )
     _watch(model, day, t)
-    p = engagement.engage_probability(
-        appeal,
-        engagement.relevance(interest, cfg.population.n_topics),
-        t,
-        imp.live,
-        aware,
-        imp.social,
-        engage_base=cfg.fans.engage_base,
-        live_engage_factor=cfg.fans.live_engage_factor,
-        aware_engage_factor=cfg.purchase.aware_engage_factor,
-        social_proof=cfg.fans.social_proof,
-    )
-    imp.engaged = r.random(fan.size, dtype=np.float32) < p * imp.watch
+    del t
+    chance *= imp.watch  # a live viewer's chance grows with the minutes it stays
+    imp.engaged = r.random(fan.size, dtype=np.float32) < chance
+    del chance
     engaged = imp.engaged
     counts = fs.stage_counts
     blocks.together(  # SICAS Sense for every impression (stages are not read until Interest)
