@@ -12,6 +12,7 @@ from simulation.mechanisms import (
     engagement,
     formats,
     growth,
+    kernels,
     livestream,
     sicas,
     trust,
@@ -257,6 +258,13 @@ def test_stream_product_is_sponsor_else_best_engaging_video_product():
     assert content.stream_products(sponsor, eng).tolist() == [1, -1, 2]
 
 
+def test_half_precision_bits_read_as_numpy_reads_them():
+    bits = np.arange(2**16, dtype=np.uint16)
+    want = bits.view(np.float16).astype(np.float64)
+    got = np.array([kernels.half_to_float(b) for b in bits.tolist()])
+    np.testing.assert_array_equal(got, want)  # NaN where NumPy has NaN
+
+
 @pytest.mark.parametrize("memory", [0.0, 0.1, 0.6, 1.0])
 def test_lazy_engagement_memory_is_the_exponential_average(memory):
     """Stored at a scale, the memory ranks products as E = (1 - m) E + m x engaged videos."""
@@ -388,6 +396,45 @@ def test_purchase_probability_grows_with_trust_and_is_highest_live():
     np.testing.assert_allclose(video, 0.3 * p)
     broke = sicas.purchase_probability(t, np.ones(3, bool), np.ones(3), np.zeros(3), **kw)
     assert (broke == 0).all()
+
+
+def test_a_candidate_purchase_uses_the_trust_that_speaks_for_the_product():
+    """Followed creator: that trust; a brand's own account: brand trust; else a stranger's."""
+    kw = dict(purchase_base=0.4, trust_exponent=2.0, video_conversion_factor=0.3)
+    rows = np.array([0, 1, 2])
+    brand_trust = np.array([[0.6], [0.8], [0.5]], np.float16)
+    wallet, price = np.array([10.0, 5.0, 20.0], np.float32), np.array([10.0])
+    chance, affordable = np.empty(3), np.empty(3, bool)
+    sicas.purchase_chances(
+        rows,
+        np.array([0, 1, 2]),  # fan
+        np.array([0, 0, 0]),  # product
+        np.array([0, -1, -1]),  # edge: only the first follows
+        np.array([0, 1, 0]),  # creator 1 is a brand's own account
+        np.array([True, True, False]),  # live
+        np.array([0, 0, 1]),  # platform
+        np.array([1.0, 0.5, 1.0], np.float32),  # watch
+        np.array([0.9], np.float32),  # trust on the follow edge
+        brand_trust.view(np.uint16),
+        np.array([-1, 0]),  # owner
+        wallet,
+        price,
+        np.array([1.0, 2.0]),  # festival demand on platform 1
+        0.1,  # stranger_trust
+        tuple(kw.values()),
+        chance,
+        affordable,
+    )
+    bt = brand_trust[:, 0].astype(float)
+    want = sicas.purchase_probability(
+        np.array([0.9, bt[1], 0.1]),
+        np.array([True, True, False]),
+        bt,
+        np.minimum(wallet / 10, 1),
+        **kw,
+    )
+    np.testing.assert_allclose(chance, want * [1.0, 0.5, 2.0], rtol=1e-6)
+    assert affordable.tolist() == [True, False, True]
 
 
 def test_stages_only_advance():

@@ -7,6 +7,8 @@ phase's generator (or a block's stream spawned from it), so a seed fixes every d
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -42,6 +44,20 @@ def insertion_points(fan_ptr, e_creator, e_platform, fan, creator, platform):  #
                 break
         out[i] = at
     return out
+
+
+@_jit
+def half_to_float(bits):  # pragma: no cover
+    """The value of an IEEE 754 half-precision number given its 16 bits (numba has no float16)."""
+    exponent = (bits >> 10) & 0x1F
+    fraction = bits & 0x3FF
+    if exponent == 0:  # zero or subnormal
+        value = math.ldexp(fraction, -24)
+    elif exponent == 31:
+        value = math.inf if fraction == 0 else math.nan
+    else:
+        value = math.ldexp(fraction + 1024, exponent - 25)
+    return -value if bits & 0x8000 else value
 
 
 @_jit
@@ -472,6 +488,41 @@ def engagement_chances(  # pragma: no cover
             aware_f,
             social_f,
         )
+
+
+@_jit
+def stream_viewers(
+    rows, creator, platform, edge, trust, n_platforms, n_keys, stream
+):  # pragma: no cover
+    """Today's streams and their viewers: the live impressions ``rows``, in one pass.
+
+    A stream is a (creator, platform) with a live impression; streams are numbered in
+    the order of ``creator x n_platforms + platform`` (of ``n_keys``), and ``stream[i]``
+    gets the number of impression i's stream. Returns the streams' keys and, per live
+    row, its stream, whether the viewer follows the host, and its trust in the host.
+    """
+    number = np.full(n_keys, -1, np.int64)
+    for i in rows:
+        number[creator[i] * n_platforms + platform[i]] = 0
+    n_streams = 0
+    for k in range(n_keys):
+        if number[k] == 0:
+            number[k] = n_streams
+            n_streams += 1
+    keys = np.empty(n_streams, np.int64)
+    for k in range(n_keys):
+        if number[k] >= 0:
+            keys[number[k]] = k
+    sid = np.empty(rows.size, np.int64)
+    follower = np.empty(rows.size, np.bool_)
+    viewer_trust = np.empty(rows.size, np.float32)
+    for j in range(rows.size):
+        i = rows[j]
+        sid[j] = number[creator[i] * n_platforms + platform[i]]
+        stream[i] = sid[j]
+        follower[j] = edge[i] >= 0
+        viewer_trust[j] = trust[i]
+    return keys, sid, follower, viewer_trust
 
 
 @_jit

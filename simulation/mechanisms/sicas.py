@@ -7,6 +7,7 @@ It is a network process, not a one-way funnel: a sharer puts friends into Sense
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from simulation.mechanisms import kernels
@@ -36,15 +37,94 @@ def purchase_probability(
     trust_exponent: float,
     video_conversion_factor: float,
 ) -> np.ndarray:
+    """Chance an engaged fan buys the recommended product, for arrays (:func:`purchase_chance`)."""
+    arrays = np.broadcast_arrays(trust, live, brand_trust, affordability)
+    out = np.empty(arrays[0].shape)
+    _purchase_all(
+        *(
+            np.ravel(a).astype(t)
+            for a, t in zip(arrays, (np.float64, bool, np.float64, np.float64), strict=True)
+        ),
+        purchase_base,
+        trust_exponent,
+        video_conversion_factor,
+        out.reshape(-1),
+    )
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def purchase_chance(
+    trust, live, brand_trust, affordability, base, exponent, video_factor
+):  # pragma: no cover
     """Probability an engaged fan buys the recommended product on this exposure.
 
     It rises steeply with trust in the recommending creator (F8: ~90% of fans would buy
     what a trusted anchor recommends), is highest in a live stream, scales with trust in
-    the brand, and with how much of the price the fan's wallet covers.
+    the brand, and with how much of the price the fan's wallet covers. ``base``,
+    ``exponent`` and ``video_factor`` are ``purchase_base``, ``trust_exponent`` and
+    ``video_conversion_factor``.
     """
-    fmt = np.where(live, 1.0, video_conversion_factor)
-    p = purchase_base * trust**trust_exponent * fmt * brand_trust * affordability
-    return np.clip(p, 0.0, 1.0)
+    fmt = 1.0 if live else video_factor
+    p = base * trust**exponent * fmt * brand_trust * affordability
+    return min(max(p, 0.0), 1.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _purchase_all(
+    trust, live, brand_trust, affordability, base, exponent, video_factor, out
+):  # pragma: no cover
+    for i in range(out.size):
+        out[i] = purchase_chance(
+            trust[i], live[i], brand_trust[i], affordability[i], base, exponent, video_factor
+        )
+
+
+@numba.njit(cache=True, nogil=True)
+def purchase_chances(
+    rows,
+    fan,
+    product,
+    edge,
+    creator,
+    live,
+    platform,
+    watch,
+    edge_trust,
+    brand_trust,
+    owner,
+    wallet,
+    price,
+    demand,
+    stranger_trust,
+    rule,
+    chance,
+    affordable,
+):  # pragma: no cover
+    """The purchase phase's chance for each candidate impression ``rows[j]``, in one pass.
+
+    Trust is the fan's in the creator it follows, ``stranger_trust`` if it does not
+    follow, and its trust in the brand when a brand's own account speaks for the brand;
+    :func:`purchase_chance` (``rule`` holds its three scalars) with the wallet's cover of
+    the price, times the festival demand of the platform (at most 1), times the share of
+    the chance the minutes watched reached. ``affordable``: the wallet covers the price.
+    ``brand_trust`` is the fans' float16 table viewed as uint16 (numba has no float16).
+    """
+    base, exponent, video_factor = rule
+    for j in range(rows.size):
+        i = rows[j]
+        f, b, e = fan[i], product[i], edge[i]
+        bt = kernels.half_to_float(brand_trust[f, b])
+        if e >= 0:
+            t = np.float64(edge_trust[e])
+        elif owner[creator[i]] >= 0:  # a brand's own account speaks for the brand
+            t = bt
+        else:
+            t = stranger_trust
+        cover = min(max(wallet[f] / price[b], 0.0), 1.0)
+        p = purchase_chance(t, live[i], bt, cover, base, exponent, video_factor)
+        chance[j] = min(p * demand[platform[i]], 1.0) * watch[i]
+        affordable[j] = wallet[f] >= price[b]
 
 
 def first_per_fan(fans: np.ndarray, rng: np.random.Generator) -> np.ndarray:

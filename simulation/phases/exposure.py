@@ -113,8 +113,9 @@ def run(model: CreatorEconomy, day: Day) -> None:
     hit = hit[connect]
     hit = hit[fs.stage[fan[hit], product[hit]] < sicas.CONNECT]
     sicas.advance(fs.stage, counts, fan[hit], product[hit], sicas.CONNECT)
-    attribute(model, imp, None, IMPRESSIONS)
-    attribute(model, imp, np.flatnonzero(engaged), ENGAGEMENTS)
+    paid = np.flatnonzero(imp.sponsored | imp.ad)  # what deals and bought traffic paid for
+    attribute(model, imp, paid, IMPRESSIONS)
+    attribute(model, imp, paid[engaged[paid]], ENGAGEMENTS)
     attribute(model, imp, hit, CONNECTS)
 
 
@@ -142,21 +143,25 @@ def _watch(model: CreatorEconomy, day: Day, t: np.ndarray) -> None:
     """Live viewers' sessions: minutes watched, and each stream's peak audience."""
     imp, lc, n_p = day.impressions, model.config.live, len(model.platform_list)
     rows = np.flatnonzero(imp.live)
-    key = imp.creator[rows].astype(np.int64) * n_p + imp.platform[rows]
-    live_today = np.zeros(model.creator_state.n * n_p, bool)
-    live_today[key] = True
-    streams = np.flatnonzero(live_today)  # the same as np.unique(key), without a sort
-    sid = (np.cumsum(live_today) - 1)[key]
+    streams, sid, follower, trust_in_host = kernels.stream_viewers(
+        rows,
+        imp.creator,
+        imp.platform,
+        imp.edge,
+        t,
+        n_p,
+        model.creator_state.n * n_p,
+        imp.stream,
+    )
     arrival, watched = livestream.sessions(
         model.streams["exposure"],
-        imp.edge[rows] >= 0,
-        t[rows],
+        follower,
+        trust_in_host,
         stream_minutes=lc.stream_minutes,
         dwell_minutes=lc.dwell_minutes,
         follower_arrival_skew=lc.follower_arrival_skew,
     )
     imp.watch[rows] = livestream.watch_factor(watched, conversion_minutes=lc.conversion_minutes)
-    imp.stream[rows] = sid
     led = day.ledger
     led.stream_creator, led.stream_platform = np.divmod(streams, n_p)
     led.peak_viewers = livestream.peak_concurrent(

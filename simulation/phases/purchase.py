@@ -37,28 +37,34 @@ def run(model: CreatorEconomy, day: Day) -> None:
     # Candidates: engaged impressions featuring a product.
     imp = day.impressions
     rows = np.flatnonzero(imp.engaged & (imp.product >= 0))
-    fan, b, edge = imp.fan[rows], imp.product[rows], imp.edge[rows]
-    n_b = fs.brand_trust.shape[1]
-    brand_trust = fs.brand_trust.reshape(-1).take(fan.astype(np.int64) * n_b + b)
-    t = model.follows.trust_of(edge, cfg.purchase.stranger_trust)
-    # A brand's own account speaks for the brand: a viewer who does not follow it
-    # trusts it as much as the brand.
-    own = (edge < 0) & (cs.owner[imp.creator[rows]] >= 0)
-    t[own] = brand_trust[own]
-    wallet, price = fs.wallet[fan], bs.price[b]
-    p = sicas.purchase_probability(
-        t,
-        imp.live[rows],
-        brand_trust,
-        np.clip(wallet / price, 0.0, 1.0),  # affordability
-        purchase_base=cfg.purchase.purchase_base,
-        trust_exponent=cfg.purchase.trust_exponent,
-        video_conversion_factor=cfg.purchase.video_conversion_factor,
+    chance, affordable = np.empty(rows.size), np.empty(rows.size, bool)
+    sicas.purchase_chances(
+        rows,
+        imp.fan,
+        imp.product,
+        imp.edge,
+        imp.creator,
+        imp.live,
+        imp.platform,
+        imp.watch,
+        model.follows.trust,
+        fs.brand_trust.view(np.uint16),
+        cs.owner,
+        fs.wallet,
+        bs.price,
+        day.demand,
+        cfg.purchase.stranger_trust,
+        (
+            cfg.purchase.purchase_base,
+            cfg.purchase.trust_exponent,
+            cfg.purchase.video_conversion_factor,
+        ),
+        chance,
+        affordable,
     )
-    p = np.minimum(p * day.demand[imp.platform[rows]], 1.0)  # festival days (F12)
-    buy = r.random(rows.size) < p * imp.watch[rows]
-    buy[buy] = sicas.first_per_fan(fan[buy], r)
-    buy &= wallet >= price
+    buy = r.random(rows.size) < chance
+    buy[buy] = sicas.first_per_fan(imp.fan[rows[buy]], r)
+    buy &= affordable
     imp = imp.take(rows[buy])
     fan, creator, plat, live, b, edge = (
         imp.fan,
