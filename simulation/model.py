@@ -166,10 +166,14 @@ class CreatorEconomy(mesa.Model):
 
     # ---------------------------------------------------------------- derived state
     def refresh_followers(self) -> None:
-        """Refresh followers per (creator, platform), total followers and tiers."""
+        """Recount followers per (creator, platform) from the follow edges; totals and tiers."""
         cs = self.creator_state
         cs.followers[: cs.n] = self.follows.follower_counts(cs.n, len(self.platform_list))
-        self.creator_total_followers = cs.view("followers").sum(axis=1)
+        self.refresh_tiers()
+
+    def refresh_tiers(self) -> None:
+        """Total followers and tiers from the follower counts (of every creator row)."""
+        self.creator_total_followers = self.creator_state.view("followers").sum(axis=1)
         self.creator_tier = self.scale.tier_of(self.creator_total_followers)
 
     def live_eligible(self) -> np.ndarray:

@@ -345,7 +345,7 @@ _CREATOR_TABLES: dict[str, tuple[type, float, str]] = {
     "eng_rate": (np.float64, 0.0, "platforms"),  # engagement per impression, recent average
     # engagement memory per product, over ``CreatorState.engagement_weight`` (see
     # ``mechanisms.content.memory_unit``)
-    "engagement": (np.float64, 0.0, "brands"),
+    "engagement": (np.float32, 0.0, "brands"),
     "deal_obs": (np.float64, 0.0, "observed"),  # this period's deal results (OBSERVED)
 }
 

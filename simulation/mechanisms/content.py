@@ -52,7 +52,9 @@ def stream_products(own_brand: np.ndarray, engagement: np.ndarray) -> np.ndarray
     return np.where(own_brand >= 0, own_brand, np.where(has_data, best, -1))
 
 
-FOLD_BELOW = 1e-150  # fold the pending decay into the table when its weight gets this small
+# Fold the pending decay into the (float32) table when its weight gets this small: cells
+# then hold at most engagements x 1e30, far below float32's 3e38.
+FOLD_BELOW = 1e-30
 
 
 def memory_unit(
@@ -64,7 +66,7 @@ def memory_unit(
     each engaged video adds ``m / weight`` to its (creator, product) cell, so a day costs
     the day's engagements, not creators x products. The products' order in a row, all that
     :func:`stream_products` reads, is the same at any scale. When the weight falls below
-    ``FOLD_BELOW`` (once every few hundred days at m = 0.1; every day at m = 1) the decay is
+    ``FOLD_BELOW`` (once every 650 days at m = 0.1; every day at m = 1) the decay is
     folded into ``table`` in place and the weight starts again at 1.
 
     Returns:

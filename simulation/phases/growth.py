@@ -92,13 +92,14 @@ def run(model: CreatorEconomy, day: Day) -> None:
         for i in np.flatnonzero(leave).tolist():
             model.creator_agents.pop(i).remove()
         fo.keep(~leave[fo.creator])
-        model.refresh_followers()
-    day.ledger.exits = int(leave.sum())
+        cs.view("followers")[leave] = 0  # their follows ended; nobody else's changed
 
     k = growth.entrants(r, entry_rate=cfg.creators.entry_rate, n_creators=cfg.population.n_creators)
     if k:
-        add_creators(model, k, r)
-        model.refresh_followers()
+        add_creators(model, k, r)  # with no followers yet
+    if leave.any() or k:
+        model.refresh_tiers()
+    day.ledger.exits = int(leave.sum())
     day.ledger.entries = k
     if model.is_brand_day(day.index):
         model.record_brand_day(day)
