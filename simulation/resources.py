@@ -1,15 +1,17 @@
 """Memory a run needs, checked before it starts: refuse with the estimate rather than swap.
 
 The estimate is the peak resident memory of one run process, measured on this code
-(``resource.getrusage`` after building the market and stepping it; issue 9 measured
-1.18 KB per fan at the end of a 730-day run of 1 M fans, follow lists fully grown):
+(``resource.getrusage`` after building the market and stepping it): a 730-day run of
+1 M fans peaks at 1,014 bytes per fan, follow lists fully grown and 49,800 creators
+entered (``benchmarks/full_run.py``); 100,000 creators instead of 10,000 add 1.2 KB each
+(``benchmarks/bench_engine.py``):
 
-    peak ≈ 700 MB + 1.2 KB per fan + 2.1 KB per creator
+    peak ≈ 680 MB + 1.05 KB per fan + 1.5 KB per creator
 
-The 700 MB are Python with NumPy, Mesa and pandas (265 MB) and numba compiling the
-kernels on a machine's first run: 60,000 fans stepped 60 days peak at 371 MB with the
-compiled kernels cached, 455 MB with an empty cache on the development machine and
-599 MB with an empty cache in CI (the compiler's footprint varies between machines).
+The 680 MB are Python with NumPy, Mesa and pandas (about 270 MB) and numba compiling the
+kernels on a machine's first run: 60,000 fans stepped 60 days peak at 327 MB with the
+compiled kernels cached, and at 599 MB with an empty cache in CI (the compiler's
+footprint varies between machines).
 
 Commands that run several processes at once (``compare``, ``sweep``, ``calibrate``)
 multiply it by the processes in flight.
@@ -22,9 +24,9 @@ from collections.abc import Iterable
 
 from simulation.scenario import Scenario, ScenarioError
 
-BASE_BYTES = 700e6
-BYTES_PER_FAN = 1.2e3
-BYTES_PER_CREATOR = 2.1e3
+BASE_BYTES = 680e6
+BYTES_PER_FAN = 1.05e3
+BYTES_PER_CREATOR = 1.5e3
 
 
 def estimate_bytes(n_fans: int, n_creators: int) -> float:

@@ -85,7 +85,7 @@ def test_a_population_that_would_not_fit_is_refused_with_the_estimate(
     path = write(tmp_path, f'extends = "{BASELINE}"\n[population]\nn_fans = 10_000_000\n')
     code, err = cli(tmp_path, capsys, "run", path)
     assert code == 2 and f"{path}: key 'population.n_fans'" in err
-    assert "need about 12.8 GB per run" in err and "8.0 GB available" in err
+    assert "need about 11.2 GB per run" in err and "8.0 GB available" in err
     code, err = cli(tmp_path, capsys, "compare", QUICKSTART, path, "--workers", 2)
     assert code == 2 and "x 2 processes" in err
     assert [p.name for p in tmp_path.iterdir()] == ["s.toml"]
