@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import signal
 import sys
 import threading
 from pathlib import Path
 
-from simulation.folders import Stopped, inside, replace_file, stop_on_sigterm
+from simulation.folders import (
+    Stopped,
+    inside,
+    raise_if_stopped,
+    replace_file,
+    stopping_on_signals,
+)
 from simulation.resources import check_memory, estimate_bytes
 from simulation.scenario import RunError, ScenarioError, load_scenario
 
@@ -457,31 +464,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.command_line = shlex.join(["creator-sim", *(sys.argv[1:] if argv is None else argv)])
     on_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.getsignal(signal.SIGTERM) if on_main_thread else None
-    if on_main_thread:
-        stop_on_sigterm()
-    try:
-        return args.func(args)
-    except ScenarioError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except RunError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except OSError as err:  # a results folder that cannot be written: disk full, permissions
-        print(f"error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, Stopped) as err:
-        signum = getattr(err, "signum", signal.SIGINT)
-        print(
-            f"interrupted ({signal.Signals(signum).name}): finished results are kept, nothing "
-            "half-written is left",
-            file=sys.stderr,
-        )
-        return 128 + signum
-    finally:
-        if on_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+    with stopping_on_signals() if on_main_thread else contextlib.nullcontext():
+        try:
+            code = args.func(args)
+            raise_if_stopped()  # a stop whose exception a __del__ swallowed
+            return code
+        except ScenarioError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        except RunError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        except OSError as err:  # a results folder that cannot be written: disk full, permissions
+            print(f"error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+            return 1
+        except (KeyboardInterrupt, Stopped) as err:
+            signum = getattr(err, "signum", signal.SIGINT)
+            print(
+                f"interrupted ({signal.Signals(signum).name}): finished results are kept, "
+                "nothing half-written is left",
+                file=sys.stderr,
+            )
+            return 128 + signum
 
 
 if __name__ == "__main__":

@@ -183,12 +183,44 @@ class Stopped(BaseException):
         self.signum = signum
 
 
-def stop_on_sigterm() -> None:
-    """Make SIGTERM stop this process as Ctrl-C does: ``finally`` blocks run, temporaries go."""
-    signal.signal(signal.SIGTERM, _raise_stopped)
+# Signals that asked this process to stop, kept after their exception was raised: Python
+# swallows an exception raised inside a ``__del__`` (numba compiling on a first run frees
+# LLVM objects all the time), and ``raise_if_stopped`` raises it again.
+_requested: list[int] = []
 
 
-def _raise_stopped(signum: int, frame: object) -> None:
+@contextmanager
+def stopping_on_signals() -> Iterator[None]:
+    """Inside: SIGINT and SIGTERM stop this process, ``finally`` blocks run, temporaries go.
+
+    SIGINT raises ``KeyboardInterrupt`` as Python's own handler does, SIGTERM ``Stopped``;
+    both are remembered for :func:`raise_if_stopped`. The previous handlers come back on
+    the way out. Main thread only.
+    """
+    stop = (signal.SIGINT, signal.SIGTERM)
+    previous = [signal.getsignal(s) for s in stop]
+    _requested.clear()
+    for s in stop:
+        signal.signal(s, _raise_stop)
+    try:
+        yield
+    finally:
+        for s, handler in zip(stop, previous, strict=True):
+            signal.signal(s, handler)
+        _requested.clear()
+
+
+def raise_if_stopped() -> None:
+    """Raise again for a stop signal whose exception was swallowed (see ``_requested``)."""
+    if _requested:
+        _raise_stop(_requested[0], None)
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    if signum not in _requested:
+        _requested.append(signum)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise Stopped(signum)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import metrics
-from simulation.folders import exit_quietly_on_signals
+from simulation.folders import exit_quietly_on_signals, raise_if_stopped
 from simulation.model import CreatorEconomy
 from simulation.scale import ScaleMapping
 from simulation.scenario import TIERS, RunError, Scenario
@@ -98,12 +98,15 @@ def run_replicate(
                 model.begin_measurement()
             model.step()
         except Exception as err:
+            # After Ctrl-C, an error is the interruption's doing (numba stopped mid-compile).
+            raise_if_stopped()
             when = f"warm-up day {day + 1}" if day < warmup else f"measured day {day - warmup + 1}"
             where = traceback.extract_tb(err.__traceback__)[-1]
             raise RunError(
                 f"{scenario.source or scenario.name}: the model raised on {when} with seed "
                 f"{seed}: {type(err).__name__}: {err} (in {where.filename}:{where.lineno})"
             ) from err
+        raise_if_stopped()  # a stop signal that landed where Python swallowed its exception
         if on_step is not None:
             on_step()
     ts = model.datacollector.get_model_vars_dataframe()

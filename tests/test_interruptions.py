@@ -356,3 +356,25 @@ def test_a_sweep_records_a_run_that_raises_as_failed_and_goes_on(tmp_path, monke
     for error, seed in zip(frame["error"], frame["seed"], strict=True):
         assert f"the model raised on measured day 4 with seed {seed}" in error
         assert "an invented failure" in error and "tiny.toml" in error
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_stop_signal_whose_exception_a_finalizer_swallowed_is_raised_again():
+    """Ctrl-C landing in a ``__del__`` (numba freeing LLVM objects on a first run) still stops.
+
+    Python prints and ignores an exception raised inside a finalizer; the run loop and the
+    command line raise the remembered signal again.
+    """
+    from simulation.folders import raise_if_stopped, stopping_on_signals
+
+    class Finalized:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)  # the handler runs here, inside __del__
+
+    before = signal.getsignal(signal.SIGINT)
+    with stopping_on_signals():
+        Finalized()  # freed at once: KeyboardInterrupt raised in __del__ and swallowed
+        with pytest.raises(KeyboardInterrupt):
+            raise_if_stopped()
+    assert signal.getsignal(signal.SIGINT) is before
+    raise_if_stopped()  # outside, nothing is remembered
