@@ -44,17 +44,19 @@ def engage_probability(
     social_proof: float,
 ) -> np.ndarray:
     """Chance an impression is liked, commented or shared, for arrays (:func:`engage_chance`)."""
-    arrays = np.broadcast_arrays(quality, relevance, trust, live, aware, social)
-    out = np.empty(arrays[0].shape, np.float32)
-    _engage_all(
-        *(np.ravel(a) for a in arrays),
-        engage_base,
-        live_engage_factor,
-        aware_engage_factor,
-        social_proof,
-        out.reshape(-1),
+    f32 = np.float32
+    return _engage_all(
+        np.asarray(quality, f32),
+        np.asarray(relevance, f32),
+        np.asarray(trust, f32),
+        np.asarray(live, bool),
+        np.asarray(aware, bool),
+        np.asarray(social, bool),
+        f32(engage_base),
+        f32(live_engage_factor),
+        f32(aware_engage_factor),
+        f32(social_proof),
     )
-    return out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -80,20 +82,17 @@ def engage_chance(
     return min(max(p, 0.0), 1.0)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.vectorize(
+    [
+        "float32(float32, float32, float32, boolean, boolean, boolean, "
+        + ", ".join(["float32"] * 4)
+        + ")"
+    ],
+    cache=True,
+)
 def _engage_all(
-    quality, relevance, trust, live, aware, social, base, live_f, aware_f, social_f, out
+    quality, relevance, trust, live, aware, social, base, live_f, aware_f, social_f
 ):  # pragma: no cover
-    for i in range(out.size):
-        out[i] = engage_chance(
-            quality[i],
-            relevance[i],
-            trust[i],
-            live[i],
-            aware[i],
-            social[i],
-            base,
-            live_f,
-            aware_f,
-            social_f,
-        )
+    return engage_chance(
+        quality, relevance, trust, live, aware, social, base, live_f, aware_f, social_f
+    )

@@ -38,19 +38,15 @@ def purchase_probability(
     video_conversion_factor: float,
 ) -> np.ndarray:
     """Chance an engaged fan buys the recommended product, for arrays (:func:`purchase_chance`)."""
-    arrays = np.broadcast_arrays(trust, live, brand_trust, affordability)
-    out = np.empty(arrays[0].shape)
-    _purchase_all(
-        *(
-            np.ravel(a).astype(t)
-            for a, t in zip(arrays, (np.float64, bool, np.float64, np.float64), strict=True)
-        ),
+    return _purchase_all(
+        np.asarray(trust, np.float64),
+        np.asarray(live, bool),
+        np.asarray(brand_trust, np.float64),
+        np.asarray(affordability, np.float64),
         purchase_base,
         trust_exponent,
         video_conversion_factor,
-        out.reshape(-1),
     )
-    return out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -70,14 +66,13 @@ def purchase_chance(
     return min(max(p, 0.0), 1.0)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.vectorize(
+    ["float64(float64, boolean, float64, float64, float64, float64, float64)"], cache=True
+)
 def _purchase_all(
-    trust, live, brand_trust, affordability, base, exponent, video_factor, out
+    trust, live, brand_trust, affordability, base, exponent, video_factor
 ):  # pragma: no cover
-    for i in range(out.size):
-        out[i] = purchase_chance(
-            trust[i], live[i], brand_trust[i], affordability[i], base, exponent, video_factor
-        )
+    return purchase_chance(trust, live, brand_trust, affordability, base, exponent, video_factor)
 
 
 @numba.njit(cache=True, nogil=True)
