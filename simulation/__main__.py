@@ -2,6 +2,6 @@
 
 import sys
 
-from simulation.cli import main
+from simulation.cli import console
 
-sys.exit(main())
+sys.exit(console())

@@ -488,5 +488,17 @@ def main(argv: list[str] | None = None) -> int:
             return 128 + signum
 
 
+def console() -> int:
+    """The ``creator-sim`` console script and ``python -m simulation``: :func:`main`.
+
+    Afterwards Ctrl-C ends the process at once (killed by SIGINT): while Python shuts
+    down (its modules, numba's compiler) it runs no signal handler, so a Ctrl-C in those
+    last tenths of a second was lost and the command reported success.
+    """
+    code = main()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

@@ -378,3 +378,18 @@ def test_a_stop_signal_whose_exception_a_finalizer_swallowed_is_raised_again():
             raise_if_stopped()
     assert signal.getsignal(signal.SIGINT) is before
     raise_if_stopped()  # outside, nothing is remembered
+
+
+def test_after_the_command_ctrl_c_ends_the_process_instead_of_being_lost():
+    """While Python shuts down it runs no signal handler; the console script leaves SIGINT
+    to the operating system, so a late Ctrl-C kills the process rather than exit 0."""
+    code = (
+        "import signal, sys\n"
+        "from simulation.cli import console\n"
+        f"sys.argv = ['creator-sim', 'check', {str(SMALL)!r}]\n"
+        "assert console() == 0\n"
+        "print(signal.getsignal(signal.SIGINT) is signal.SIG_DFL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "True"
