@@ -20,6 +20,7 @@ import re
 import secrets
 import shutil
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -199,14 +200,24 @@ def stopping_on_signals() -> Iterator[None]:
     """
     stop = (signal.SIGINT, signal.SIGTERM)
     previous = [signal.getsignal(s) for s in stop]
+    previous_hook = sys.unraisablehook
+
+    def quiet_stops(unraisable: object) -> None:
+        # A stop swallowed in a finalizer or a ctypes callback is raised again at the next
+        # day: no "Exception ignored ... Traceback" for the user to read.
+        if not isinstance(getattr(unraisable, "exc_value", None), KeyboardInterrupt | Stopped):
+            previous_hook(unraisable)
+
     _requested.clear()
     for s in stop:
         signal.signal(s, _raise_stop)
+    sys.unraisablehook = quiet_stops
     try:
         yield
     finally:
         for s, handler in zip(stop, previous, strict=True):
             signal.signal(s, handler)
+        sys.unraisablehook = previous_hook
         _requested.clear()
 
 
