@@ -16,19 +16,23 @@ Everything a calibration needs is declared here, in one place:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from simulation.folders import replace_file
-from simulation.runner import parallel_map, replicate_seeds, run_model
-from simulation.scenario import FLAT_PARAMS, Scenario
+from simulation.results import content_hash
+from simulation.runner import as_completed, replicate_seeds, run_model
+from simulation.scenario import FLAT_PARAMS, Scenario, ScenarioError
+from simulation.sweeps.store import RunRow, RunStore
 from simulation.targets import TARGETS
 
 CAP = 2.0  # a target's distance counts at most this much, so one unreachable band cannot
@@ -97,12 +101,103 @@ def run_candidate(
 
 @dataclass
 class Calibration:
-    """Result of a search: the best parameters, their metrics, and every evaluation."""
+    """Result of a search: the best parameters, their metrics, and every evaluation.
+
+    Each evaluation (a dict) holds ``candidate`` (its number in the search), ``stage``
+    ("search", or "confirm" for a rerun at the scenario's own population), ``params``,
+    ``metrics`` (target key -> mean over the seeds it ran), ``loss``, ``seeds_run`` and
+    ``pruned``.
+    """
 
     best: dict[str, Any]
     history: list[dict[str, Any]]
     seeds: list[int]
     method: str
+    population: tuple[int, int] | None = None  # (fans, creators) searched, None: the scenario's
+    confirmed: list[dict[str, Any]] = field(default_factory=list)  # the "confirm" evaluations
+
+
+CONFIRM_RUNS = 10**6  # run numbers of the confirmation stage start here (x seeds)
+
+
+def at_population(scenario: Scenario, fans: int, creators: int) -> Scenario:
+    """The same market at another population (its scale factor follows, FACTS' last note)."""
+    pop = scenario.population.model_copy(update={"n_fans": fans, "n_creators": creators})
+    return scenario.model_copy(update={"population": pop})
+
+
+def starting_point(scenario: Scenario) -> dict[str, float]:
+    """The scenario's own values of the free parameters, clipped to their ranges.
+
+    The search tries it first, so a calibration never reports a fit worse than the file
+    it started from.
+    """
+    params = scenario.model_params()
+    return {n: min(max(float(params[n]), lo), hi) for n, (lo, hi) in FREE_PARAMETERS.items()}
+
+
+def fingerprint(scenario: Scenario, seeds: int, population: tuple[int, int] | None) -> str:
+    """What a calibration's runs depend on: scenario, seeds, search population, ranges, code.
+
+    A run store made with another fingerprint holds another calibration's runs.
+    """
+    key = {
+        "scenario": content_hash(scenario, replicate_seeds(scenario.run.seed, seeds), 0),
+        "steps": [scenario.run.steps, scenario.run.warmup_days],
+        "population": population,
+        "free": FREE_PARAMETERS,
+        "targets": [(t.key, t.lo, t.hi) for t in TARGETS],
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+class _Runs:
+    """Candidates' runs, read from the store when a previous (interrupted) call made them.
+
+    The search is deterministic given its runs' results, so a rerun replays the same
+    candidates and only the runs that are not stored are computed; each is stored as it
+    finishes (a kill loses only the runs in flight).
+    """
+
+    def __init__(self, store: RunStore | None, workers: int, n_seeds: int) -> None:
+        self.store, self.workers, self.n_seeds = store, workers, n_seeds
+        self.known = {} if store is None else _stored(store)
+
+    def metrics(
+        self, scenario: Scenario, candidates: list[tuple[int, tuple[float, ...]]], s: int
+    ) -> list[dict[str, Any]]:
+        """Metrics of each ``(run number base, x)`` on seed number ``s`` of ``scenario``."""
+        names, base = tuple(FREE_PARAMETERS), scenario.model_params()
+        seed = scenario.run.seed + s
+        steps, warmup = scenario.run.steps, scenario.run.warmup_days
+        out: list[dict[str, Any] | None] = []
+        todo = []
+        for k, (number, x) in enumerate(candidates):
+            run = number * self.n_seeds + s
+            params = dict(zip(names, x, strict=True))
+            stored = self.known.get(run)
+            if stored is not None and stored[0] != params:
+                raise ScenarioError(
+                    f"{self.store.path}: run {run} was made with other parameters; the store "
+                    "belongs to another search (rerun with --reset to discard it)"
+                )
+            out.append(None if stored is None else stored[1])
+            if stored is None:
+                todo.append((k, run, params, (base, names, x, seed, steps, warmup)))
+        jobs = [job for *_, job in todo]
+        for i, result in as_completed(run_candidate, jobs, self.workers):
+            k, run, params, _ = todo[i]
+            out[k] = result
+            if self.store is not None:
+                self.store.record(
+                    RunRow(run, run // self.n_seeds, s, seed, params, "ok", None, 0.0, result)
+                )
+        return out
+
+
+def _stored(store: RunStore) -> dict[int, tuple[dict[str, float], dict[str, Any]]]:
+    rows = store.db.execute("SELECT run, params, metrics FROM runs").fetchall()
+    return {run: (json.loads(p), json.loads(m)) for run, p, m in rows}
 
 
 def calibrate(
@@ -110,58 +205,68 @@ def calibrate(
     seeds: int = 3,
     trials: int = 40,
     workers: int = 1,
+    *,
+    population: tuple[int, int] | None = None,
+    confirm: int = 0,
+    store: RunStore | None = None,
     on_eval: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
 ) -> Calibration:
     """Multi-fidelity search of :data:`FREE_PARAMETERS` against :data:`TARGETS` (optuna).
 
-    Candidates come from a TPE sampler seeded by the scenario's seed, ``workers`` at a
-    time (each batch runs in parallel). A candidate runs the first of ``seeds`` common
-    seeds, reports the loss of its mean metrics, and runs the next seed only if the
-    successive-halving pruner keeps it among the best third of candidates seen at that
-    many seeds; a pruned candidate is kept in the history with the seeds it ran. The best
-    candidate is the lowest loss among those that ran every seed. Reproducible at any
-    number of workers; stops after ``trials`` candidates or when every band is hit.
-    ``on_eval(evaluation, best)`` reports each finished candidate.
+    Two fidelities, for a search that fits in a session at a population that takes many
+    minutes a run:
+
+    * **seeds**: candidates come from a TPE sampler seeded by the scenario's seed,
+      ``workers`` at a time; the first is the scenario's own values
+      (:func:`starting_point`). A candidate runs the first of ``seeds`` common seeds,
+      reports the loss of its mean metrics, and runs the next seed only if the
+      successive-halving pruner keeps it among the best third of candidates seen at that
+      many seeds; a pruned candidate is kept in the history with the seeds it ran.
+    * **population**: with ``population = (fans, creators)`` the search runs that smaller
+      market (shares and rates are scale-free; thresholds follow the scale factor) and
+      the ``confirm`` best candidates that ran every seed are rerun at the scenario's own
+      population on the same seeds; the best is the lowest loss among those.
+
+    Without confirmation the best is the lowest loss among candidates that ran every seed.
+    Reproducible at any number of workers; stops after ``trials`` candidates or when every
+    band is hit. ``store`` keeps every run as it finishes: called again after an
+    interruption, the search replays to the same candidates and computes only what is
+    missing. ``on_eval(evaluation, best)`` reports each finished candidate.
     """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     names = tuple(FREE_PARAMETERS)
-    base = scenario.model_params()
+    searched = scenario if population is None else at_population(scenario, *population)
     run_seeds = replicate_seeds(scenario.run.seed, seeds)
-    steps, warmup = scenario.run.steps, scenario.run.warmup_days
+    runs = _Runs(store, workers, seeds)
     study = optuna.create_study(
         sampler=optuna.samplers.TPESampler(seed=scenario.run.seed, n_startup_trials=10),
         pruner=optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
     )
+    study.enqueue_trial(starting_point(scenario))
     history: list[dict[str, Any]] = []
     best: dict[str, Any] = {"loss": math.inf}
     while len(history) < trials and best["loss"] > 0.0:
         batch = [study.ask() for _ in range(min(workers, trials - len(history)))]
         xs = [tuple(t.suggest_float(n, *FREE_PARAMETERS[n]) for n in names) for t in batch]
-        runs: list[list[dict[str, Any]]] = [[] for _ in batch]
+        numbers = [len(history) + i for i in range(len(batch))]
+        results: list[list[dict[str, Any]]] = [[] for _ in batch]
         alive = list(range(len(batch)))
-        for rung, seed in enumerate(run_seeds):
-            jobs = [(base, names, xs[i], seed, steps, warmup) for i in alive]
-            for i, metrics in zip(alive, parallel_map(run_candidate, jobs, workers), strict=True):
-                runs[i].append(metrics)
+        for rung in range(seeds):
+            done = runs.metrics(searched, [(numbers[i], xs[i]) for i in alive], rung)
+            for i, metrics in zip(alive, done, strict=True):
+                results[i].append(metrics)
             kept = []
             for i in alive:
-                batch[i].report(loss(mean_metrics(runs[i])), rung)
-                if rung < len(run_seeds) - 1 and batch[i].should_prune():
+                batch[i].report(loss(mean_metrics(results[i])), rung)
+                if rung < seeds - 1 and batch[i].should_prune():
                     study.tell(batch[i], state=optuna.trial.TrialState.PRUNED)
                 else:
                     kept.append(i)
             alive = kept
         for i, trial in enumerate(batch):
-            metrics = mean_metrics(runs[i])
-            ev = {
-                "params": dict(zip(names, xs[i], strict=True)),
-                "metrics": {t.key: t.value(metrics) for t in TARGETS},
-                "loss": loss(metrics),
-                "seeds_run": len(runs[i]),
-                "pruned": i not in alive,
-            }
+            ev = _evaluation(numbers[i], "search", xs[i], results[i], pruned=i not in alive)
             if i in alive:
                 study.tell(trial, ev["loss"])
                 if ev["loss"] < best["loss"]:
@@ -169,7 +274,47 @@ def calibrate(
             history.append(ev)
             if on_eval is not None:
                 on_eval(ev, best)
-    return Calibration(best=best, history=history, seeds=run_seeds, method="optuna")
+    confirmed: list[dict[str, Any]] = []
+    if population is not None and confirm > 0:
+        ranked = sorted((h for h in history if not h["pruned"]), key=lambda h: h["loss"])
+        chosen = ranked[:confirm]
+        xs = [tuple(h["params"][n] for n in names) for h in chosen]
+        numbers = [CONFIRM_RUNS + h["candidate"] for h in chosen]
+        results = [[] for _ in chosen]
+        candidates = list(zip(numbers, xs, strict=True))
+        for s in range(seeds):
+            for r, metrics in zip(results, runs.metrics(scenario, candidates, s), strict=True):
+                r.append(metrics)
+        for h, x, r in zip(chosen, xs, results, strict=True):
+            ev = _evaluation(h["candidate"], "confirm", x, r, pruned=False)
+            ev["search_loss"] = h["loss"]
+            confirmed.append(ev)
+            if on_eval is not None:
+                on_eval(ev, min(confirmed, key=lambda c: c["loss"]))
+        best = min(confirmed, key=lambda c: c["loss"])
+    return Calibration(
+        best=best,
+        history=history,
+        seeds=run_seeds,
+        method="optuna",
+        population=population,
+        confirmed=confirmed,
+    )
+
+
+def _evaluation(
+    candidate: int, stage: str, x: tuple[float, ...], runs: list[dict[str, Any]], *, pruned: bool
+) -> dict[str, Any]:
+    metrics = mean_metrics(runs)
+    return {
+        "candidate": candidate,
+        "stage": stage,
+        "params": dict(zip(FREE_PARAMETERS, x, strict=True)),
+        "metrics": {t.key: t.value(metrics) for t in TARGETS},
+        "loss": loss(metrics),
+        "seeds_run": len(runs),
+        "pruned": pruned,
+    }
 
 
 def _aligned(m: re.Match, value: str) -> str:
@@ -230,38 +375,81 @@ def _scale_line(scenario: Scenario) -> str:
 
 def report(cal: Calibration, scenario: Scenario, command: str) -> str:
     """A Markdown report: what was searched, the best fit against every band, how to redo it."""
+    searched = scenario if cal.population is None else at_population(scenario, *cal.population)
+    search_best = min(
+        (h for h in cal.history if not h["pruned"]), key=lambda h: h["loss"], default=cal.best
+    )
     rows = []
     for t in TARGETS:
+        cells = []
+        for ev in [search_best, cal.best] if cal.confirmed else [cal.best]:
+            v = ev["metrics"].get(t.key)
+            cells.append("not measurable" if v is None else f"{v:.3g}")
         v = cal.best["metrics"].get(t.key)
         hit = v is not None and t.distance(v) == 0
-        shown = "not measurable" if v is None else f"{v:.3g}"
-        rows.append(f"| {t.id} | {t.label} | {shown} | {t.band()} | {'yes' if hit else 'no'} |")
+        rows.append(f"| {t.id} | {t.label} | {' | '.join(cells)} | {t.band()} | "
+                    f"{'yes' if hit else 'no'} |")  # fmt: skip
     params = [
-        f"| `{n}` | {lo:g} to {hi:g} | {cal.best['params'][n]:.4g} |"
+        f"| `{n}` | {lo:g} to {hi:g} | {starting_point(scenario)[n]:.4g} | "
+        f"{cal.best['params'][n]:.4g} |"
         for n, (lo, hi) in FREE_PARAMETERS.items()
     ]
+    where = f"{searched.population.n_fans:,} fans and {searched.population.n_creators:,} creators"
+    method = [
+        f"Method: optuna TPE with successive halving over seeds, "
+        f"{len(FREE_PARAMETERS)} free parameters, {len(cal.history)} candidates "
+        f"({sum(h['pruned'] for h in cal.history)} pruned after fewer seeds; the first is "
+        f"the scenario's own values), each run at {where} for "
+        f"{scenario.run.warmup_days} warm-up + {scenario.run.steps} measured days on the "
+        f"same seeds {cal.seeds} (common random numbers). Loss: sum of squared distances "
+        f"outside the bands in band widths, each capped at {CAP:g}.",
+    ]
+    if cal.confirmed:
+        full = (
+            f"{scenario.population.n_fans:,} fans and {scenario.population.n_creators:,} creators"
+        )
+        method.append(
+            f"Second fidelity: the {len(cal.confirmed)} best candidates that ran every seed "
+            f"were rerun at the scenario's own population ({full}) on the same seeds; the "
+            f"calibrated values are the best there (loss {cal.best['loss']:.3f}; it scored "
+            f"{cal.best['search_loss']:.3f} in the search, whose best scored "
+            f"{search_best['loss']:.3f})."
+        )
+        confirmed = [
+            "| candidate | loss in the search | loss at the scenario's population |",
+            "|---|---|---|",
+            *(
+                f"| {c['candidate']} | {c['search_loss']:.3f} | {c['loss']:.3f} |"
+                for c in cal.confirmed
+            ),
+            "",
+        ]
+        columns = (
+            "| id | target | best in the search | calibrated, at full population | band | in band |"
+        )
+        rule = "|---|---|---|---|---|---|"
+    else:
+        method.append(f"Best loss {cal.best['loss']:.3f} (over all {len(cal.seeds)} seeds).")
+        confirmed = []
+        columns, rule = "| id | target | best candidate | band | in band |", "|---|---|---|---|---|"
     return "\n".join(
         [
             f"# Calibration of `{scenario.name}`",
             "",
-            f"Method: optuna TPE with successive halving over seeds, "
-            f"{len(FREE_PARAMETERS)} free parameters, {len(cal.history)} candidates "
-            f"({sum(h['pruned'] for h in cal.history)} pruned after fewer seeds), each run "
-            f"for {scenario.run.warmup_days} warm-up + {scenario.run.steps} measured days "
-            f"on the same seeds {cal.seeds} (common random numbers). Loss: sum of squared "
-            f"distances outside the bands in band widths, each capped at {CAP:g}. "
-            f"Best loss {cal.best['loss']:.3f} (over all {len(cal.seeds)} seeds).",
+            " ".join(method),
             "",
             f"Reproduce: `{command}`",
             "",
             f"Scale mapping: {_scale_line(scenario)}",
+            *([f"Searched at: {_scale_line(searched)}"] if cal.population else []),
             "",
-            "| id | target | best candidate | band | in band |",
-            "|---|---|---|---|---|",
+            *confirmed,
+            columns,
+            rule,
             *rows,
             "",
-            "| free parameter | range searched | calibrated |",
-            "|---|---|---|",
+            "| free parameter | range searched | scenario's value | calibrated |",
+            "|---|---|---|---|",
             *params,
             "",
             "Free parameters that exist to hit one number (declared, not mechanisms):",

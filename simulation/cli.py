@@ -62,59 +62,90 @@ def _calibrate(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from simulation import calibration
-    from simulation.folders import atomic_folder
     from simulation.results import versions, write_json
     from simulation.scale import ScaleMapping
+    from simulation.sweeps.store import RunStore
 
     source = Path(args.scenario)
     scenario = load_scenario(source)
-    if args.population:  # fit at a smaller market; the fit is written to the source file
-        fans, creators = args.population
-        pop = scenario.population.model_copy(update={"n_fans": fans, "n_creators": creators})
-        scenario = scenario.model_copy(update={"population": pop})
+    if args.confirm and not args.population:
+        raise ScenarioError("--confirm reruns the best candidates of a --population search")
     out = Path(args.out) if args.out else inside("results", "calibration", scenario.name)
-    check_memory([scenario], processes=args.workers)
-    total = args.trials
+    searched = scenario
+    if args.population:  # fit at a smaller market; the fit goes to the source file
+        searched = calibration.at_population(scenario, *args.population)
+    check_memory([scenario if args.confirm else searched], processes=args.workers)
+    total = args.trials + args.confirm
     console = Console(stderr=True)
-    with Progress(console=console, disable=args.quiet) as bar:
-        task = bar.add_task(f"calibrating {scenario.name}", total=total)
+    store = RunStore(
+        out / "runs.sqlite",
+        calibration.fingerprint(scenario, args.seeds, args.population),
+        reset=args.reset,
+        changed=f"{source} or the seeds, population or model code changed since they were "
+        "run (--in-place rewrites the scenario: a new calibration starts from its values); "
+        "rerun with --reset to discard them, or use another --out",
+    )
+    try:
+        with Progress(console=console, disable=args.quiet) as bar:
+            task = bar.add_task(f"calibrating {scenario.name}", total=total)
 
-        def on_eval(ev: dict, best: dict) -> None:
-            bar.update(task, advance=1, description=f"best loss {best['loss']:.3f}")
+            def on_eval(ev: dict, best: dict) -> None:
+                bar.update(task, advance=1, description=f"best loss {best['loss']:.3f}")
 
-        cal = calibration.calibrate(
-            scenario,
-            seeds=args.seeds,
-            trials=args.trials,
-            workers=args.workers,
-            on_eval=on_eval,
-        )
+            cal = calibration.calibrate(
+                scenario,
+                seeds=args.seeds,
+                trials=args.trials,
+                workers=args.workers,
+                population=args.population,
+                confirm=args.confirm,
+                store=store,
+                on_eval=on_eval,
+            )
+    finally:
+        store.close()
     words = ["creator-sim", "calibrate", str(source)]
     if args.population:
         words += ["--population", ":".join(map(str, args.population))]
+    if args.confirm:
+        words += ["--confirm", str(args.confirm)]
     command = shlex.join([*words, "--seeds", str(args.seeds), "--trials", str(args.trials)])
     note = (
         f"# Status: calibrated (best loss {cal.best['loss']:.3f}) by\n#   {command}\n"
         f"# Report: {out}/report.md. `creator-sim validate` checks it over 10 seeds.\n"
     )
-    with atomic_folder(out) as tmp:
-        calibration.write_calibrated(source, cal.best["params"], tmp / source.name, note)
-        (tmp / "report.md").write_text(calibration.report(cal, scenario, command))
-        write_json(
-            tmp / "report.json",
-            {
-                "best": cal.best,
-                "seeds": cal.seeds,
-                "command": command,
-                "scale_mapping": ScaleMapping.from_scenario(scenario).describe(),
-                "versions": versions(),
-            },
-        )
-        rows = [
-            {**h["params"], **h["metrics"], "loss": h["loss"], "seeds_run": h["seeds_run"]}
-            for h in cal.history
-        ]
-        pd.DataFrame(rows).to_csv(tmp / "history.csv", index=False, float_format="%.6g")
+    # Each file is written whole or not at all; runs.sqlite keeps the runs for a rerun.
+    calibration.write_calibrated(source, cal.best["params"], out / source.name, note)
+    replace_file(
+        out / "report.md", lambda tmp: tmp.write_text(calibration.report(cal, scenario, command))
+    )
+    write_json(
+        out / "report.json",
+        {
+            "best": cal.best,
+            "confirmed": cal.confirmed,
+            "seeds": cal.seeds,
+            "command": command,
+            "scale_mapping": ScaleMapping.from_scenario(scenario).describe(),
+            "searched_scale_mapping": ScaleMapping.from_scenario(searched).describe(),
+            "versions": versions(),
+        },
+    )
+    rows = [
+        {
+            "candidate": h["candidate"],
+            "stage": h["stage"],
+            **h["params"],
+            **h["metrics"],
+            "loss": h["loss"],
+            "seeds_run": h["seeds_run"],
+        }
+        for h in [*cal.history, *cal.confirmed]
+    ]
+    replace_file(
+        out / "history.csv",
+        lambda tmp: pd.DataFrame(rows).to_csv(tmp, index=False, float_format="%.6g"),
+    )
     if args.in_place:
         calibration.write_calibrated(source, cal.best["params"], source, note)
     print(f"best loss {cal.best['loss']:.3f} after {len(cal.history)} candidates -> {out}")
@@ -367,8 +398,23 @@ def parser() -> argparse.ArgumentParser:
         metavar="FANS:CREATORS",
         help="search at this population (scale-free parameters); the fit goes to SCENARIO",
     )
+    cal.add_argument(
+        "--confirm",
+        type=_positive,
+        default=0,
+        metavar="K",
+        help="with --population: rerun the K best candidates at the scenario's own population "
+        "(same seeds) and keep the best there",
+    )
     cal.add_argument("--workers", type=_positive, default=2, help="processes")
-    cal.add_argument("--out", help="report folder (default results/calibration/<name>)")
+    cal.add_argument(
+        "--out",
+        help="report folder (default results/calibration/<name>); its runs.sqlite keeps every "
+        "run, so the same command resumes an interrupted calibration",
+    )
+    cal.add_argument(
+        "--reset", action="store_true", help="discard the runs of another calibration in --out"
+    )
     cal.add_argument(
         "--in-place", action="store_true", help="also rewrite the scenario file with the fit"
     )

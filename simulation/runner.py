@@ -160,10 +160,32 @@ def parallel_map(fn: Callable[..., Any], jobs: Iterable[tuple], workers: int = 1
     the same at any worker count. ``fn`` must be a module-level function (it is pickled).
     """
     jobs = list(jobs)
+    out: list[Any] = [None] * len(jobs)
+    for i, result in as_completed(fn, jobs, workers):
+        out[i] = result
+    return out
+
+
+def as_completed(
+    fn: Callable[..., Any], jobs: Iterable[tuple], workers: int = 1
+) -> Iterator[tuple[int, Any]]:
+    """``(i, fn(*jobs[i]))`` for every job, as each finishes, on ``workers`` processes.
+
+    For callers that record results as they come (a killed run then loses only the jobs
+    in flight). ``fn`` must be a module-level function (it is pickled).
+    """
+    jobs = list(jobs)
     if workers <= 1 or len(jobs) <= 1:
-        return [fn(*job) for job in jobs]
+        for i, job in enumerate(jobs):
+            yield i, fn(*job)
+        return
     with worker_pool(min(workers, len(jobs))) as pool:
-        return pool.starmap(fn, jobs, chunksize=1)
+        yield from pool.imap_unordered(_indexed, [(fn, i, job) for i, job in enumerate(jobs)])
+
+
+def _indexed(task: tuple[Callable[..., Any], int, tuple]) -> tuple[int, Any]:
+    fn, i, job = task
+    return i, fn(*job)
 
 
 def _init_worker() -> None:

@@ -235,3 +235,68 @@ def test_willingness_asks_kuaishou_users_about_their_most_trusted_anchor():
     assert expected > asked
     fo.trust[:] = 0.5  # below sqrt(0.5): the chance is under half of full trust's
     assert metrics.willing_to_buy_from_anchor(model) == 0.0
+
+
+def _short(steps: int = 20):
+    small = load_scenario(SMALL)
+    return small.model_copy(update={"run": small.run.model_copy(update={"steps": steps})})
+
+
+def test_calibration_starts_from_the_scenario_and_resumes_from_its_stored_runs(
+    tmp_path, monkeypatch
+):
+    from simulation.sweeps.store import RunStore
+
+    scenario = _short()
+    key = calibration.fingerprint(scenario, 2, None)
+    whole = RunStore(tmp_path / "whole.sqlite", key)
+    a = calibration.calibrate(scenario, seeds=2, trials=5, store=whole)
+    assert a.history[0]["params"] == calibration.starting_point(scenario)
+    rows = whole.db.execute("SELECT * FROM runs ORDER BY run").fetchall()
+    whole.close()
+    ran = sum(h["seeds_run"] for h in a.history)
+    assert len(rows) == ran  # every run stored once
+    # An interrupted calibration: only its first 3 runs were stored.
+    part = RunStore(tmp_path / "part.sqlite", key)
+    part.db.executemany("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows[:3])
+    computed = []
+    real = calibration.run_candidate
+    monkeypatch.setattr(
+        calibration, "run_candidate", lambda *job: computed.append(job) or real(*job)
+    )
+    b = calibration.calibrate(scenario, seeds=2, trials=5, store=part)
+    part.close()
+    assert len(computed) == ran - 3  # the stored runs were not run again
+    assert b.history == a.history and b.best == a.best  # and the search is the same
+
+
+def test_a_store_of_another_calibration_is_refused(tmp_path):
+    from simulation.scenario import ScenarioError
+    from simulation.sweeps.store import RunStore
+
+    scenario = _short()
+    key = calibration.fingerprint(scenario, 2, None)
+    RunStore(tmp_path / "runs.sqlite", "another").close()
+    with pytest.raises(ScenarioError, match="another design"):
+        RunStore(tmp_path / "runs.sqlite", key)
+    other = calibration.fingerprint(_short(21), 2, None)
+    assert len({key, other, calibration.fingerprint(scenario, 3, None)}) == 3
+    assert calibration.fingerprint(scenario, 2, (1000, 60)) != key
+
+
+def test_a_search_at_a_smaller_population_is_confirmed_at_the_scenario_s_own():
+    scenario = _short()
+    cal = calibration.calibrate(scenario, seeds=2, trials=5, population=(600, 40), confirm=2)
+    full = sorted((h for h in cal.history if not h["pruned"]), key=lambda h: h["loss"])
+    assert [c["candidate"] for c in cal.confirmed] == [h["candidate"] for h in full[:2]]
+    for c, h in zip(cal.confirmed, full, strict=False):
+        assert c["stage"] == "confirm" and c["seeds_run"] == 2
+        assert c["params"] == h["params"] and c["search_loss"] == h["loss"]
+        # The same candidate in another market: its metrics differ.
+        assert c["metrics"] != h["metrics"]
+    assert cal.best == min(cal.confirmed, key=lambda c: c["loss"])
+    # A confirmation is the candidate's own runs at full size on the same seeds.
+    names, base = tuple(calibration.FREE_PARAMETERS), scenario.model_params()
+    x = tuple(cal.best["params"][n] for n in names)
+    runs = [calibration.run_candidate(base, names, x, scenario.run.seed + s, 20) for s in (0, 1)]
+    assert cal.best["loss"] == calibration.loss(calibration.mean_metrics(runs))

@@ -177,33 +177,47 @@ def test_calibrate_writes_scenario_and_report(tmp_path):
     scenario = tmp_path / "short.toml"
     scenario.write_text(f'extends = "{SMALL}"\n[run]\nsteps = 20\n')
     out = tmp_path / "cal"
-    args = ["calibrate", scenario, "--seeds", 2, "--trials", 3]
-    proc = creator_sim(*args, "--out", out, "--quiet", "--in-place")
+    args = ["calibrate", scenario, "--seeds", 2, "--trials", 3, "--out", out, "--quiet"]
+    args += ["--population", "600:40", "--confirm", 2]
+    proc = creator_sim(*args)
     assert proc.returncode == 0, proc.stderr
-    assert {p.name for p in out.iterdir()} == {
-        "short.toml",
-        "report.md",
-        "report.json",
-        "history.csv",
-        MARKER,
-    }
+    files = {"short.toml", "report.md", "report.json", "history.csv", "runs.sqlite"}
+    assert {p.name for p in out.iterdir()} == files
     report = (out / "report.md").read_text()
     assert "Reproduce: `creator-sim calibrate" in report and "| F8 |" in report
     assert "Scale mapping: population scale factor" in report
+    assert "Searched at: population scale factor" in report and "Second fidelity" in report
     record = json.loads((out / "report.json").read_text())
     assert record["scale_mapping"]["real_users_per_simulated_fan"] > 0
+    assert (
+        record["searched_scale_mapping"]["real_users_per_simulated_fan"]
+        > (record["scale_mapping"]["real_users_per_simulated_fan"])
+    )
     history = pd.read_csv(out / "history.csv")
-    best = json.loads((out / "report.json").read_text())["best"]
-    full = history[history["seeds_run"] == 2]  # candidates that ran every seed
-    assert best["loss"] == pytest.approx(full["loss"].min(), rel=1e-5)  # CSV keeps 6 digits
+    best = record["best"]
+    confirmed = history[history["stage"] == "confirm"]
+    assert len(confirmed) == 2 and best["stage"] == "confirm"
+    assert best["loss"] == pytest.approx(confirmed["loss"].min(), rel=1e-5)  # CSV: 6 digits
     assert "exist to hit one number" in report and "`return_reference`" in report
-    # The calibrated file loads, holds the best parameters, and the source was rewritten.
+    # The same command again: every run is stored, nothing runs, the same files result.
+    before = {name: (out / name).read_bytes() for name in ("history.csv", "report.md")}
+    proc = creator_sim(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert {name: (out / name).read_bytes() for name in before} == before
+    # --in-place: the calibrated file loads, holds the best parameters, the source too.
+    proc = creator_sim(*args, "--in-place")
+    assert proc.returncode == 0, proc.stderr
     from simulation import load_scenario
 
     for path in (out / "short.toml", scenario):
         params = load_scenario(path).model_params()
         for name, value in best["params"].items():
             assert params[name] == pytest.approx(value, rel=1e-3)
+    # A changed scenario is another calibration: its runs are not mixed with the old ones.
+    scenario.write_text(scenario.read_text().replace("steps = 20", "steps = 21"))
+    proc = creator_sim(*args)
+    assert proc.returncode == 2 and "another design" in proc.stderr and "--reset" in proc.stderr
+    assert str(scenario) in proc.stderr
 
 
 def test_validate_writes_table_and_figures(tmp_path):

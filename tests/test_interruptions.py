@@ -8,6 +8,7 @@ a Dask worker that dies loses nothing; a model that raises is reported with scen
 seed and day (docs/reliability.md).
 """
 
+import json
 import os
 import random
 import shutil
@@ -184,14 +185,19 @@ def test_a_killed_comparison_keeps_finished_runs_and_the_next_one_reuses_them(tm
 
 # ------------------------------------------------------------------ calibrate
 @pytest.mark.slow
-def test_a_killed_calibration_leaves_the_scenario_and_report_whole(tmp_path, tried):
+def test_a_killed_calibration_resumes_to_the_same_fit(tmp_path, tried):
     original = f'extends = "{SMALL}"\n[run]\nsteps = 20\n'
-    ref_file = tmp_path / "ref.toml"
+    (tmp_path / "r").mkdir()  # at the depth of the killed runs' files (relative extends)
+    ref_file = tmp_path / "r" / "ref.toml"
     ref_file.write_text(original)
     calibrate = ["--seeds", 2, "--trials", 3, "--workers", 2, "--in-place"]
-    span = 0.9 * timed("calibrate", ref_file, *calibrate, "--out", tmp_path / "ref")
+    span = 0.9 * timed("calibrate", ref_file, *calibrate, "--out", tmp_path / "r" / "cal")
     calibrated = ref_file.read_text()
     assert calibrated != original
+    reference = {
+        name: (tmp_path / "r" / "cal" / name).read_bytes()
+        for name in ("history.csv", "report.json")
+    }
     rng = random.Random(16)
     outcomes = []
     for i, sig in enumerate(SIGNALS):
@@ -201,21 +207,26 @@ def test_a_killed_calibration_leaves_the_scenario_and_report_whole(tmp_path, tri
         source.write_text(original)
         out = folder / "cal"
         proc = start("calibrate", source, *calibrate, "--out", out, cwd=folder)
-        interrupt(proc, sig, rng.uniform(0.5, span))
+        # Killed once i + 1 runs are stored (runs in flight are lost), or at a random moment.
+        deadline = time.time() + span
+        while len(rows(out / "runs.sqlite")) <= i and time.time() < deadline:
+            time.sleep(0.05)
+        interrupt(proc, sig, rng.uniform(0.0, 0.5))
         assert source.read_text() in (original, calibrated)  # old or new, never half
-        if out.exists():
-            assert {p.name for p in out.iterdir()} == {
-                "ref.toml", "report.md", "report.json", "history.csv", MARKER
-            }  # fmt: skip
-            assert (out / "history.csv").read_bytes() == (
-                tmp_path / "ref" / "history.csv"
-            ).read_bytes()
         if sig != signal.SIGKILL:
             assert hidden(folder) == []
-        outcomes.append("complete" if out.exists() else "none")
+        stored = len(rows(out / "runs.sqlite"))
+        if source.read_text() == original:  # stopped before the end: the same command resumes
+            timed("calibrate", source, *calibrate, "--out", out, cwd=folder)
+        assert source.read_text() == calibrated
+        record = json.loads((out / "report.json").read_text())
+        assert (out / "history.csv").read_bytes() == reference["history.csv"]
+        assert record["best"] == json.loads(reference["report.json"])["best"]
+        outcomes.append(stored)
     tried(
-        f"calibrate: 3 kills (SIGINT, SIGTERM, SIGKILL) left report folders {outcomes}; the "
-        "scenario file was always the original or the calibrated one, never half-written"
+        f"calibrate: 3 kills (SIGINT, SIGTERM, SIGKILL) with {outcomes} runs stored; the "
+        "scenario file was always the original or the calibrated one, never half-written, and "
+        "the same command resumed to the uninterrupted calibration's history and fit"
     )
 
 

@@ -50,7 +50,16 @@ class RunRow:
 class RunStore:
     """The sweep's database: open it, see what is done, record runs, read them back."""
 
-    def __init__(self, path: str | Path, fingerprint: str, *, reset: bool = False) -> None:
+    SWEEP_CHANGED = (
+        "the sweep file changed its parameters, ranges, design, samples, seeds, days, metrics "
+        "or base scenario, or the model's code changed; rerun with --reset to discard them, "
+        "or restore the sweep file"
+    )
+
+    def __init__(
+        self, path: str | Path, fingerprint: str, *, reset: bool = False, changed: str = ""
+    ) -> None:
+        """Open (or create) the database; ``changed`` says what a foreign fingerprint means."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None)
@@ -63,10 +72,8 @@ class RunStore:
                 n = self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
                 self.db.close()
                 raise ScenarioError(
-                    f"{self.path}: holds {n} run(s) of another design (the sweep file changed "
-                    "its parameters, ranges, design, samples, seeds, days, metrics or base "
-                    "scenario, or the model's code changed); rerun with --reset to discard "
-                    "them, or restore the sweep file"
+                    f"{self.path}: holds {n} run(s) of another design "
+                    f"({changed or self.SWEEP_CHANGED})"
                 )
             self.db.execute("DELETE FROM runs")
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fingerprint,))
