@@ -267,6 +267,7 @@ def fill_slots(  # pragma: no cover
     n_p = attention.shape[1]
     n_t = interest_cdf.shape[1]
     rate = np.empty(n_p)
+    first = k
     for f in range(lo, hi):
         total = 0.0
         for p in range(n_p):
@@ -300,24 +301,25 @@ def fill_slots(  # pragma: no cover
                                     e = j
                                 break
                             pick -= 1
-            elif a == 2:  # social: what a random friend last engaged with
+            elif a == 2:  # social: what a random friend last engaged with (resolved below)
                 deg = friend_ptr[f + 1] - friend_ptr[f]
                 if deg > 0:
-                    friend = friends[friend_ptr[f] + int(rng.random() * deg)]
-                    liked = last_engaged[friend]
-                    if liked >= 0 and visible[liked, p]:
-                        c = liked
+                    e = friends[friend_ptr[f] + int(rng.random() * deg)]
+                    c = _FRIEND
             else:  # popularity
                 i = _pick(popularity_ptr, popularity_prob, popularity_alias, p, rng.random())
                 if i >= 0:
                     c = popularity_item[i]
-            if c < 0:
+            if c == -1:
                 continue
             out_fan[k] = f
             out_creator[k] = c
             out_platform[k] = p
             out_social[k] = a == 2
-            out_edge[k] = e if a == 1 else _edge_of(fan_ptr, e_creator, e_platform, f, c, p)
+            if a == 1 or a == 2:  # the follow edge, or the friend of a social slot
+                out_edge[k] = e
+            else:
+                out_edge[k] = _edge_of(fan_ptr, e_creator, e_platform, f, c, p)
             k += 1
         for j in range(fan_ptr[f], fan_ptr[f + 1]):
             if attend[j]:
@@ -327,6 +329,47 @@ def fill_slots(  # pragma: no cover
                 out_social[k] = False
                 out_edge[k] = j
                 k += 1
+    return _social_rows(
+        first, k, last_engaged, visible, fan_ptr, e_creator, e_platform,
+        out_fan, out_creator, out_platform, out_social, out_edge,
+    )  # fmt: skip
+
+
+_FRIEND = -2  # fill_slots' mark of a social row whose friend's content is not yet read
+
+
+@_jit
+def _social_rows(  # pragma: no cover
+    start, stop, last_engaged, visible, fan_ptr, e_creator, e_platform,
+    out_fan, out_creator, out_platform, out_social, out_edge,
+):  # fmt: skip
+    """Fill rows ``start:stop`` marked ``_FRIEND`` with what that friend last engaged with.
+
+    A friend is any fan, so reading its last engagement is a cache miss; read in the fill
+    loop, each one stalled the loop's next step. Here the reads come first, in a loop that
+    does not branch on what it loads, so the processor overlaps them. A social row whose
+    friend engaged with nothing, or with a creator that shows nothing on the platform
+    today, is dropped and the rows after it close the gap. Returns the new end.
+    """
+    for i in range(start, stop):
+        if out_creator[i] == _FRIEND:
+            out_edge[i] = last_engaged[out_edge[i]]
+    k = start
+    for i in range(start, stop):
+        c = out_creator[i]
+        if c == _FRIEND:
+            c, p = out_edge[i], out_platform[i]
+            if c < 0 or not visible[c, p]:
+                continue
+            out_creator[i] = c
+            out_edge[i] = _edge_of(fan_ptr, e_creator, e_platform, out_fan[i], c, p)
+        if k < i:
+            out_fan[k] = out_fan[i]
+            out_creator[k] = out_creator[i]
+            out_platform[k] = out_platform[i]
+            out_social[k] = out_social[i]
+            out_edge[k] = out_edge[i]
+        k += 1
     return k
 
 
