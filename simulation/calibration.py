@@ -21,6 +21,7 @@ import json
 import math
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,15 +185,20 @@ class _Runs:
             out.append(None if stored is None else stored[1])
             if stored is None:
                 todo.append((k, run, params, (base, names, x, seed, steps, warmup)))
-        jobs = [job for *_, job in todo]
-        for i, result in as_completed(run_candidate, jobs, self.workers):
+        jobs = [(run_candidate, *job) for *_, job in todo]
+        for i, (result, seconds) in as_completed(_timed, jobs, self.workers):
             k, run, params, _ = todo[i]
             out[k] = result
             if self.store is not None:
-                self.store.record(
-                    RunRow(run, run // self.n_seeds, s, seed, params, "ok", None, 0.0, result)
-                )
+                row = RunRow(run, run // self.n_seeds, s, seed, params, "ok", None, seconds, result)
+                self.store.record(row)
         return out
+
+
+def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """``fn(*args)`` and the seconds it took (a process-pool job)."""
+    start = time.perf_counter()
+    return fn(*args), time.perf_counter() - start
 
 
 def _stored(store: RunStore) -> dict[int, tuple[dict[str, float], dict[str, Any]]]:
