@@ -54,15 +54,16 @@ figures: $(VENV)/.installed
 	$(VENV)/bin/creator-sim run scenarios/quickstart.toml --quiet
 	cp results/quickstart/figures/{budget_share_by_tier,live_sales_share_by_tier,follower_ccdf,platform_shares}.png docs/figures/
 
-# Calibration and validation. `calibrate` fits the baseline's parameters at the quick
-# start's population (its shares and rates are scale-free; ~2 h) and rewrites
-# scenarios/baseline.toml; `validate` checks the full baseline over 10 seeds, its
-# counterfactuals and the theory limits -> results/validation/ (many hours at 750k fans);
-# `validate-quick` does the same at 20k fans (~30 min); `golden` refreshes the regression
-# test's reference after an intended model change.
+# Calibration and validation. `calibrate` searches the baseline's parameters at 100k fans
+# and reruns the best candidate at the full 750k on the same 3 seeds (two fidelities; about
+# 80 min on 2 cores; rerun it to resume) -> results/calibration/baseline/ without
+# rewriting scenarios/baseline.toml (--in-place would); `validate` checks the full
+# baseline over 10 seeds, its counterfactuals and the theory limits -> results/validation/
+# (many hours at 750k fans); `validate-quick` does the same at 20k fans (~30 min);
+# `golden` refreshes the regression test's reference after an intended model change.
 calibrate: $(VENV)/.installed
-	$(VENV)/bin/creator-sim calibrate scenarios/baseline.toml --population 20000:1000 \
-		--seeds 3 --trials 40 --in-place
+	$(VENV)/bin/creator-sim calibrate scenarios/baseline.toml --population 100000:5000 \
+		--confirm 1 --seeds 3 --trials 14
 
 validate: $(VENV)/.installed
 	$(VENV)/bin/creator-sim validate
