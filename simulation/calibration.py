@@ -323,6 +323,54 @@ def _evaluation(
     }
 
 
+def evidence(history: list[dict[str, Any]], best: dict[str, Any]) -> list[dict[str, Any]]:
+    """What moves each target the best candidate misses, over the search's candidates.
+
+    For each missed target: the two free parameters whose values rank-correlate most
+    strongly with the target's value (Spearman), and the target whose distance from its
+    band moves most against this one's (the most negative Spearman correlation of the two
+    distances: improving one tends to worsen the other), with the best value any candidate
+    reached. Candidates that measured the target count (at least 5 are needed).
+    """
+    from scipy.stats import spearmanr
+
+    out = []
+    for t in TARGETS:
+        v = best["metrics"].get(t.key)
+        if v is not None and t.distance(v) == 0:
+            continue
+        rows = [h for h in history if h["metrics"].get(t.key) is not None]
+        if len(rows) < 5:
+            continue
+        values = np.array([h["metrics"][t.key] for h in rows], float)
+        drivers = []
+        for name in FREE_PARAMETERS:
+            rho = spearmanr([h["params"][name] for h in rows], values).statistic
+            if np.isfinite(rho):
+                drivers.append((name, float(rho)))
+        drivers.sort(key=lambda d: -abs(d[1]))
+        own = [t.distance(h["metrics"][t.key]) for h in rows]
+        conflict = None
+        for other in TARGETS:
+            if other.key == t.key or len({*own}) < 2:
+                continue
+            theirs = [other.distance(h["metrics"].get(other.key)) for h in rows]
+            rho = spearmanr(own, theirs).statistic if len({*theirs}) > 1 else np.nan
+            if np.isfinite(rho) and (conflict is None or rho < conflict[1]):
+                conflict = (other.key, float(rho))
+        closest = min(rows, key=lambda h: t.distance(h["metrics"][t.key]))
+        out.append(
+            {
+                "target": t.key,
+                "best": v,
+                "closest": closest["metrics"][t.key],
+                "drivers": drivers[:2],
+                "conflict": conflict if conflict and conflict[1] < 0 else None,
+            }
+        )
+    return out
+
+
 def _aligned(m: re.Match, value: str) -> str:
     """``name = value`` with the line's comment kept in its column where it fits."""
     left = m.group(1) + value
@@ -458,6 +506,7 @@ def report(cal: Calibration, scenario: Scenario, command: str) -> str:
             "|---|---|---|---|",
             *params,
             "",
+            *_evidence_lines(cal),
             "Free parameters that exist to hit one number (declared, not mechanisms):",
             "",
             *(f"* `{n}` — {why}" for n, why in SINGLE_TARGET.items()),
@@ -467,3 +516,30 @@ def report(cal: Calibration, scenario: Scenario, command: str) -> str:
             "",
         ]
     )
+
+
+def _evidence_lines(cal: Calibration) -> list[str]:
+    """The report's table of what moves each missed target (:func:`evidence`)."""
+    found = evidence(cal.history, cal.best)
+    if not found:
+        return []
+
+    def fmt(v: float | None) -> str:
+        return "not measurable" if v is None else f"{v:.3g}"
+
+    lines = [
+        f"What moves each missed target over the {len(cal.history)} candidates of the search "
+        "(Spearman rank correlations with the parameters; the conflict is the target whose "
+        "distance from its band moves most against this one's):",
+        "",
+        "| target | calibrated | closest a candidate came in the search | moved most by | "
+        "conflicts with |",
+        "|---|---|---|---|---|",
+    ]
+    for e in found:
+        drivers = ", ".join(f"`{n}` ({rho:+.2f})" for n, rho in e["drivers"])
+        conflict = f"{e['conflict'][0]} ({e['conflict'][1]:+.2f})" if e["conflict"] else "none"
+        lines.append(
+            f"| {e['target']} | {fmt(e['best'])} | {fmt(e['closest'])} | {drivers} | {conflict} |"
+        )
+    return [*lines, ""]

@@ -300,3 +300,30 @@ def test_a_search_at_a_smaller_population_is_confirmed_at_the_scenario_s_own():
     x = tuple(cal.best["params"][n] for n in names)
     runs = [calibration.run_candidate(base, names, x, scenario.run.seed + s, 20) for s in (0, 1)]
     assert cal.best["loss"] == calibration.loss(calibration.mean_metrics(runs))
+
+
+def test_evidence_names_what_moves_a_missed_target_and_what_it_conflicts_with():
+    rng = np.random.default_rng(0)
+    inside = {t.key: _inside(t) for t in TARGETS}
+    history = []
+    for i in range(8):
+        params = {
+            n: float(rng.uniform(lo, hi)) for n, (lo, hi) in calibration.FREE_PARAMETERS.items()
+        }
+        params["trust_gain"] = 0.05 + 0.04 * i  # F8 rises with it ...
+        metrics_ = dict(inside, F8=0.1 * i, F1=0.47 + 0.02 * i)  # ... and F1 leaves its band
+        history.append({"params": params, "metrics": metrics_})
+    best = history[3]
+    found = {e["target"]: e for e in calibration.evidence(history, best)}
+    assert set(found) == {"F8"}  # F1 is in its band for the best candidate
+    e = found["F8"]
+    assert e["drivers"][0] == ("trust_gain", pytest.approx(1.0))
+    assert e["conflict"][0] == "F1" and e["conflict"][1] < -0.8
+    assert e["best"] == pytest.approx(0.3) and e["closest"] == pytest.approx(0.7)
+
+
+def _inside(t: Target) -> float:
+    """A value inside a target's band."""
+    if t.lo is not None and t.hi is not None:
+        return (t.lo + t.hi) / 2
+    return t.lo + 1 if t.lo is not None else t.hi - 1
