@@ -63,10 +63,12 @@ def summary(result: RunResult) -> dict[str, Any]:
 
 
 # Modules that only read or present finished runs (comparisons, indicators, figures,
-# reports, the command line): changing them does not change a run's numbers, so they are
-# left out of the code version.
+# reports, the command line) or choose which runs to make (the calibration's search, whose
+# stored runs are checked run by run): changing them does not change a run's numbers, so
+# they are left out of the code version.
 PRESENTATION = frozenset(
     {
+        "calibration.py",
         "cli.py",
         "compare.py",
         "indicators.py",
