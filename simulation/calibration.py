@@ -165,15 +165,17 @@ class _Runs:
         self.known = {} if store is None else _stored(store)
 
     def metrics(
-        self, scenario: Scenario, candidates: list[tuple[int, tuple[float, ...]]], s: int
+        self, scenario: Scenario, runs: list[tuple[int, tuple[float, ...], int]]
     ) -> list[dict[str, Any]]:
-        """Metrics of each ``(run number base, x)`` on seed number ``s`` of ``scenario``."""
+        """Metrics of each ``(candidate number, x, seed number)`` run of ``scenario``.
+
+        The runs that are not stored run in parallel, each stored as it finishes.
+        """
         names, base = tuple(FREE_PARAMETERS), scenario.model_params()
-        seed = scenario.run.seed + s
         steps, warmup = scenario.run.steps, scenario.run.warmup_days
         out: list[dict[str, Any] | None] = []
         todo = []
-        for k, (number, x) in enumerate(candidates):
+        for k, (number, x, s) in enumerate(runs):
             run = number * self.n_seeds + s
             params = dict(zip(names, x, strict=True))
             stored = self.known.get(run)
@@ -184,13 +186,15 @@ class _Runs:
                 )
             out.append(None if stored is None else stored[1])
             if stored is None:
-                todo.append((k, run, params, (base, names, x, seed, steps, warmup)))
+                seed = scenario.run.seed + s
+                todo.append((k, run, params, s, (base, names, x, seed, steps, warmup)))
         jobs = [(run_candidate, *job) for *_, job in todo]
         for i, (result, seconds) in as_completed(_timed, jobs, self.workers):
-            k, run, params, _ = todo[i]
+            k, run, params, s, job = todo[i]
             out[k] = result
             if self.store is not None:
-                row = RunRow(run, run // self.n_seeds, s, seed, params, "ok", None, seconds, result)
+                point = run // self.n_seeds
+                row = RunRow(run, point, s, job[3], params, "ok", None, seconds, result)
                 self.store.record(row)
         return out
 
@@ -260,7 +264,7 @@ def calibrate(
         results: list[list[dict[str, Any]]] = [[] for _ in batch]
         alive = list(range(len(batch)))
         for rung in range(seeds):
-            done = runs.metrics(searched, [(numbers[i], xs[i]) for i in alive], rung)
+            done = runs.metrics(searched, [(numbers[i], xs[i], rung) for i in alive])
             for i, metrics in zip(alive, done, strict=True):
                 results[i].append(metrics)
             kept = []
@@ -286,11 +290,11 @@ def calibrate(
         chosen = ranked[:confirm]
         xs = [tuple(h["params"][n] for n in names) for h in chosen]
         numbers = [CONFIRM_RUNS + h["candidate"] for h in chosen]
-        results = [[] for _ in chosen]
-        candidates = list(zip(numbers, xs, strict=True))
-        for s in range(seeds):
-            for r, metrics in zip(results, runs.metrics(scenario, candidates, s), strict=True):
-                r.append(metrics)
+        # Every (candidate, seed) at once: the runs are long and the workers many.
+        pairs = [(c, s) for c in range(len(chosen)) for s in range(seeds)]
+        done = runs.metrics(scenario, [(numbers[c], xs[c], s) for c, s in pairs])
+        results = [[m for (c, _), m in zip(pairs, done, strict=True) if c == k]
+                   for k in range(len(chosen))]  # fmt: skip
         for h, x, r in zip(chosen, xs, results, strict=True):
             ev = _evaluation(h["candidate"], "confirm", x, r, pruned=False)
             ev["search_loss"] = h["loss"]
