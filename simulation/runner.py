@@ -153,6 +153,9 @@ def run_scenario(
     )
 
 
+STOP_CHECK_SECONDS = 0.5  # how often a process waiting on its workers checks for a stop
+
+
 def parallel_map(fn: Callable[..., Any], jobs: Iterable[tuple], workers: int = 1) -> list[Any]:
     """``[fn(*job) for job in jobs]``, on ``workers`` processes when more than one.
 
@@ -180,7 +183,18 @@ def as_completed(
             yield i, fn(*job)
         return
     with worker_pool(min(workers, len(jobs))) as pool:
-        yield from pool.imap_unordered(_indexed, [(fn, i, job) for i, job in enumerate(jobs)])
+        results = pool.imap_unordered(_indexed, [(fn, i, job) for i, job in enumerate(jobs)])
+        for _ in jobs:
+            while True:
+                # A stop whose exception a finalizer swallowed (a pool's, while this process
+                # waited) stops here, not after the last job.
+                raise_if_stopped()
+                try:
+                    item = results.next(timeout=STOP_CHECK_SECONDS)
+                    break
+                except multiprocessing.TimeoutError:
+                    continue
+            yield item
 
 
 def _indexed(task: tuple[Callable[..., Any], int, tuple]) -> tuple[int, Any]:

@@ -398,6 +398,41 @@ def test_a_stop_signal_whose_exception_a_finalizer_swallowed_is_raised_again():
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
 
 
+def test_a_stop_swallowed_while_waiting_on_worker_processes_ends_the_wait():
+    """A process waiting on its workers notices a stop a finalizer swallowed, within a second.
+
+    CI saw a calibration go on for a minute after Ctrl-C: the signal landed in a finalizer
+    of a finished process pool, Python swallowed it, and the parent only waited on its next
+    pool (no simulated day of its own to raise it at). In a fresh interpreter: the
+    swallowed stop is planted 1 s into a wait on two 20 s jobs.
+    """
+    code = (
+        "import os, signal, time\n"
+        "from simulation.folders import stopping_on_signals\n"
+        "from simulation.runner import as_completed\n"
+        "class Finalized:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGINT)  # the handler runs inside __del__\n"
+        "signal.signal(signal.SIGALRM, lambda *a: Finalized())  # swallowed 1 s in\n"
+        "with stopping_on_signals():\n"
+        "    t0 = time.perf_counter()\n"
+        "    signal.setitimer(signal.ITIMER_REAL, 1.0)\n"
+        "    try:\n"
+        "        for _ in as_completed(time.sleep, [(20,), (20,)], workers=2):\n"
+        "            pass\n"
+        "    except KeyboardInterrupt:\n"
+        "        print(f'stopped after {time.perf_counter() - t0:.1f} s')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    words = done.stdout.split()
+    assert words[:2] == ["stopped", "after"], done.stdout + done.stderr
+    assert float(words[2]) < 5.0  # not after the 20 s jobs
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
 def test_after_the_command_ctrl_c_ends_the_process_instead_of_being_lost():
     """While Python shuts down it runs no signal handler; the console script leaves SIGINT
     to the operating system, so a late Ctrl-C kills the process rather than exit 0."""
