@@ -467,8 +467,8 @@ def report(cal: Calibration, scenario: Scenario, command: str) -> str:
             f"{scenario.population.n_fans:,} fans and {scenario.population.n_creators:,} creators"
         )
         method.append(
-            f"Second fidelity: the {len(cal.confirmed)} best candidates that ran every seed "
-            f"were rerun at the scenario's own population ({full}) on the same seeds; the "
+            f"Second fidelity: the best {len(cal.confirmed)} of the candidates that ran every "
+            f"seed were rerun at the scenario's own population ({full}) on the same seeds; the "
             f"calibrated values are the best there (loss {cal.best['loss']:.3f}; it scored "
             f"{cal.best['search_loss']:.3f} in the search, whose best scored "
             f"{search_best['loss']:.3f})."
