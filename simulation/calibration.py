@@ -162,7 +162,7 @@ class _Runs:
 
     def __init__(self, store: RunStore | None, workers: int, n_seeds: int) -> None:
         self.store, self.workers, self.n_seeds = store, workers, n_seeds
-        self.known = {} if store is None else _stored(store)
+        self.known = {} if store is None else store.recorded()
 
     def metrics(
         self, scenario: Scenario, runs: list[tuple[int, tuple[float, ...], int]]
@@ -203,11 +203,6 @@ def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
     """``fn(*args)`` and the seconds it took (a process-pool job)."""
     start = time.perf_counter()
     return fn(*args), time.perf_counter() - start
-
-
-def _stored(store: RunStore) -> dict[int, tuple[dict[str, float], dict[str, Any]]]:
-    rows = store.db.execute("SELECT run, params, metrics FROM runs").fetchall()
-    return {run: (json.loads(p), json.loads(m)) for run, p, m in rows}
 
 
 def calibrate(

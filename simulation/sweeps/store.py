@@ -92,6 +92,11 @@ class RunStore:
             d,
         )
 
+    def recorded(self) -> dict[int, tuple[dict[str, float], dict[str, float | None]]]:
+        """Every recorded run's parameters and metrics, by run index."""
+        rows = self.db.execute("SELECT run, params, metrics FROM runs").fetchall()
+        return {run: (json.loads(p), json.loads(m)) for run, p, m in rows}
+
     def frame(self) -> pd.DataFrame:
         """Every recorded run, parameters and metrics as columns, ordered by run."""
         rows = pd.read_sql_query("SELECT * FROM runs ORDER BY run", self.db)
