@@ -512,7 +512,13 @@ def main(argv: list[str] | None = None) -> int:
     on_main_thread = threading.current_thread() is threading.main_thread()
     with stopping_on_signals() if on_main_thread else contextlib.nullcontext():
         try:
-            code = args.func(args)
+            try:
+                code = args.func(args)
+            except Exception:
+                # After a stop, an error is the interruption's doing (an import or numba's
+                # compiler stopped half-way turns it into an ImportError): report the stop.
+                raise_if_stopped()
+                raise
             raise_if_stopped()  # a stop whose exception a __del__ swallowed
             return code
         except ScenarioError as err:
