@@ -235,16 +235,19 @@ def _raise_stop(signum: int, frame: object) -> None:
     raise Stopped(signum)
 
 
-def exit_quietly_on_signals() -> None:
-    """In a worker process: SIGINT and SIGTERM remove its temporaries and end it at once.
+def worker_signals() -> None:
+    """In a worker process: SIGTERM removes its temporaries and ends it; SIGINT is ignored.
 
-    Its parent reports the interruption once. The worker exits with ``os._exit`` rather
-    than an exception: an exception raised by a signal can land between a lock's
-    acquisition and the block that releases it (a process pool's task queue), and leave
-    the pool's other workers waiting forever.
+    Ctrl-C reaches every process of the terminal's group. Only the parent acts on it: it
+    takes the task queue's lock and then terminates its workers with SIGTERM. A worker that
+    died of the SIGINT itself could die holding that lock (an idle worker holds it while it
+    waits for a task) or the result queue's, and the parent's ``Pool.terminate`` would then
+    wait for it forever. The worker exits with ``os._exit`` rather than an exception for
+    the same reason: an exception raised by a signal can land between a lock's acquisition
+    and the block that releases it. Its parent reports the interruption once.
     """
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _exit)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit)
 
 
 def _exit(signum: int, frame: object) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -15,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import metrics
-from simulation.folders import exit_quietly_on_signals, raise_if_stopped
+from simulation.folders import raise_if_stopped, worker_signals
 from simulation.model import CreatorEconomy
 from simulation.scale import ScaleMapping
 from simulation.scenario import TIERS, RunError, Scenario
@@ -203,20 +205,22 @@ def _indexed(task: tuple[Callable[..., Any], int, tuple]) -> tuple[int, Any]:
 
 
 def _init_worker() -> None:
-    """Set up a worker process: one thread per run; SIGINT and SIGTERM clean up and exit.
+    """Set up a worker process: one thread per run; SIGTERM cleans up and exits.
 
-    The processes are the parallelism; a stopping parent terminates its workers.
+    The processes are the parallelism; a stopping parent terminates its workers (see
+    ``worker_signals`` for why a worker ignores Ctrl-C).
     """
     from simulation.mechanisms import blocks
 
     blocks.THREADS = 1
-    exit_quietly_on_signals()
+    worker_signals()
 
 
 @contextmanager
 def worker_pool(processes: int) -> Iterator[Pool]:
     """Forkserver worker processes, terminated (not awaited) if the caller stops early."""
     ctx = multiprocessing.get_context("forkserver")
+    _start_forkserver()
     pool = ctx.Pool(processes, initializer=_init_worker)
     try:
         yield pool
@@ -227,6 +231,20 @@ def worker_pool(processes: int) -> Iterator[Pool]:
         pool.close()  # every job is done: the workers exit when the queue is empty
     finally:
         pool.join()
+
+
+def _start_forkserver() -> None:
+    """Start the forkserver (once per process) with SIGINT blocked.
+
+    The server and every worker it forks inherit the blocked signal, so Ctrl-C cannot
+    stop a worker before its initializer has told it to ignore SIGINT. A Ctrl-C meanwhile
+    waits and reaches this process when the mask is restored.
+    """
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def run_model(

@@ -33,6 +33,19 @@ SAME = ("timeseries.csv", "summary.json", "creators.csv")  # byte-identical for 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def compiled_kernels(tmp_path_factory):
+    """Fill numba's on-disk cache before a test times a command.
+
+    The tests below time an uninterrupted command to choose when to kill the next ones. On
+    a fresh clone the first command also compiles the kernels (about 10 s), and kills
+    timed from it landed after the next commands, which load the cache, had ended.
+    """
+    out = tmp_path_factory.mktemp("warm") / "out"
+    warm = ["run", str(SMALL), "--steps", "31", "--no-figures", "--out", str(out), "--quiet"]
+    assert main(warm) == 0
+
+
 def start(*args, cwd=ROOT) -> subprocess.Popen:
     """``creator-sim ARGS`` in its own session (so its whole group can be signalled).
 
@@ -431,6 +444,52 @@ def test_a_stop_swallowed_while_waiting_on_worker_processes_ends_the_wait():
     assert words[:2] == ["stopped", "after"], done.stdout + done.stderr
     assert float(words[2]) < 5.0  # not after the 20 s jobs
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+def test_ctrl_c_while_a_worker_waits_for_a_task_stops_at_once_and_leaves_no_worker():
+    """Ctrl-C reaches the whole group; the parent alone stops the workers.
+
+    CI saw a calibration hang after Ctrl-C, now and then: a pool worker idle between tasks
+    holds the task queue's lock while it waits, died of the SIGINT holding it, and the
+    parent's ``Pool.terminate`` then waited for that lock forever. Here one job of two
+    ends at once, so its worker waits for a task when the group gets SIGINT.
+    """
+    code = (
+        "import sys, time\n"
+        "from simulation.folders import stopping_on_signals\n"
+        "from simulation.runner import as_completed\n"
+        "with stopping_on_signals():\n"
+        "    try:\n"
+        "        for i, _ in as_completed(time.sleep, [(0,), (60,)], workers=2):\n"
+        "            print('done', i, flush=True)\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('stopped', flush=True)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().split() == ["done", "0"]
+        time.sleep(1.0)  # the first worker is now waiting for a task
+        t0 = time.perf_counter()
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        took = time.perf_counter() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0 and out.split() == ["stopped"], out + err
+    assert took < 5.0
+    assert "Traceback" not in err
+    deadline = time.time() + 10
+    while _session_alive(proc.pid):
+        assert time.time() < deadline, "worker processes outlived the stopped parent"
+        time.sleep(0.1)
 
 
 def test_after_the_command_ctrl_c_ends_the_process_instead_of_being_lost():
