@@ -171,8 +171,9 @@ def _validate(args: argparse.Namespace) -> int:
         if not v.baseline_runs:
             raise ScenarioError("--golden needs the baseline part")
         path = Path(args.golden)
-        keep = path.exists() and not args.reset_progress
-        previous = json.loads(path.read_text()) if keep else None
+        previous = json.loads(path.read_text()) if path.exists() else None
+        if previous is not None and args.reset_progress is not None:
+            previous = validation.forget_progress(previous, args.reset_progress)
         path.write_text(json.dumps(validation.golden(v, previous), indent=2) + "\n")
     if len(v.table):
         print(validation.markdown(v.table))
@@ -438,9 +439,10 @@ def parser() -> argparse.ArgumentParser:
     val.add_argument("--golden", help="also write the baseline's golden summary here (tests)")
     val.add_argument(
         "--reset-progress",
-        action="store_true",
-        help="with --golden: forget the best distances reached (only when a target's "
-        "definition changed; say so in the commit)",
+        nargs="*",
+        metavar="KEY",
+        help="with --golden: forget the best distances reached for these targets (all if "
+        "none is named); only when a target's definition changed: say so in the commit",
     )
     val.set_defaults(func=_validate)
     cmp = sub.add_parser(

@@ -17,7 +17,7 @@ import pandas as pd
 from simulation import calibration, counterfactuals, limits
 from simulation.runner import parallel_map, replicate_seeds, run_model
 from simulation.scale import ScaleMapping
-from simulation.scenario import Scenario, load_scenario
+from simulation.scenario import Scenario, ScenarioError, load_scenario
 from simulation.targets import REPORTED, STEADY, TARGETS, Target
 
 # Further Bass (p, q) pairs checked besides the scenario's own: the limit must hold for
@@ -272,6 +272,31 @@ def allowance(best_noise: float, noise: float) -> float:
     ``noise`` itself when both summaries are as noisy.
     """
     return float(np.sqrt((best_noise**2 + noise**2) / 2))
+
+
+def forget_progress(previous: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """``previous`` golden summary without the best distances of ``keys`` (all if empty).
+
+    For a target whose definition changed: its mark measured another quantity.
+
+    Raises:
+        ScenarioError: a key is not a target's.
+    """
+    known = [t.key for t in TARGETS]
+    unknown = sorted(set(keys) - set(known))
+    if unknown:
+        raise ScenarioError(
+            f"--reset-progress: unknown target key(s) {', '.join(unknown)}; expected some of "
+            f"{', '.join(known)}"
+        )
+    drop = set(keys or known)
+    return {
+        **previous,
+        **{
+            part: {k: x for k, x in previous.get(part, {}).items() if k not in drop}
+            for part in ("best_distance", "best_noise")
+        },
+    }
 
 
 def golden(v: Validation, previous: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -106,3 +106,22 @@ def test_golden_summary_records_progress_beyond_seed_noise_only():
     # The mark keeps the noise of the summary that set it.
     assert noisy["best_noise"]["F1"] == first["noise"]["F1"] == 0.0
     assert better["best_noise"]["F1"] == better["noise"]["F1"]
+
+
+def test_a_redefined_target_starts_a_new_mark_and_the_others_keep_theirs():
+    from simulation.scenario import ScenarioError
+    from simulation.validation import Validation, forget_progress, golden
+
+    def summary(f1, previous=None):
+        runs = [{"F1": f1, "F3.head": 0.1, "F3.mid": 0.4}] * 2
+        return golden(Validation(baseline_runs=runs, baseline_seeds=[0, 1]), previous)
+
+    first = summary(0.5)  # F1 in its band: mark 0
+    redefined = summary(0.7, previous=forget_progress(first, ["F1"]))
+    assert redefined["best_distance"]["F1"] == pytest.approx(1.5)  # the new quantity's own
+    assert redefined["best_distance"]["F3.head_minus_mid"] == 0.0
+    assert summary(0.7, previous=first)["best_distance"]["F1"] == 0.0  # otherwise kept
+    everything = forget_progress(first, [])
+    assert everything["best_distance"] == {} and everything["seeds"] == first["seeds"]
+    with pytest.raises(ScenarioError, match=r"F99.*expected some of F1"):
+        forget_progress(first, ["F99"])

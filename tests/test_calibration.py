@@ -100,14 +100,18 @@ def _model_with(**arrays):
     return SimpleNamespace(creator_state=cs, scale=scale, **arrays.get("model", {}))
 
 
-def test_streamers_in_thousands_counts_every_streamer_with_a_buying_audience():
-    # 4 creators sold live (1,000 real followers per simulated one): 2, 5, 9.9 and 50
-    # thousand real followers; the one that never sold live does not count.
-    live = np.array([0.0, 1.0, 2.0, 3.0, 400.0])
-    followers = np.array([5, 2, 5, 9.9, 50])
-    m = _model_with(live_gmv=live, model={"creator_total_followers": followers})
+def test_streamers_in_thousands_counts_every_active_streamer_with_a_buying_audience():
+    # 4 active creators sold live (1,000 real followers per simulated one): 2, 5, 9.9 and 50
+    # thousand real followers; the one that never sold live does not count, nor the one
+    # that sold and left (its follows ended with it).
+    live = np.array([0.0, 1.0, 2.0, 3.0, 400.0, 7.0])
+    followers = np.array([5, 2, 5, 9.9, 50, 0])
+    active = np.array([True, True, True, True, True, False])
+    m = _model_with(live_gmv=live, active=active, model={"creator_total_followers": followers})
     assert metrics.streamers_in_thousands(m) == pytest.approx(0.75)  # F4
-    m = _model_with(live_gmv=np.zeros(5), model={"creator_total_followers": followers})
+    m = _model_with(
+        live_gmv=np.zeros(6), active=active, model={"creator_total_followers": followers}
+    )
     assert metrics.streamers_in_thousands(m) is None
 
 
@@ -126,12 +130,17 @@ def test_koc_streams_outselling_the_median_kol_stream():
     assert metrics.koc_streams_outselling_kols(m) is None
 
 
-def test_income_top1_to_median():
+def test_income_top1_to_median_over_earning_creators():
     income = np.r_[np.full(99, 10.0), 50_000.0]
     m = _model_with(income=income, active=np.ones(100, bool))
     assert metrics.income_top1_to_median(m) == pytest.approx(5000.0)  # F6
+    # Creators who earned nothing, and a big earner who left, are outside the range.
+    income = np.r_[np.zeros(300), np.full(99, 10.0), 50_000.0, 1e9]
+    active = np.r_[np.ones(400, bool), False]
+    m = _model_with(income=income, active=active)
+    assert metrics.income_top1_to_median(m) == pytest.approx(5000.0)
     m = _model_with(income=np.zeros(5), active=np.ones(5, bool))
-    assert metrics.income_top1_to_median(m) is None  # median income 0: ratio undefined
+    assert metrics.income_top1_to_median(m) is None  # nobody earned: undefined
 
 
 # ------------------------------------------------------------------ targets and loss
