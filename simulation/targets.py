@@ -69,7 +69,7 @@ TARGETS: tuple[Target, ...] = (
     Target("F4", "F4.thousands", 0.85, 1.0, "selling live streamers with thousands of followers"),
     Target("F4", "F4.koc_outsells", 0.05, 0.5, "KOC streams outselling the median KOL stream"),
     Target("F5", "F5", 1e7, 9.9e7, "largest creator's real followers", log=True),
-    Target("F6", "F6", 1000.0, None, "top-1% to median creator income", log=True, scale=1.0),
+    Target("F6", "F6", 1000.0, None, "top-1% to median earner's income", log=True, scale=1.0),
     Target("F7", "F7.share_raising", 0.71, 0.91, "brands raising social spend"),
     Target("F7", "F7.mean_raise", 0.11, 0.31, "their mean raise"),
     Target("F7", "F7.kol_share", 0.50, 0.70, "share of spend on creators (KOLs)"),
