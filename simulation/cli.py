@@ -158,6 +158,11 @@ def _validate(args: argparse.Namespace) -> int:
     from simulation import validation
 
     parts = tuple(args.only) if args.only else validation.PARTS
+    # Before hours of runs, not after them.
+    if args.golden and "baseline" not in parts:
+        raise ScenarioError("--golden needs the baseline part")
+    if args.reset_progress:
+        validation.check_target_keys(args.reset_progress)
     v = validation.validate(
         Path(args.baseline),
         Path(args.bass),
@@ -168,8 +173,6 @@ def _validate(args: argparse.Namespace) -> int:
     )
     folder = validation.write_validation(v, Path(args.out))
     if args.golden:
-        if not v.baseline_runs:
-            raise ScenarioError("--golden needs the baseline part")
         path = Path(args.golden)
         previous = json.loads(path.read_text()) if path.exists() else None
         if previous is not None and args.reset_progress is not None:

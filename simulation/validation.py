@@ -274,6 +274,17 @@ def allowance(best_noise: float, noise: float) -> float:
     return float(np.sqrt((best_noise**2 + noise**2) / 2))
 
 
+def check_target_keys(keys: list[str]) -> None:
+    """Raise ``ScenarioError`` for a ``--reset-progress`` key that is not a target's."""
+    known = [t.key for t in TARGETS]
+    unknown = sorted(set(keys) - set(known))
+    if unknown:
+        raise ScenarioError(
+            f"--reset-progress: unknown target key(s) {', '.join(unknown)}; expected some of "
+            f"{', '.join(known)}"
+        )
+
+
 def forget_progress(previous: dict[str, Any], keys: list[str]) -> dict[str, Any]:
     """``previous`` golden summary without the best distances of ``keys`` (all if empty).
 
@@ -282,14 +293,8 @@ def forget_progress(previous: dict[str, Any], keys: list[str]) -> dict[str, Any]
     Raises:
         ScenarioError: a key is not a target's.
     """
-    known = [t.key for t in TARGETS]
-    unknown = sorted(set(keys) - set(known))
-    if unknown:
-        raise ScenarioError(
-            f"--reset-progress: unknown target key(s) {', '.join(unknown)}; expected some of "
-            f"{', '.join(known)}"
-        )
-    drop = set(keys or known)
+    check_target_keys(keys)
+    drop = set(keys or [t.key for t in TARGETS])
     return {
         **previous,
         **{

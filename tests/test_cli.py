@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -218,6 +219,19 @@ def test_calibrate_writes_scenario_and_report(tmp_path):
     proc = creator_sim(*args)
     assert proc.returncode == 2 and "another design" in proc.stderr and "--reset" in proc.stderr
     assert str(scenario) in proc.stderr
+
+
+def test_validate_refuses_golden_mistakes_before_running_anything(tmp_path):
+    out, golden = tmp_path / "validation", tmp_path / "golden.json"
+    for extra, message in (
+        (["--only", "attachment"], "--golden needs the baseline part"),
+        (["--reset-progress", "F99"], "unknown target key(s) F99; expected some of F1"),
+    ):
+        t0 = time.perf_counter()
+        proc = creator_sim("validate", *extra, "--golden", golden, "--out", out)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+        assert time.perf_counter() - t0 < 30  # no run: a 10-seed baseline takes minutes
+        assert not out.exists() and not golden.exists()
 
 
 def test_validate_writes_table_and_figures(tmp_path):
