@@ -21,7 +21,6 @@ import json
 import math
 import os
 import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ import numpy as np
 
 from simulation.folders import replace_file
 from simulation.results import content_hash
-from simulation.runner import as_completed, replicate_seeds, run_model
+from simulation.runner import as_completed, replicate_seeds, run_model, timed
 from simulation.scenario import FLAT_PARAMS, Scenario, ScenarioError
 from simulation.sweeps.store import RunRow, RunStore
 from simulation.targets import TARGETS
@@ -189,7 +188,7 @@ class _Runs:
                 seed = scenario.run.seed + s
                 todo.append((k, run, params, s, (base, names, x, seed, steps, warmup)))
         jobs = [(run_candidate, *job) for *_, job in todo]
-        for i, (result, seconds) in as_completed(_timed, jobs, self.workers):
+        for i, (result, seconds) in as_completed(timed, jobs, self.workers):
             k, run, params, s, job = todo[i]
             out[k] = result
             if self.store is not None:
@@ -197,12 +196,6 @@ class _Runs:
                 row = RunRow(run, point, s, job[3], params, "ok", None, seconds, result)
                 self.store.record(row)
         return out
-
-
-def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
-    """``fn(*args)`` and the seconds it took (a process-pool job)."""
-    start = time.perf_counter()
-    return fn(*args), time.perf_counter() - start
 
 
 def calibrate(

@@ -155,7 +155,8 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     import json
 
-    from simulation import validation
+    from simulation import counterfactuals, validation
+    from simulation.run_cache import RunCache
 
     parts = tuple(args.only) if args.only else validation.PARTS
     # Before hours of runs, not after them.
@@ -163,15 +164,31 @@ def _validate(args: argparse.Namespace) -> int:
         raise ScenarioError("--golden needs the baseline part")
     if args.reset_progress:
         validation.check_target_keys(args.reset_progress)
-    v = validation.validate(
-        Path(args.baseline),
-        Path(args.bass),
-        Path(args.attachment),
-        seeds=args.seeds,
-        workers=args.workers,
-        parts=parts,
-    )
-    folder = validation.write_validation(v, Path(args.out))
+    out = Path(args.out)
+    runs = Path(args.runs) if args.runs else out.with_name(out.name + ".runs.sqlite")
+    total = 0
+    if "baseline" in parts or "counterfactuals" in parts:
+        check_memory([load_scenario(args.baseline)], processes=args.workers)
+        arms = 1 + len(counterfactuals.COUNTERFACTUALS) * ("counterfactuals" in parts)
+        total = arms * args.seeds
+    cache = RunCache(runs) if total else None  # the theory limits alone store nothing
+    try:
+        with _runs_bar(args.quiet or not total) as bar:
+            task = bar.add_task(f"validating {args.baseline}", total=total)
+            v = validation.validate(
+                Path(args.baseline),
+                Path(args.bass),
+                Path(args.attachment),
+                seeds=args.seeds,
+                workers=args.workers,
+                parts=parts,
+                cache=cache,
+                on_run=lambda stored: bar.advance(task),
+            )
+    finally:
+        if cache is not None:
+            cache.close()
+    folder = validation.write_validation(v, out)
     if args.golden:
         path = Path(args.golden)
         previous = json.loads(path.read_text()) if path.exists() else None
@@ -183,7 +200,7 @@ def _validate(args: argparse.Namespace) -> int:
     if v.counterfactuals:
         print(validation.markdown(v.counterfactual_table))
     failed = int((v.table["pass"] == False).sum()) if len(v.table) else 0  # noqa: E712
-    print(f"{failed} check(s) failed -> {folder}")
+    print(f"{failed} check(s) failed -> {folder} (runs kept in {runs})")
     return 0
 
 
@@ -433,6 +450,12 @@ def parser() -> argparse.ArgumentParser:
     val.add_argument("--seeds", type=_positive, default=10, help="baseline seeds")
     val.add_argument("--workers", type=_positive, default=2, help="processes")
     val.add_argument("--out", default="results/validation")
+    val.add_argument(
+        "--runs",
+        help="store of finished runs, read by the next validation (default: <out>.runs.sqlite "
+        "beside --out); rerun the same command after an interruption to resume",
+    )
+    val.add_argument("--quiet", action="store_true", help="no progress bar")
     val.add_argument(
         "--only",
         nargs="+",

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from simulation.runner import parallel_map, run_model
+from simulation.run_cache import RunCache, cached_runs
 
 LEVEL = 0.90  # confidence level of the reported intervals
 
@@ -148,21 +148,27 @@ def compare(
     workers: int = 1,
     baseline_runs: list[dict[str, Any]] | None = None,
     which: tuple[Counterfactual, ...] = COUNTERFACTUALS,
+    cache: RunCache | None = None,
+    on_run: Callable[[bool], None] | None = None,
 ) -> list[Difference]:
     """Run every counterfactual on ``seeds`` and difference it from the baseline, seed by seed.
 
-    ``baseline_runs`` (run_model outputs on the same seeds) are reused when given.
+    ``baseline_runs`` (run_model outputs on the same seeds) are reused when given. Runs
+    go seed by seed (the baseline, then each counterfactual), so a job stopped part way
+    has complete pairs for its first seeds; runs stored in ``cache`` are read instead of
+    run, and the others are stored there as each finishes (``on_run`` as in
+    :func:`~simulation.run_cache.cached_runs`).
     """
     params = dict(params)
-    jobs = [] if baseline_runs is not None else [(params, s, steps, warmup_days) for s in seeds]
-    for cf in which:
-        jobs += [(cf.change(params), s, steps, warmup_days) for s in seeds]
-    runs = parallel_map(run_model, jobs, workers)
+    arms = ([] if baseline_runs is not None else [params]) + [cf.change(params) for cf in which]
+    todo = [(arm, s, steps, warmup_days) for s in seeds for arm in arms]
+    runs = cached_runs(todo, workers, RunCache(":memory:") if cache is None else cache, on_run)
+    per_seed = [runs[k * len(arms) : (k + 1) * len(arms)] for k in range(len(seeds))]
     if baseline_runs is None:
-        baseline_runs, runs = runs[: len(seeds)], runs[len(seeds) :]
+        baseline_runs, per_seed = [r[0] for r in per_seed], [r[1:] for r in per_seed]
     out = []
     for i, cf in enumerate(which):
-        off_runs = runs[i * len(seeds) : (i + 1) * len(seeds)]
+        off_runs = [r[i] for r in per_seed]
         for key in cf.outputs:
             pairs = [
                 (a.get(key), b.get(key))

@@ -199,6 +199,12 @@ def as_completed(
             yield item
 
 
+def timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """``fn(*args)`` and the seconds it took (a process-pool job)."""
+    start = time.perf_counter()
+    return fn(*args), time.perf_counter() - start
+
+
 def _indexed(task: tuple[Callable[..., Any], int, tuple]) -> tuple[int, Any]:
     fn, i, job = task
     return i, fn(*job)

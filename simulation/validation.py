@@ -7,6 +7,7 @@ plus per-seed values and the scale mapping) and ``figures/``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from simulation import calibration, counterfactuals, limits
-from simulation.runner import parallel_map, replicate_seeds, run_model
+from simulation.run_cache import RunCache, cached_runs
+from simulation.runner import replicate_seeds
 from simulation.scale import ScaleMapping
 from simulation.scenario import Scenario, ScenarioError, load_scenario
 from simulation.targets import REPORTED, STEADY, TARGETS, Target
@@ -187,31 +189,35 @@ def validate(
     seeds: int = 10,
     workers: int = 1,
     parts: tuple[str, ...] = PARTS,
+    cache: RunCache | None = None,
+    on_run: Callable[[bool], None] | None = None,
 ) -> Validation:
-    """Run every check; ``parts`` selects which."""
+    """Run every check; ``parts`` selects which.
+
+    The baseline's and counterfactuals' runs are read from ``cache`` when stored there and
+    stored as each finishes (``on_run`` as in :func:`~simulation.run_cache.cached_runs`),
+    so the same call after an interruption runs only what is missing. The theory limits,
+    minutes at their own fixed size, are not stored.
+    """
     v = Validation()
+    cache = RunCache(":memory:") if cache is None else cache
     if "baseline" in parts or "counterfactuals" in parts:
         # Read once: the counterfactuals are paired with these very baseline runs.
         sc = load_scenario(baseline)
         params = sc.model_params()
         v.baseline_seeds = replicate_seeds(sc.run.seed, seeds)
         v.scale = ScaleMapping.from_scenario(sc).describe()
-    if "baseline" in parts:
-        v.baseline_runs = parallel_map(
-            run_model,
-            [(params, s, sc.run.steps, sc.run.warmup_days) for s in v.baseline_seeds],
-            workers,
-        )
-        v.rows += baseline_rows(v.baseline_runs, v.baseline_seeds)
-    if "counterfactuals" in parts:
-        v.counterfactuals = counterfactuals.compare(
-            params,
-            v.baseline_seeds,
-            sc.run.steps,
-            sc.run.warmup_days,
-            workers,
-            baseline_runs=v.baseline_runs or None,
-        )
+        steps, warmup = sc.run.steps, sc.run.warmup_days
+        if "counterfactuals" in parts:  # runs the baseline too, seed by seed with them
+            v.counterfactuals = counterfactuals.compare(
+                params, v.baseline_seeds, steps, warmup, workers, cache=cache, on_run=on_run
+            )
+        counted = "counterfactuals" in parts  # then these are stored, and were counted
+        runs = [(params, s, steps, warmup) for s in v.baseline_seeds]
+        baseline_runs = cached_runs(runs, workers, cache, None if counted else on_run)
+        if "baseline" in parts:
+            v.baseline_runs = baseline_runs
+            v.rows += baseline_rows(v.baseline_runs, v.baseline_seeds)
     if "bass" in parts:
         sc = load_scenario(bass)
         bass_seeds = replicate_seeds(sc.run.seed, sc.run.replicates)

@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 from conftest import SMALL, small_model
 
-from simulation import counterfactuals, load_scenario, validation
+from simulation import counterfactuals, load_scenario, run_cache, runner, validation
 from simulation.counterfactuals import COUNTERFACTUALS
+from simulation.run_cache import RunCache
 
 
 def test_paired_interval_known_answer():
@@ -47,8 +48,9 @@ def test_a_fixed_split_plots_flat_and_learning_moves_it():
     assert abs(b.iloc[-1] - b.iloc[0]) > 0.01
 
 
-def test_validate_reports_every_counterfactual_with_an_interval(tmp_path):
-    v = validation.validate(SMALL, SMALL, SMALL, seeds=3, parts=("counterfactuals",))
+def test_validate_reports_every_counterfactual_with_an_interval(tmp_path, monkeypatch):
+    store = RunCache(tmp_path / "validation.runs.sqlite")
+    v = validation.validate(SMALL, SMALL, SMALL, seeds=3, parts=("counterfactuals",), cache=store)
     table = v.counterfactual_table
     expected = sum(len(cf.outputs) for cf in COUNTERFACTUALS)
     assert len(table) >= expected - 2  # F4.koc_outsells may be unmeasurable in 60 days
@@ -64,3 +66,28 @@ def test_validate_reports_every_counterfactual_with_an_interval(tmp_path):
     written = pd.read_csv(folder / "counterfactuals.csv")
     assert list(written["output"]) == list(table["output"])
     assert "Headlines against their counterfactuals" in (folder / "validation.md").read_text()
+    # Every run was stored as it finished: the baseline and each counterfactual, per seed.
+    assert len(store) == 3 * (1 + len(COUNTERFACTUALS))
+    store.close()
+
+    # The same validation again, after an interruption or on fewer seeds, runs nothing...
+    def no_run(*args):
+        raise AssertionError("a stored run was run again")
+
+    monkeypatch.setattr(run_cache, "run_model", no_run)
+    again = RunCache(tmp_path / "validation.runs.sqlite")
+    parts = ("baseline", "counterfactuals")
+    w = validation.validate(SMALL, SMALL, SMALL, seeds=3, parts=parts, cache=again)
+    pd.testing.assert_frame_equal(w.counterfactual_table, table)
+    fewer = validation.validate(SMALL, SMALL, SMALL, seeds=2, parts=parts, cache=again)
+    assert (fewer.counterfactual_table["seeds"] <= 2).all()
+    # ... and the baseline it reads is the one the counterfactuals were paired with.
+    assert w.baseline_runs == fewer.baseline_runs + w.baseline_runs[2:]
+    # Another parameter, or another seed, is another run: computed, never read from the store.
+    monkeypatch.setattr(run_cache, "run_model", runner.run_model)
+    more = validation.validate(SMALL, SMALL, SMALL, seeds=4, parts=("baseline",), cache=again)
+    assert len(again) == 3 * (1 + len(COUNTERFACTUALS)) + 1
+    assert more.baseline_runs[:3] == w.baseline_runs
+    params = load_scenario(SMALL).model_params()
+    assert run_cache.run_key(params, 1, 60, 0) != run_cache.run_key(params | {"x": 1}, 1, 60, 0)
+    assert run_cache.run_key(params, 1, 60, 0) != run_cache.run_key(params, 2, 60, 0)

@@ -243,6 +243,49 @@ def test_a_killed_calibration_resumes_to_the_same_fit(tmp_path, tried):
     )
 
 
+# ------------------------------------------------------------------ validate
+def stored_runs(db_path: Path) -> int:
+    """Runs in a validation's store (none while the database is still being created)."""
+    if not db_path.exists():
+        return 0
+    db = sqlite3.connect(db_path)
+    try:
+        return db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    except sqlite3.OperationalError:  # no table yet
+        return 0
+    finally:
+        db.close()
+
+
+@pytest.mark.slow
+def test_a_killed_validation_resumes_from_its_stored_runs_to_the_same_tables(tmp_path, tried):
+    short = tmp_path / "short.toml"
+    short.write_text(f'extends = "{SMALL}"\n[run]\nsteps = 25\n')
+    args = ["--baseline", short, "--only", "baseline", "counterfactuals", "--seeds", 2]
+    timed("validate", *args, "--out", tmp_path / "ref")
+    tables = ("validation.csv", "counterfactuals.csv", "validation.md")
+    reference = {name: (tmp_path / "ref" / name).read_bytes() for name in tables}
+    out, store = tmp_path / "val", tmp_path / "val.runs.sqlite"
+    outcomes = []
+    for i, sig in enumerate((signal.SIGINT, signal.SIGKILL)):  # killed with 2, then 4 runs stored
+        proc = start("validate", *args, "--out", out)
+        deadline = time.time() + 120
+        while stored_runs(store) < 2 * (i + 1) and time.time() < deadline:
+            time.sleep(0.05)
+        assert interrupt(proc, sig, 0.0), "the validation ended before it was killed"
+        assert not out.exists() and hidden(tmp_path) == []  # no table from part of the runs
+        outcomes.append(stored_runs(store))
+    assert outcomes[0] >= 2 and outcomes[1] >= max(4, outcomes[0])  # nothing stored was lost
+    timed("validate", *args, "--out", out)  # the same command: only the missing runs
+    assert stored_runs(store) == 2 * 6
+    assert {name: (out / name).read_bytes() for name in tables} == reference
+    tried(
+        f"validate: killed with SIGINT then SIGKILL ({outcomes} of 12 runs stored); the same "
+        "command ran only the missing runs and wrote the uninterrupted validation's tables, "
+        "byte for byte"
+    )
+
+
 # ------------------------------------------------------------------ sweeps
 TINY = _TINY.replace("samples = 4", "samples = 10").replace("steps = 6", "steps = 40")
 
