@@ -197,10 +197,16 @@ class AttachmentCheck:
         )
 
 
-def attachment_check(scenario: Scenario, seeds: list[int], workers: int = 1) -> AttachmentCheck:
-    """Run the preferential-attachment scenario and its interest-based twin for each seed."""
+def attachment_check(
+    scenario: Scenario, seeds: list[int], workers: int = 1, *, twin: bool = True
+) -> AttachmentCheck:
+    """Run the preferential-attachment scenario and its interest-based twin for each seed.
+
+    ``twin=False`` leaves the twin out (``interest`` is then empty) when only the
+    exponent is wanted.
+    """
     interest = with_algorithm(scenario, interest=1.0)
-    jobs = [(scenario, s) for s in seeds] + [(interest, s) for s in seeds]
+    jobs = [(scenario, s) for s in seeds] + [(interest, s) for s in seeds if twin]
     runs = parallel_map(_followers, jobs, workers)
     pop, inter = runs[: len(seeds)], runs[len(seeds) :]
     return AttachmentCheck(

@@ -109,7 +109,9 @@ def test_attachment_exponent_follows_price_when_the_kernel_changes():
     scenario = load_scenario(PA)
     half = scenario.creators.model_copy(update={"popularity_prior": 2.5})
     check = limits.attachment_check(
-        scenario.model_copy(update={"creators": half}), replicate_seeds(scenario.run.seed, 3)
+        scenario.model_copy(update={"creators": half}),
+        replicate_seeds(scenario.run.seed, 3),
+        twin=False,
     )
     assert check.alpha == pytest.approx(check.predicted_alpha, abs=0.3)
     assert check.alpha < 2.85
