@@ -34,7 +34,7 @@ run: $(VENV)/.installed
 	$(VENV)/bin/creator-sim run $(SCENARIO)
 
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 --dist worksteal -q
 
 # Known vulnerabilities with a fix available in the installed dependencies fail (pip-audit).
 audit: $(VENV)/.installed-dev

@@ -262,6 +262,7 @@ def test_a_killed_validation_resumes_from_its_stored_runs_to_the_same_tables(tmp
     short = tmp_path / "short.toml"
     short.write_text(f'extends = "{SMALL}"\n[run]\nsteps = 25\n')
     args = ["--baseline", short, "--only", "baseline", "counterfactuals", "--seeds", 2]
+    args += ["--workers", 1]  # runs in the killed process itself (pools: the other kill tests)
     timed("validate", *args, "--out", tmp_path / "ref")
     tables = ("validation.csv", "counterfactuals.csv", "validation.md")
     reference = {name: (tmp_path / "ref" / name).read_bytes() for name in tables}
