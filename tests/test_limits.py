@@ -90,9 +90,9 @@ def test_bass_limit():
 @pytest.mark.slow
 def test_preferential_attachment_limit():
     scenario = load_scenario(PA)
-    check = limits.attachment_check(
-        scenario, replicate_seeds(scenario.run.seed, scenario.run.replicates)
-    )
+    # 3 of the scenario's 5 seeds (validate runs all 5): their fits spread by 0.06 (2.93 to
+    # 2.99 measured), a fifth of the tolerance.
+    check = limits.attachment_check(scenario, replicate_seeds(scenario.run.seed, 3))
     # Linear attachment: each entering creator brings about a = m follows.
     assert check.follows_per_entry == pytest.approx(scenario.creators.popularity_prior, rel=0.1)
     assert abs(check.alpha - limits.PA_EXPONENT) <= limits.PA_TOLERANCE, check.fits
