@@ -183,7 +183,7 @@ def _validate(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 parts=parts,
                 cache=cache,
-                on_run=lambda stored: bar.advance(task),
+                on_run=lambda: bar.advance(task),
             )
     finally:
         if cache is not None:

@@ -149,7 +149,7 @@ def compare(
     baseline_runs: list[dict[str, Any]] | None = None,
     which: tuple[Counterfactual, ...] = COUNTERFACTUALS,
     cache: RunCache | None = None,
-    on_run: Callable[[bool], None] | None = None,
+    on_run: Callable[[], None] | None = None,
 ) -> list[Difference]:
     """Run every counterfactual on ``seeds`` and difference it from the baseline, seed by seed.
 
@@ -162,7 +162,7 @@ def compare(
     params = dict(params)
     arms = ([] if baseline_runs is not None else [params]) + [cf.change(params) for cf in which]
     todo = [(arm, s, steps, warmup_days) for s in seeds for arm in arms]
-    runs = cached_runs(todo, workers, RunCache(":memory:") if cache is None else cache, on_run)
+    runs = cached_runs(todo, workers, cache, on_run)
     per_seed = [runs[k * len(arms) : (k + 1) * len(arms)] for k in range(len(seeds))]
     if baseline_runs is None:
         baseline_runs, per_seed = [r[0] for r in per_seed], [r[1:] for r in per_seed]

@@ -85,15 +85,16 @@ class RunCache:
 def cached_runs(
     jobs: list[Job],
     workers: int,
-    cache: RunCache,
-    on_run: Callable[[bool], None] | None = None,
+    cache: RunCache | None = None,
+    on_run: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """``run_model(*job)`` for every job, in job order; stored ones are read, not run.
 
-    The others run on ``workers`` processes, each stored as it finishes. Jobs with the
-    same key run once. ``on_run(stored)`` is called once per job: at once for a stored
-    one, as it finishes for the others.
+    The others run on ``workers`` processes, each stored as it finishes (in memory when
+    ``cache`` is None). Jobs with the same key run once. ``on_run()`` is called once per
+    job: at once for a stored one, as it finishes for the others.
     """
+    cache = RunCache(":memory:") if cache is None else cache
     keys = [run_key(*job) for job in jobs]
     out: list[dict[str, Any] | None] = [cache.get(k) for k in keys]
     todo: dict[str, int] = {}  # key -> first job with it
@@ -101,7 +102,7 @@ def cached_runs(
         if result is None:
             todo.setdefault(k, i)
         elif on_run is not None:
-            on_run(True)
+            on_run()
     first = list(todo.values())
     for j, (result, seconds) in as_completed(
         timed, [(run_model, *jobs[i]) for i in first], workers
@@ -112,5 +113,5 @@ def cached_runs(
             if k == keys[i]:
                 out[m] = cache.get(k)  # as stored: the same values a resumed job reads
                 if on_run is not None:
-                    on_run(False)
+                    on_run()
     return out

@@ -190,7 +190,7 @@ def validate(
     workers: int = 1,
     parts: tuple[str, ...] = PARTS,
     cache: RunCache | None = None,
-    on_run: Callable[[bool], None] | None = None,
+    on_run: Callable[[], None] | None = None,
 ) -> Validation:
     """Run every check; ``parts`` selects which.
 
@@ -200,7 +200,7 @@ def validate(
     minutes at their own fixed size, are not stored.
     """
     v = Validation()
-    cache = RunCache(":memory:") if cache is None else cache
+    cache = RunCache(":memory:") if cache is None else cache  # shared by both parts
     if "baseline" in parts or "counterfactuals" in parts:
         # Read once: the counterfactuals are paired with these very baseline runs.
         sc = load_scenario(baseline)
