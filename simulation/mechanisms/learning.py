@@ -3,12 +3,23 @@
 Each budget period a brand observes, for every arm it spent on (a creator tier or its own
 account; a platform; a format), what each yuan brought back. The rule is Hedge, the
 exponentiated-gradient / multiplicative-weights update (Freund and Schapire 1997): an
-arm's weight is multiplied by ``exp(eta * (r / r_mean - 1))``, where ``r`` is the arm's
-return per yuan and ``r_mean`` the brand's spend-weighted mean. It is chosen because it
-is the standard online rule for splitting a budget across alternatives with per-period
-feedback, it never names a preferred arm, its single rate ``eta`` is exactly "how
-data-driven" a brand is (0 = keep the initial split), and a small uniform exploration
-share keeps every available arm observed so a brand can discover an arm it starved.
+arm's weight is multiplied by ``exp(eta * (r / r_ref - 1))``, where ``r`` is the arm's
+return per yuan this period and ``r_ref`` what a yuan has returned the brand so far: its
+value over its spend in every earlier period (a brand's first period with spend only sets
+that reference: no reference, no move). It is chosen because it is the standard online rule for
+splitting a budget across alternatives with per-period feedback, it never names a
+preferred arm, its single rate ``eta`` is exactly "how data-driven" a brand is (0 = keep
+the initial split), and a small uniform exploration share keeps every available arm
+observed so a brand can discover an arm it starved.
+
+Why the reference is the brand's past and not this period's mean: a gain divided by a
+mean that contains the same period's draws is biased against volatile arms. Two arms that
+return 1 yuan per yuan on average, one always and one either 0 or 2, give the steady arm
+``+1/3`` and the volatile one ``-1/3`` on average (Jensen's inequality on ``1 / r_mean``),
+so the brand would abandon the volatile arm though it pays as much: a deal with one large
+creator is such an arm next to many small deals. Against a reference fixed before the
+period, an arm's expected step is ``eta * (E[r] / r_ref - 1)``: arms move by their mean
+return only (``tests/test_mechanisms.py`` checks both).
 """
 
 from __future__ import annotations
@@ -28,6 +39,9 @@ class MultiplicativeWeights:
         self.eta, self.exploration = eta, exploration
         w = np.where(self.available, np.asarray(initial, dtype=float), 0.0)
         self.weights = self._normalise(w)
+        n = self.available.shape[0]
+        self.value_seen = np.zeros(n)  # each brand's value from earlier periods, yuan
+        self.spend_seen = np.zeros(n)  # and what it spent for it, yuan
 
     def _normalise(self, w: np.ndarray) -> np.ndarray:
         w = np.where(self.available, w, 0.0)
@@ -51,16 +65,21 @@ class MultiplicativeWeights:
     def update(self, returns: np.ndarray, spend: np.ndarray) -> None:
         """One Hedge step from each arm's return (yuan of value) and spend (yuan).
 
-        Arms a brand did not spend on keep their weight: no evidence, no move.
+        Arms a brand did not spend on keep their weight: no evidence, no move. The step is
+        relative to what a yuan returned the brand in earlier periods (module docstring).
         """
         if self.eta == 0:
             return
         observed = (spend > 0) & self.available
         per_yuan = np.where(observed, returns / np.where(observed, spend, 1.0), 0.0)
-        total_spend = np.where(observed, spend, 0.0).sum(axis=1, keepdims=True)
-        mean = np.where(observed, per_yuan * spend, 0.0).sum(axis=1, keepdims=True)
-        mean = mean / np.where(total_spend > 0, total_spend, 1.0)
-        rel = np.where(observed & (mean > 0), per_yuan / np.where(mean > 0, mean, 1.0) - 1, 0.0)
+        value_now = np.where(observed, returns, 0.0).sum(axis=1)
+        spend_now = np.where(observed, spend, 0.0).sum(axis=1)
+        seen = self.spend_seen > 0
+        ref = np.where(seen, self.value_seen / np.where(seen, self.spend_seen, 1.0), 0.0)
+        self.value_seen += value_now
+        self.spend_seen += spend_now
+        ref = ref[:, None]
+        rel = np.where(observed & (ref > 0), per_yuan / np.where(ref > 0, ref, 1.0) - 1, 0.0)
         z = self.eta * rel
         # A row's common factor cancels in the normalisation: where exp would overflow (one
         # arm returned thousands of times the mean), shift the row by its largest exponent.
