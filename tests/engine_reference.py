@@ -4,8 +4,9 @@ A change to how the engine computes (phases, dtypes, kernels, threads) may chang
 streams but not results beyond seed noise. ``tests/data/engine_reference.json`` holds the
 mean and standard deviation over :data:`SEEDS` of the outputs below; issue 9's rewrite was
 checked against the engine before it (commit 15f677f). The file is recorded again only
-when the *rules* change on purpose (last: issue 10, trust fading toward a relationship
-baseline and a yearly unfollow rate), with::
+when the *rules* change on purpose (last: issue 10, brands' Hedge step measured against
+their earlier return per yuan instead of the same period's mean; no output moved by more
+than 2 standard errors), with::
 
     .venv/bin/python tests/engine_reference.py tests/data/engine_reference.json
 
