@@ -31,6 +31,20 @@ def test_baseline_equals_code_defaults():
     assert loaded == Scenario().model_dump(exclude={"name", "source", "description"})
 
 
+SHIPPED = sorted(
+    p
+    for p in (BASELINE.parent).rglob("*.toml")
+    if "sweeps" not in p.relative_to(BASELINE.parent).parts
+)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(BASELINE.parent)))
+def test_every_shipped_scenario_loads(path):
+    """Every scenario file in scenarios/ (sweep files have their own loader) is valid."""
+    scenario = load_scenario(path)
+    assert scenario.description and scenario.population.n_fans > 0
+
+
 def test_extends_overrides_only_what_it_changes(tmp_path):
     s = load_scenario(SMALL)
     base = load_scenario(BASELINE)
