@@ -664,6 +664,49 @@ def facts(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, dict]:
     }
 
 
+def _followers_label(x: float) -> str:
+    """A real follower count as people write it: 10k, 300k, 1M, 5M."""
+    for unit, suffix in ((1e6, "M"), (1e3, "k")):
+        if x >= unit:
+            return f"{x / unit:g}{suffix}"
+    return f"{x:g}"
+
+
+def return_by_followers(model: CreatorEconomy) -> dict[str, dict[str, Any]]:
+    """What a yuan of deal fees returned, by the deal creator's real followers at signing.
+
+    Seed 001 says advertisers move budgets to mid-tier creators "due to their
+    cost-effectiveness": this is that cost-effectiveness as the brands measured it (the
+    value they count, sales and connected fans, over the fees they paid), pooled over
+    every deal of the measured period, in the bands of ``ScaleMapping.size_bands_real``
+    (keys such as ``"300k-1M"``; the last band is ``"10M+"``). A band without deals has
+    no return (None).
+    """
+    inner = model.scale.size_bands_real
+    lows = (0.0, *inner)
+    labels = [f"{_followers_label(lo)}-{_followers_label(hi)}" for lo, hi in zip(lows, inner)]
+    labels.append(f"{_followers_label(inner[-1])}+")
+    tier = model.scale.tier_of(model.scale.to_sim(np.asarray(lows)))
+    rows = zip(
+        labels,
+        tier,
+        model.band_deals_total,
+        model.band_spend_total,
+        model.band_value_total,
+        strict=True,
+    )
+    return {
+        label: {
+            "tier": TIERS[t],
+            "deals": int(n),
+            "spend": float(s),
+            "value": float(v),
+            "return_per_yuan": float(v / s) if s > 0 else None,
+        }
+        for label, t, n, s, v in rows
+    }
+
+
 def outcomes(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, Any]:
     """Headline outcomes beside the FACTS metrics: the mission's budget shift, the brand day."""
     share = ts["budget_share_mid"]
@@ -680,6 +723,7 @@ def outcomes(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, Any]:
             )
         },
         "spend_by_arm": dict(zip(BUDGET_ARMS, model.arm_spend_total.tolist(), strict=True)),
+        "return_per_yuan_by_followers": return_by_followers(model),
         "mind_share_end": float(ts["mind_share"].iloc[-1]),
         "gmv_last_year": last_year(ts["gmv"]),
         "brand_day": model.brand_day_result,

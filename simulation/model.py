@@ -112,6 +112,8 @@ class CreatorEconomy(mesa.Model):
         self.brand_state.spend[:] = 0.0
         self.arm_value_total[:] = 0.0
         self.arm_spend_total[:] = 0.0
+        for totals in (self.band_value_total, self.band_spend_total, self.band_deals_total):
+            totals[:] = 0
         self.budget_reviews.clear()
         self.stream_history = StreamHistory()
         self.follows.ended = EndedTrust()

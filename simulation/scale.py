@@ -54,6 +54,23 @@ class ScaleMapping:
         real = self.to_real(simulated_followers)
         return np.searchsorted(np.asarray(self.tier_thresholds_real), real, side="right")
 
+    @property
+    def size_bands_real(self) -> tuple[float, ...]:
+        """Inner edges of the follower-size bands, in real followers: tiers split by decades.
+
+        The tier thresholds and every power of ten from the smallest threshold to ten times
+        the largest (baseline: 10k, 100k, 300k, 1M, 5M, 10M), so each band lies inside one
+        tier and the bands show how a quantity changes within a tier as well as across.
+        """
+        t = self.tier_thresholds_real
+        decades = range(int(np.ceil(np.log10(min(t)))), int(np.floor(np.log10(10 * max(t)))) + 1)
+        return tuple(sorted({*t, *(10.0**k for k in decades)}))
+
+    def size_band_of(self, simulated_followers: np.ndarray) -> np.ndarray:
+        """Band index (0 = below the smallest edge) of each follower count."""
+        real = self.to_real(simulated_followers)
+        return np.searchsorted(np.asarray(self.size_bands_real), real, side="right")
+
     def describe(self) -> dict:
         """The mapping as recorded in every ``metadata.json`` and report."""
         edges = (0.0, *self.tier_thresholds_real, float("inf"))
@@ -76,5 +93,6 @@ class ScaleMapping:
                 "real_followers": list(self.thousands_band_real),
                 "simulated_followers": [self.to_sim(x) for x in self.thousands_band_real],
             },
+            "size_bands_real_followers": list(self.size_bands_real),
             "cny_per_usd": self.cny_per_usd,
         }

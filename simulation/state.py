@@ -328,6 +328,7 @@ _CREATOR_FIELDS: dict[str, tuple[type, float]] = {
     "deal_platform": (np.int64, -1),  # platform of that deal
     "deal_format": (np.int64, -1),  # 0 short video, 1 live stream
     "deal_tier": (np.int64, -1),  # creator's tier when the deal was signed
+    "deal_band": (np.int64, -1),  # creator's follower-size band then (ScaleMapping.size_band_of)
     "deal_fee": (np.float64, 0.0),  # yuan paid for the deal
     "owner": (np.int64, -1),  # brand owning this account (KOB), -1 otherwise
     "paused_until": (np.int64, -1),  # after a scandal, brands sign no deal before this day

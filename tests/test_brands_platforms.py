@@ -219,3 +219,34 @@ def test_budget_share_weights_money_and_advertiser_share_counts_brands():
     bs.budget[0] = 1000.0  # brand 0 holds most of the money: the market's split follows it
     assert metrics.budget_share(model, mid) > 0.9 > metrics.advertiser_share(model, mid)
     assert metrics.advertiser_share(model, mid) == pytest.approx(equal)
+
+
+def test_follower_bands_nest_in_tiers_and_split_each_by_decades():
+    scale = small_model(seed=1).scale
+    edges = scale.size_bands_real
+    assert set(scale.tier_thresholds_real) <= set(edges)  # every tier is a union of bands
+    assert list(edges) == sorted(edges)
+    counts = scale.to_sim(np.array([0.0, *edges]))
+    assert scale.size_band_of(counts).tolist() == list(range(len(edges) + 1))
+    below = scale.to_sim(np.array(edges)) * (1 - 1e-9)
+    assert scale.size_band_of(below).tolist() == list(range(len(edges)))
+
+
+def test_return_by_followers_accounts_for_every_deal_yuan():
+    """The bands' fees and value add up to the four tier arms' (own traffic has no band)."""
+    model = small_model(seed=4)
+    run(model, 95)  # three budget periods learned from
+    table = metrics.return_by_followers(model)
+    assert len(table) == len(model.scale.size_bands_real) + 1
+    tiers = slice(0, BUDGET_ARMS.index("own"))
+    spend = sum(row["spend"] for row in table.values())
+    value = sum(row["value"] for row in table.values())
+    assert spend > 0
+    assert spend == pytest.approx(model.arm_spend_total[tiers].sum())
+    assert value == pytest.approx(model.arm_value_total[tiers].sum())
+    for row in table.values():
+        assert (row["return_per_yuan"] is None) == (row["spend"] == 0)
+        assert row["deals"] > 0 or row["spend"] == 0
+    # A band's tier is the tier its creators were in when they signed.
+    deal_tiers = {row["tier"] for row in table.values() if row["deals"]}
+    assert deal_tiers <= set(BUDGET_ARMS[tiers])

@@ -4,7 +4,8 @@ Reads: what each deal and each brand's bought traffic achieved this period (``de
 ``own_obs``), the fees paid; creators' followers, engagement, tiers, availability.
 Writes: on review days, brands' total budgets (``budget_reviews``); on budget days, the
 learners' splits (tiers + own account, platforms, formats; not while ``model.warming_up``),
-returns per arm, new deals (sponsor, fee, platform, format, tier),
+returns per arm and per follower-size band of the deal creators, new deals (sponsor, fee,
+platform, format, tier, size band),
 creators' fee income, brands' spend and daily bought-traffic budgets.
 """
 
@@ -76,6 +77,10 @@ def learn(model: CreatorEconomy) -> None:
             policy.update(_per_brand(b, arm, n_b, n, val), _per_brand(b, arm, n_b, n, fee))
     spent = tier_spend.sum(axis=0)
     model.arm_value_total += tier_value.sum(axis=0)
+    band, n_bands = cs.deal_band[dealt], model.band_deals_total.size
+    model.band_value_total += np.bincount(band, val, minlength=n_bands)
+    model.band_spend_total += np.bincount(band, fee, minlength=n_bands)
+    model.band_deals_total += np.bincount(band, minlength=n_bands)
     model.arm_spend_total += spent
     with np.errstate(invalid="ignore", divide="ignore"):
         model.arm_return = np.where(spent > 0, tier_value.sum(axis=0) / spent, np.nan)
@@ -149,6 +154,8 @@ def sign_deals(model: CreatorEconomy, day: Day) -> None:
     cs.view("sponsor")[:], cs.view("deal_fee")[:] = deals["sponsor"], deals["fee"]
     cs.view("deal_platform")[:], cs.view("deal_format")[:] = deals["platform"], deals["format"]
     cs.view("deal_tier")[:] = np.where(deals["sponsor"] >= 0, model.creator_tier, -1)
+    band = model.scale.size_band_of(model.creator_total_followers)
+    cs.view("deal_band")[:] = np.where(deals["sponsor"] >= 0, band, -1)
     cs.view("deal_obs")[:] = 0.0
     cs.view("income")[:] += deals["fee"]
     dealt = deals["sponsor"] >= 0
