@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import partial
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -684,7 +685,7 @@ def return_by_followers(model: CreatorEconomy) -> dict[str, dict[str, Any]]:
     """
     inner = model.scale.size_bands_real
     lows = (0.0, *inner)
-    labels = [f"{_followers_label(lo)}-{_followers_label(hi)}" for lo, hi in zip(lows, inner)]
+    labels = [f"{_followers_label(lo)}-{_followers_label(hi)}" for lo, hi in pairwise(lows)]
     labels.append(f"{_followers_label(inner[-1])}+")
     tier = model.scale.tier_of(model.scale.to_sim(np.asarray(lows)))
     rows = zip(
