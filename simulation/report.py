@@ -13,8 +13,10 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from simulation import plots
-from simulation.compare import LEVEL, band, fmt
+from simulation.compare import LEVEL, band, fmt, paired_interval
 from simulation.indicators import FIGURES, indicators
 
 if TYPE_CHECKING:
@@ -96,6 +98,34 @@ def events_lines(outcomes: list[dict]) -> list[str]:
     return lines
 
 
+def return_by_followers_rows(
+    baseline: list[dict], scenario: list[dict]
+) -> list[tuple[str, str, float, float, float, float, float, int]]:
+    """Return per yuan of deal fees by the deal creator's follower band, scenario vs baseline.
+
+    From each seed's ``summary.json`` ``outcomes.return_per_yuan_by_followers`` (the whole
+    measured period): per band, (band, tier, baseline mean, scenario mean, paired difference,
+    its interval, seeds with deals in that band in both runs). A band without deals on a
+    seed leaves that seed out; bands without deals anywhere are not listed.
+    """
+
+    def returns(outcomes: list[dict], label: str) -> np.ndarray:
+        rows = [(o.get("return_per_yuan_by_followers") or {}).get(label) or {} for o in outcomes]
+        return np.array([r.get("return_per_yuan") for r in rows], float)  # None -> NaN
+
+    first = next((o.get("return_per_yuan_by_followers") for o in baseline), None) or {}
+    out = []
+    for label, row in first.items():
+        base, scen = returns(baseline, label), returns(scenario, label)
+        diff, low, high, n = paired_interval(scen, base)
+        if n:
+            both = np.isfinite(base) & np.isfinite(scen)
+            out.append(
+                (label, row["tier"], base[both].mean(), scen[both].mean(), diff, low, high, n)
+            )
+    return out
+
+
 def html_page(comparison: Comparison, figs: list[tuple[str, Path]], command: str) -> str:
     """The report as one HTML string (figures inline)."""
     e = html.escape
@@ -140,6 +170,24 @@ def html_page(comparison: Comparison, figs: list[tuple[str, Path]], command: str
             *(_row(d) for d in sorted(rows, key=lambda d: not d.watched)),
             "</table>",
         ]
+        by_band = return_by_followers_rows(
+            comparison.outcomes[base.name], comparison.outcomes[s.name]
+        )
+        if by_band:
+            parts += [
+                "<table><caption>Where a yuan of deal fees worked hardest: value returned "
+                "per yuan, by the deal creator's real followers when it signed, over the "
+                "whole measured period</caption>",
+                "<tr><th>real followers</th><th>tier</th><th>baseline</th><th>scenario</th>"
+                f"<th>difference</th><th>{LEVEL:.0%} interval</th><th>seeds</th></tr>",
+                *(
+                    f"<tr><td>{e(label)}</td><td>{e(tier)}</td><td>{fmt(b)}</td>"
+                    f"<td>{fmt(v)}</td><td>{fmt(d, sign=True)}</td>"
+                    f"<td>[{fmt(lo, sign=True)}, {fmt(hi, sign=True)}]</td><td>{n}</td></tr>"
+                    for label, tier, b, v, d, lo, hi, n in by_band
+                ),
+                "</table>",
+            ]
     parts.append("<h2>Over time</h2>")
     for title, path in figs:
         data = base64.b64encode(path.read_bytes()).decode()

@@ -247,3 +247,26 @@ def test_report_describes_one_off_events_over_the_seeds():
     assert "best-selling stream sold 40.0 M real yuan" in lines[0]
     assert "ranked 1 by followers: it had 30.0 M real followers (mean of 2 seed(s))" in lines[1]
     assert events_lines([{"events": []}]) == []
+
+
+def test_report_compares_return_per_yuan_by_follower_band_paired_by_seed():
+    from simulation.report import return_by_followers_rows
+
+    def seed(small, mid, head=None):
+        bands = {
+            "10k-100k": {"tier": "small", "return_per_yuan": small},
+            "300k-1M": {"tier": "mid", "return_per_yuan": mid},
+            "5M-10M": {"tier": "head", "return_per_yuan": head},
+        }
+        return {"return_per_yuan_by_followers": bands}
+
+    baseline = [seed(100, 80), seed(120, 90), seed(110, 70, 50.0)]
+    scenario = [seed(90, 100), seed(100, 120), seed(None, 85, 40.0)]
+    rows = {r[0]: r for r in return_by_followers_rows(baseline, scenario)}
+    small, mid = rows["10k-100k"], rows["300k-1M"]
+    assert small[1] == "small" and small[7] == 2  # the seed without small deals is left out
+    assert small[2:5] == pytest.approx((110, 95, -15))
+    assert mid[2:5] == pytest.approx((80, 101.6667, 21.6667), rel=1e-4)
+    assert mid[5] < mid[4] < mid[6]
+    assert rows["5M-10M"][7] == 1 and np.isnan(rows["5M-10M"][5])  # one pair: no interval
+    assert return_by_followers_rows([{}], [{}]) == []  # runs from before the bands
