@@ -421,6 +421,8 @@ def test_a_candidate_purchase_uses_the_trust_that_speaks_for_the_product():
         tuple(kw.values()),
         chance,
         affordable,
+        0,  # candidates rows[0:3]
+        3,
     )
     bt = brand_trust[:, 0].astype(float)
     want = sicas.purchase_probability(

@@ -95,8 +95,10 @@ def purchase_chances(
     rule,
     chance,
     affordable,
+    lo,
+    hi,
 ):  # pragma: no cover
-    """The purchase phase's chance for each candidate impression ``rows[j]``, in one pass.
+    """The purchase phase's chance for candidates ``rows[lo:hi]``, in one pass.
 
     Trust is the fan's in the creator it follows, ``stranger_trust`` if it does not
     follow, and its trust in the brand when a brand's own account speaks for the brand;
@@ -106,7 +108,7 @@ def purchase_chances(
     ``brand_trust`` is the fans' float16 table viewed as uint16 (numba has no float16).
     """
     base, exponent, video_factor = rule
-    for j in range(rows.size):
+    for j in range(lo, hi):
         i = rows[j]
         f, b, e = fan[i], product[i], edge[i]
         bt = kernels.half_to_float(brand_trust[f, b])

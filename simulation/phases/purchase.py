@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.day import Day, Sales
-from simulation.mechanisms import kernels, sicas, trust
+from simulation.mechanisms import blocks, kernels, sicas, trust
 from simulation.phases.exposure import attribute
 from simulation.state import REVENUE, UNITS
 
@@ -38,7 +38,9 @@ def run(model: CreatorEconomy, day: Day) -> None:
     imp = day.impressions
     rows = np.flatnonzero(imp.engaged & (imp.product >= 0))
     chance, affordable = np.empty(rows.size), np.empty(rows.size, bool)
-    sicas.purchase_chances(
+    blocks.rows(  # each candidate's chance depends on its own row only: any block split
+        sicas.purchase_chances,
+        rows.size,
         rows,
         imp.fan,
         imp.product,
