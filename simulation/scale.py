@@ -49,10 +49,14 @@ class ScaleMapping:
         """A real follower count in simulated followers (may be fractional)."""
         return real_followers / self.users_per_fan
 
+    def _band(self, edges_real: tuple[float, ...], simulated_followers: np.ndarray) -> np.ndarray:
+        """Index of the interval of ``edges_real`` (real followers) each count falls in."""
+        real = self.to_real(simulated_followers)
+        return np.searchsorted(np.asarray(edges_real), real, side="right")
+
     def tier_of(self, simulated_followers: np.ndarray) -> np.ndarray:
         """Tier index (0 = tail ... 3 = head, see :data:`TIERS`) of each follower count."""
-        real = self.to_real(simulated_followers)
-        return np.searchsorted(np.asarray(self.tier_thresholds_real), real, side="right")
+        return self._band(self.tier_thresholds_real, simulated_followers)
 
     @property
     def size_bands_real(self) -> tuple[float, ...]:
@@ -68,8 +72,7 @@ class ScaleMapping:
 
     def size_band_of(self, simulated_followers: np.ndarray) -> np.ndarray:
         """Band index (0 = below the smallest edge) of each follower count."""
-        real = self.to_real(simulated_followers)
-        return np.searchsorted(np.asarray(self.size_bands_real), real, side="right")
+        return self._band(self.size_bands_real, simulated_followers)
 
     def describe(self) -> dict:
         """The mapping as recorded in every ``metadata.json`` and report."""
