@@ -221,8 +221,24 @@ def stopping_on_signals() -> Iterator[None]:
         _requested.clear()
 
 
+# Depth of code the main thread is in that a stop must not unwind halfway: numba loading a
+# kernel from its cache or compiling it (``simulation.mechanisms`` marks it through numba's
+# compiler-lock events). An exception raised there left numba's state broken, and the
+# process died of a segmentation fault in numba's cache loader (faulthandler's trace; once
+# in CI and once in 415 small runs stopped by SIGTERM in their first seconds). Inside, a
+# stop signal is only recorded; the next :func:`raise_if_stopped` (the runner calls it after
+# every day) raises it.
+_deferring = 0
+
+
+def defer_stops(entering: bool) -> None:
+    """Enter (True) or leave (False) code that a stop signal must not interrupt; nests."""
+    global _deferring
+    _deferring += 1 if entering else -1
+
+
 def raise_if_stopped() -> None:
-    """Raise again for a stop signal whose exception was swallowed (see ``_requested``)."""
+    """Raise a stop signal that was swallowed or deferred (see ``_requested``, ``_deferring``)."""
     if _requested:
         _raise_stop(_requested[0], None)
 
@@ -230,6 +246,8 @@ def raise_if_stopped() -> None:
 def _raise_stop(signum: int, frame: object) -> None:
     if signum not in _requested:
         _requested.append(signum)
+    if _deferring:
+        return
     if signum == signal.SIGINT:
         raise KeyboardInterrupt
     raise Stopped(signum)

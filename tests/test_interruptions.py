@@ -555,3 +555,29 @@ def test_after_the_command_ctrl_c_ends_the_process_instead_of_being_lost():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "True"
+
+
+def test_a_stop_waits_while_numba_loads_or_compiles_a_kernel():
+    """A SIGTERM inside numba's compiler lock is raised after it, not inside it.
+
+    An exception raised while numba loaded a kernel from its cache broke numba's state: a
+    run stopped by SIGTERM in its first days died of a segmentation fault about once in
+    400 tries. The stop now waits for the lock's release and the next check raises it.
+    """
+    import numba.core.compiler_lock
+
+    import simulation.mechanisms  # noqa: F401  (registers the compiler-lock listener)
+    from simulation.folders import Stopped, raise_if_stopped, stopping_on_signals
+
+    reached_end_of_lock = False
+    with stopping_on_signals():
+        with numba.core.compiler_lock.global_compiler_lock:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)  # the handler runs here, between bytecodes
+            reached_end_of_lock = True
+        assert reached_end_of_lock
+        with pytest.raises(Stopped):
+            raise_if_stopped()
+        with pytest.raises(Stopped):  # outside the lock a stop raises at once
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
