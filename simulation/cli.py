@@ -179,6 +179,7 @@ def _validate(args: argparse.Namespace) -> int:
                 Path(args.baseline),
                 Path(args.bass),
                 Path(args.attachment),
+                Path(args.churn),
                 seeds=args.seeds,
                 workers=args.workers,
                 parts=parts,
@@ -447,6 +448,7 @@ def parser() -> argparse.ArgumentParser:
     val.add_argument("--baseline", default="scenarios/baseline.toml")
     val.add_argument("--bass", default="scenarios/limits/bass.toml")
     val.add_argument("--attachment", default="scenarios/limits/preferential_attachment.toml")
+    val.add_argument("--churn", default="scenarios/limits/attachment_with_churn.toml")
     val.add_argument("--seeds", type=_positive, default=10, help="baseline seeds")
     val.add_argument("--workers", type=_positive, default=2, help="processes")
     val.add_argument("--out", default="results/validation")
@@ -459,7 +461,7 @@ def parser() -> argparse.ArgumentParser:
     val.add_argument(
         "--only",
         nargs="+",
-        choices=("baseline", "counterfactuals", "bass", "attachment"),
+        choices=("baseline", "counterfactuals", "bass", "attachment", "churn"),
         help="run only these",
     )
     val.add_argument("--golden", help="also write the baseline's golden summary here (tests)")

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.optimize import curve_fit
 
 from simulation.metrics import YEAR, gini, top_share
+from simulation.model import CreatorEconomy
 from simulation.runner import parallel_map, run_replicate
 from simulation.scenario import AlgorithmMix, Scenario, ScenarioError
 
@@ -217,4 +218,149 @@ def attachment_check(
         fits=[tail_exponent(r["followers"] + scenario.creators.popularity_prior) for r in pop],
         raw_fits=[tail_exponent(r["followers"]) for r in pop],
         follows_per_entry=float(np.mean([r["follows_per_entry"] for r in pop])),
+    )
+
+
+# ------------------------------------------------------------------ attachment with churn
+CHURN_TOLERANCE = 0.05  # relative gap allowed between the model's top decile and the equation's
+CHURN_LIMITS = (0.0, 1.0)  # popularity shares run beside the scenario's own: the two limits
+TOP_DECILE = 0.1
+
+
+def attachment_share(scenario: Scenario) -> float:
+    """q: the share of a limit scenario's slots filled by popularity (the rest by interest).
+
+    Raises:
+        ScenarioError: the scenario is not the attachment-with-churn limit (one platform
+            whose algorithm mixes only interest and popularity, no entries or exits, no
+            unfollows for lost trust).
+    """
+    where = scenario.source or scenario.name
+    platforms = [p for p in scenario.platforms.values() if p.enabled]
+    c, t = scenario.creators, scenario.trust
+    if (
+        len(platforms) != 1
+        or platforms[0].algorithm.follower > 0
+        or platforms[0].algorithm.social > 0
+        or c.entry_rate > 0
+        or c.exit_prob > 0
+        or c.scandal_rate > 0
+        or t.unfollow_trust > 0
+    ):
+        raise ScenarioError(
+            f"{where}: the attachment-with-churn limit needs one enabled platform whose "
+            "algorithm has follower = social = 0, creators.entry_rate = exit_prob = "
+            "scandal_rate = 0 and trust.unfollow_trust = 0"
+        )
+    mix = platforms[0].algorithm
+    return mix.popularity / (mix.popularity + mix.interest)
+
+
+def churn_prediction(
+    followers: np.ndarray,
+    quality: np.ndarray,
+    consistency: np.ndarray,
+    days: int,
+    *,
+    n_fans: int,
+    impressions_per_day: float,
+    engage_base: float,
+    follow_prob: float,
+    popularity_share: float,
+    popularity_prior: float,
+    unfollow_rate: float,
+) -> np.ndarray:
+    """Expected follows of each creator, day by day, in the attachment-with-churn limit.
+
+    Each fan has ``impressions_per_day`` slots; a slot goes to creator i by popularity
+    (share q, in proportion to followers + a) or by interest (in proportion to quality,
+    creators being alike otherwise), weighted by the chance i posts that day. A non-follower
+    engages with chance ``engage_base`` x quality and then follows with ``follow_prob``; a
+    follow ends with chance ``unfollow_rate`` / 365 a day. Returns (days + 1, creators).
+    """
+    k = np.asarray(followers, float).copy()
+    quality, consistency = np.asarray(quality, float), np.asarray(consistency, float)
+    interest = quality * consistency
+    interest /= interest.sum()
+    win = n_fans * impressions_per_day * engage_base * follow_prob * quality
+    survive = 1.0 - unfollow_rate / 365.0
+    out = np.empty((days + 1, k.size))
+    out[0] = k
+    for day in range(1, days + 1):
+        pull = (k + popularity_prior) * consistency
+        share = popularity_share * pull / pull.sum() + (1 - popularity_share) * interest
+        k = (k + win * share * (1.0 - k / n_fans)) * survive
+        out[day] = k
+    return out
+
+
+def _churn_run(scenario: Scenario, seed: int) -> dict[str, Any]:
+    """The top decile's follows day by day, simulated and predicted, in one run."""
+    model = CreatorEconomy.from_scenario(scenario, rng=seed)
+    n = model.creator_state.n
+    k0 = model.creator_total_followers.copy()
+    top = np.argsort(k0, kind="stable")[-max(1, int(TOP_DECILE * n)) :]
+    simulated = [float(k0[top].sum())]
+    for _ in range(scenario.run.steps):
+        model.step()
+        simulated.append(float(model.creator_total_followers[top].sum()))
+    (platform,) = [p for p in scenario.platforms.values() if p.enabled]
+    predicted = churn_prediction(
+        k0,
+        model.creator_state.view("quality"),
+        model.creator_state.view("consistency"),
+        scenario.run.steps,
+        n_fans=scenario.population.n_fans,
+        impressions_per_day=platform.impressions_per_day,
+        engage_base=scenario.fans.engage_base,
+        follow_prob=scenario.fans.follow_prob,
+        popularity_share=attachment_share(scenario),
+        popularity_prior=scenario.creators.popularity_prior,
+        unfollow_rate=scenario.trust.unfollow_rate,
+    )
+    return {"simulated": np.array(simulated), "predicted": predicted[:, top].sum(axis=1)}
+
+
+@dataclass
+class ChurnCheck:
+    """The attachment-with-churn limit at several popularity shares q."""
+
+    shares: list[float]  # q of each row below
+    unfollow_rate: float
+    seeds: list[int]
+    simulated: np.ndarray  # (shares, seeds, days + 1) top decile's follows, the model
+    predicted: np.ndarray  # the same, from the equation
+
+    def kept(self, which: str) -> np.ndarray:
+        """Share of its day-0 follows the top decile keeps at the end, seed mean per q."""
+        runs = self.simulated if which == "simulated" else self.predicted
+        return (runs[:, :, -1] / runs[:, :, 0]).mean(axis=1)
+
+    @property
+    def gaps(self) -> np.ndarray:
+        """Relative gap between the model's and the equation's end value, per q."""
+        return np.abs(self.kept("simulated") / self.kept("predicted") - 1)
+
+    @property
+    def passed(self) -> bool:
+        """The model within 5% of the equation at every q."""
+        return bool((self.gaps <= CHURN_TOLERANCE).all())
+
+
+def churn_check(scenario: Scenario, seeds: list[int], workers: int = 1) -> ChurnCheck:
+    """Run the limit at the scenario's own q and at q = 0 and 1, for each seed."""
+    own = attachment_share(scenario)
+    shares = [own, *(q for q in CHURN_LIMITS if q != own)]
+    variants = [with_algorithm(scenario, interest=1 - q, popularity=q) for q in shares]
+    runs = parallel_map(_churn_run, [(v, s) for v in variants for s in seeds], workers)
+
+    def stack(key: str) -> np.ndarray:
+        return np.array([r[key] for r in runs]).reshape(len(shares), len(seeds), -1)
+
+    return ChurnCheck(
+        shares=shares,
+        unfollow_rate=scenario.trust.unfollow_rate,
+        seeds=list(seeds),
+        simulated=stack("simulated"),
+        predicted=stack("predicted"),
     )

@@ -18,7 +18,7 @@ from simulation.indicators import ROLLING_DAYS
 from simulation.scenario import BUDGET_ARMS, TIERS
 
 if TYPE_CHECKING:
-    from simulation.limits import AttachmentCheck, BassCheck
+    from simulation.limits import AttachmentCheck, BassCheck, ChurnCheck
     from simulation.targets import Target
 
 TIER_COLORS = {
@@ -363,6 +363,24 @@ def concentration_by_algorithm(check: AttachmentCheck, ax: Axes | None = None) -
     ax.set_xticks(x, ["Gini", "top-1% share"])
     ax.set(ylim=(0, 1), ylabel=f"mean over {len(check.seeds)} seeds")
     ax.legend()
+    return fig
+
+
+def attachment_with_churn(check: ChurnCheck, ax: Axes | None = None) -> Figure:
+    """The top decile's follows over time at each popularity share: model vs equation."""
+    fig, ax = _axes(ax, "Attachment with churn: the largest creators' follows")
+    days = np.arange(check.simulated.shape[2])
+    for i, q in enumerate(check.shares):
+        sim = (check.simulated[i] / check.simulated[i, :, :1]).mean(axis=0)
+        pred = (check.predicted[i] / check.predicted[i, :, :1]).mean(axis=0)
+        ax.plot(days, sim, color=f"C{i}", label=f"model, q = {q:g}")
+        ax.plot(days, pred, "k--", lw=1, label="equation" if i == 0 else None)
+    ax.set(
+        xlabel="day",
+        ylabel="top decile's follows / day 0",
+        ylim=(0, 1.05),
+    )
+    ax.legend(fontsize="small", title=f"churn {check.unfollow_rate:g}/yr, {len(check.seeds)} seeds")
     return fig
 
 

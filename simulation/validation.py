@@ -25,7 +25,7 @@ from simulation.targets import REPORTED, STEADY, TARGETS, Target
 # Further Bass (p, q) pairs checked besides the scenario's own: the limit must hold for
 # other coefficients too, not only the meta-analysis average.
 BASS_ALTERNATIVES = ((0.01, 0.5),)
-PARTS = ("baseline", "counterfactuals", "bass", "attachment")
+PARTS = ("baseline", "counterfactuals", "bass", "attachment", "churn")
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Validation:
     baseline_seeds: list[int] = field(default_factory=list)
     bass: list[limits.BassCheck] = field(default_factory=list)
     attachment: limits.AttachmentCheck | None = None
+    churn: limits.ChurnCheck | None = None
     counterfactuals: list[counterfactuals.Difference] = field(default_factory=list)
     scale: dict[str, Any] = field(default_factory=dict)
 
@@ -176,6 +177,26 @@ def attachment_rows(check: limits.AttachmentCheck) -> list[dict[str, Any]]:
     ]
 
 
+def churn_rows(check: limits.ChurnCheck) -> list[dict[str, Any]]:
+    """The top decile's follows kept after the run, the model against the equation, per q."""
+    used, days = _seed_range(check.seeds), check.simulated.shape[2] - 1
+    tol = limits.CHURN_TOLERANCE
+    rate = check.unfollow_rate
+    return [
+        _row(
+            f"churn q = {q:g}",
+            f"top decile's follows after {days} days / day 0, popularity share {q:g}",
+            kept,
+            f"{predicted:.3f} +/- {tol:.0%} (equation; (1 - q) delta = {(1 - q) * rate:g}/yr)",
+            gap <= tol,
+            used,
+        )
+        for q, kept, predicted, gap in zip(
+            check.shares, check.kept("simulated"), check.kept("predicted"), check.gaps, strict=True
+        )
+    ]
+
+
 def with_bass(scenario: Scenario, p: float, q: float) -> Scenario:
     """The Bass scenario with other coefficients."""
     wom = scenario.word_of_mouth.model_copy(update={"discovery_rate": p, "talk_rate": q})
@@ -186,6 +207,7 @@ def validate(
     baseline: Path,
     bass: Path,
     attachment: Path,
+    churn: Path,
     seeds: int = 10,
     workers: int = 1,
     parts: tuple[str, ...] = PARTS,
@@ -230,6 +252,10 @@ def validate(
         pa_seeds = replicate_seeds(sc.run.seed, sc.run.replicates)
         v.attachment = limits.attachment_check(sc, pa_seeds, workers)
         v.rows += attachment_rows(v.attachment)
+    if "churn" in parts:
+        sc = load_scenario(churn)
+        v.churn = limits.churn_check(sc, replicate_seeds(sc.run.seed, sc.run.replicates), workers)
+        v.rows += churn_rows(v.churn)
     return v
 
 
@@ -382,6 +408,8 @@ def write_validation(v: Validation, out: Path) -> Path:
         if v.attachment is not None:
             made["follower_ccdf_fit"] = plots.attachment_ccdf(v.attachment)
             made["concentration_by_algorithm"] = plots.concentration_by_algorithm(v.attachment)
+        if v.churn is not None:
+            made["attachment_with_churn"] = plots.attachment_with_churn(v.churn)
         for name, fig in made.items():
             fig.savefig(figs / f"{name}.png", dpi=110)
     return Path(out).resolve()

@@ -241,13 +241,25 @@ def test_validate_writes_table_and_figures(tmp_path):
         f'extends = "{limit / "preferential_attachment.toml"}"\n'
         "[run]\nsteps = 120\nreplicates = 2\n[population]\nn_fans = 3000\n"
     )
+    churn = tmp_path / "churn.toml"
+    churn.write_text(
+        f'extends = "{limit / "attachment_with_churn.toml"}"\n'
+        "[run]\nsteps = 60\nreplicates = 1\n[population]\nn_fans = 3000\nn_creators = 50\n"
+    )
     out = tmp_path / "validation"
-    proc = creator_sim("validate", "--only", "attachment", "--attachment", pa, "--out", out)
+    proc = creator_sim(
+        "validate", "--only", "attachment", "churn", "--attachment", pa, "--churn", churn,
+        "--out", out,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(out / "validation.csv")
     assert list(table.columns) == ["check", "what", "measured", "band", "pass", "seeds"]
-    assert set(table["check"]) == {"PA exponent", "PA Gini", "PA top-1%"}
+    assert set(table["check"]) == {
+        "PA exponent", "PA Gini", "PA top-1%", "churn q = 0.5", "churn q = 0", "churn q = 1"
+    }  # fmt: skip
     assert "| PA exponent |" in (out / "validation.md").read_text()
     figs = {p.name for p in (out / "figures").iterdir()}
-    assert figs == {"follower_ccdf_fit.png", "concentration_by_algorithm.png"}
+    assert figs == {
+        "follower_ccdf_fit.png", "concentration_by_algorithm.png", "attachment_with_churn.png"
+    }  # fmt: skip
     assert "versions" in json.loads((out / "validation.json").read_text())

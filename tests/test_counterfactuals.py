@@ -50,7 +50,9 @@ def test_a_fixed_split_plots_flat_and_learning_moves_it():
 
 def test_validate_reports_every_counterfactual_with_an_interval(tmp_path, monkeypatch):
     store = RunCache(tmp_path / "validation.runs.sqlite")
-    v = validation.validate(SMALL, SMALL, SMALL, seeds=3, parts=("counterfactuals",), cache=store)
+    v = validation.validate(
+        SMALL, SMALL, SMALL, SMALL, seeds=3, parts=("counterfactuals",), cache=store
+    )
     table = v.counterfactual_table
     expected = sum(len(cf.outputs) for cf in COUNTERFACTUALS)
     assert len(table) >= expected - 2  # F4.koc_outsells may be unmeasurable in 60 days
@@ -77,15 +79,17 @@ def test_validate_reports_every_counterfactual_with_an_interval(tmp_path, monkey
     monkeypatch.setattr(run_cache, "run_model", no_run)
     again = RunCache(tmp_path / "validation.runs.sqlite")
     parts = ("baseline", "counterfactuals")
-    w = validation.validate(SMALL, SMALL, SMALL, seeds=3, parts=parts, cache=again)
+    w = validation.validate(SMALL, SMALL, SMALL, SMALL, seeds=3, parts=parts, cache=again)
     pd.testing.assert_frame_equal(w.counterfactual_table, table)
-    fewer = validation.validate(SMALL, SMALL, SMALL, seeds=2, parts=parts, cache=again)
+    fewer = validation.validate(SMALL, SMALL, SMALL, SMALL, seeds=2, parts=parts, cache=again)
     assert (fewer.counterfactual_table["seeds"] <= 2).all()
     # ... and the baseline it reads is the one the counterfactuals were paired with.
     assert w.baseline_runs == fewer.baseline_runs + w.baseline_runs[2:]
     # Another parameter, or another seed, is another run: computed, never read from the store.
     monkeypatch.setattr(run_cache, "run_model", runner.run_model)
-    more = validation.validate(SMALL, SMALL, SMALL, seeds=4, parts=("baseline",), cache=again)
+    more = validation.validate(
+        SMALL, SMALL, SMALL, SMALL, seeds=4, parts=("baseline",), cache=again
+    )
     assert len(again) == 3 * (1 + len(COUNTERFACTUALS)) + 1
     assert more.baseline_runs[:3] == w.baseline_runs
     params = load_scenario(SMALL).model_params()

@@ -17,6 +17,7 @@ from simulation.state import SocialGraph
 
 BASS = ROOT / "scenarios" / "limits" / "bass.toml"
 PA = ROOT / "scenarios" / "limits" / "preferential_attachment.toml"
+CHURN = ROOT / "scenarios" / "limits" / "attachment_with_churn.toml"
 
 
 # ------------------------------------------------------------------ unit tests
@@ -125,3 +126,57 @@ def test_bass_check_rejects_a_scenario_that_is_not_the_limit():
     )
     with pytest.raises(ScenarioError, match="talk_mixing"):
         limits.bass_check(social, [1])
+
+
+# ------------------------------------------------------------------ attachment with churn
+# 10^12 fans, so that 1 - k / N is 1 to 8 digits: 50 follows a day to be won in all.
+CHURN_KW = dict(n_fans=1e12, impressions_per_day=1.0, engage_base=0.5, follow_prob=1e-10)
+
+
+def test_churn_prediction_without_attachment_decays_to_the_interest_inflow():
+    """q = 0: k_t = (k_{t-1} + w / n) s, a geometric approach to w s / (n (1 - s))."""
+    k0 = np.array([50_000.0, 10.0])
+    out = limits.churn_prediction(
+        k0, np.ones(2), np.ones(2), 400, popularity_share=0.0, popularity_prior=1.0,
+        unfollow_rate=1.0, **CHURN_KW,
+    )  # fmt: skip
+    s, w = 1 - 1 / 365, 50.0 / 2  # each creator gets half of the follows won
+    steady = w * s / (1 - s)  # 9,100
+    expected = steady + (k0 - steady) * s ** np.arange(401)[:, None]
+    assert out.shape == (401, 2)
+    assert out == pytest.approx(expected, rel=1e-6)
+
+
+def test_churn_prediction_full_attachment_keeps_each_creators_share():
+    """q = 1, a = 0, no saturation: inflow in proportion to followers keeps every share."""
+    k0 = np.array([5000.0, 500.0, 50.0])
+    out = limits.churn_prediction(
+        k0, np.ones(3), np.ones(3), 365, popularity_share=1.0, popularity_prior=0.0,
+        unfollow_rate=1.0, **CHURN_KW,
+    )  # fmt: skip
+    assert out[-1] / out[-1].sum() == pytest.approx(k0 / k0.sum(), rel=1e-6)
+    assert out[-1].sum() > 2 * k0.sum()  # 50 a day won against 5,550 / 365 lost: all grow
+
+
+def test_attachment_with_churn_limit_matches_the_equation():
+    """The model's largest creators keep what the mean-field equation says, at q = 0, 0.5, 1.
+
+    Tolerance: the top decile's end value is a sum of ~50,000 independent follows and
+    unfollows over 180 days (relative noise ~1%); the check allows 5%. The three shares
+    are far apart (0.66, 0.78, 0.95 of day 0), so a model that ignored q would fail.
+    """
+    scenario = load_scenario(CHURN)
+    short = scenario.model_copy(update={"run": scenario.run.model_copy(update={"steps": 180})})
+    check = limits.churn_check(short, [3000, 3001], workers=2)
+    assert check.shares == [0.5, 0.0, 1.0]
+    assert check.gaps.max() <= limits.CHURN_TOLERANCE, check.gaps
+    sim = check.kept("simulated")
+    assert sim[1] < sim[0] < sim[2]  # more attachment, the largest creators keep more
+    assert check.passed
+
+
+def test_churn_check_rejects_a_scenario_that_is_not_the_limit():
+    from simulation.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match="follower = social = 0"):
+        limits.attachment_share(load_scenario(ROOT / "scenarios" / "baseline.toml"))
