@@ -76,7 +76,7 @@ validate-quick: $(VENV)/.installed
 
 # The README's validation figures, from the last validation run (VALIDATION).
 validation-figures:
-	for f in targets bass bass_1 follower_ccdf_fit concentration_by_algorithm; do \
+	for f in targets bass bass_1 follower_ccdf_fit concentration_by_algorithm attachment_with_churn; do \
 		cp $(VALIDATION)/figures/$$f.png docs/figures/validation_$$f.png; done
 	mv docs/figures/validation_bass_1.png docs/figures/validation_bass_alt.png
 	mv docs/figures/validation_concentration_by_algorithm.png docs/figures/validation_concentration.png

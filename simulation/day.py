@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulation.scenario import TIERS
+
 
 def _ints() -> np.ndarray:
     return np.zeros(0, np.int32)
@@ -97,6 +99,10 @@ class Ledger:
     stream_gmv: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per stream today
     streams: int = 0
     new_follows: int = 0
+    # Follows won and lost today by the creator's tier (in TIERS' order): a new follow, and an
+    # unfollow, a lost trust's or a leaving creator's ended follow.
+    follows_won: np.ndarray = field(default_factory=lambda: np.zeros(len(TIERS), np.int64))
+    follows_lost: np.ndarray = field(default_factory=lambda: np.zeros(len(TIERS), np.int64))
     scandals: int = 0
     entries: int = 0
     exits: int = 0

@@ -289,6 +289,11 @@ def ledger_count(model: CreatorEconomy, field: str) -> int:
     return int(getattr(model.today, field))
 
 
+def follows_of_tier(model: CreatorEconomy, field: str, tier: int) -> int:
+    """Follows a tier's creators won (``follows_won``) or lost (``follows_lost``) today."""
+    return int(getattr(model.today, field)[tier])
+
+
 def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
     """Every time series the DataCollector records, by column name."""
     r: dict[str, Callable] = {
@@ -302,6 +307,8 @@ def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
         r[f"live_gmv_{t}"] = partial(gmv_of_tier, tier=i, live_only=True)
         r[f"followers_{t}"] = partial(followers_of_tier, tier=i)
         r[f"creators_{t}"] = partial(creators_of_tier, tier=i)
+        r[f"follows_won_{t}"] = partial(follows_of_tier, field="follows_won", tier=i)
+        r[f"follows_lost_{t}"] = partial(follows_of_tier, field="follows_lost", tier=i)
     for i, arm in enumerate(BUDGET_ARMS):
         r[f"spend_{arm}"] = partial(spend_of_arm, arm=i)
         r[f"budget_share_{arm}"] = partial(budget_share, arm=i)
@@ -708,6 +715,32 @@ def return_by_followers(model: CreatorEconomy) -> dict[str, dict[str, Any]]:
     }
 
 
+def follow_flows(ts: pd.DataFrame) -> dict[str, dict[str, float | None]]:
+    """Follows each tier won and lost a year, per follow it held, over the measured days.
+
+    ``won``: new follows of the tier's creators over the days, divided by the follows they
+    held (``followers_<tier>`` summed over the days), times 365; ``lost`` likewise for
+    unfollows, lost trust and creators leaving; ``net`` the difference; ``all`` the whole
+    market. Why the largest
+    creators shrink or hold (``scenarios/limits/attachment_with_churn.toml``): when a share q
+    of the market's new follows goes to creators in proportion to their followers, a
+    creator far above the mean wins about q times the market's rate, and loses every
+    follow at the common rate. None for a tier that held no follows.
+    """
+    out: dict[str, dict[str, float | None]] = {}
+    for key, tiers in (*((t, [t]) for t in TIERS), ("all", TIERS)):
+        held = sum(ts[f"followers_{t}"].sum() for t in tiers)
+        won = sum(ts[f"follows_won_{t}"].sum() for t in tiers)
+        lost = sum(ts[f"follows_lost_{t}"].sum() for t in tiers)
+        rates = [float(n * YEAR / held) if held > 0 else None for n in (won, lost)]
+        out[key] = {
+            "won": rates[0],
+            "lost": rates[1],
+            "net": None if held <= 0 else float((won - lost) * YEAR / held),
+        }
+    return out
+
+
 def outcomes(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, Any]:
     """Headline outcomes beside the FACTS metrics: the mission's budget shift, the brand day."""
     share = ts["budget_share_mid"]
@@ -725,6 +758,7 @@ def outcomes(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, Any]:
         },
         "spend_by_arm": dict(zip(BUDGET_ARMS, model.arm_spend_total.tolist(), strict=True)),
         "return_per_yuan_by_followers": return_by_followers(model),
+        "follow_flows": follow_flows(ts),
         "mind_share_end": float(ts["mind_share"].iloc[-1]),
         "gmv_last_year": last_year(ts["gmv"]),
         "brand_day": model.brand_day_result,

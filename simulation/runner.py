@@ -267,9 +267,12 @@ def run_model(
 
 
 def scenario_metrics(scenario: Scenario, seed: int, steps: int) -> dict[str, Any]:
-    """One run of a scenario as flat metrics: ``F3.mid``, ``F9.growth``..., ``end.<series>``.
+    """One run of a scenario as flat metrics: ``F3.mid``, ``steady.*``, ``flows.*``, ``end.*``.
 
-    What :func:`run_model` and sweeps record; a value that is not measurable is None.
+    The FACTS metrics (``F9.growth``...), the steady-market checks, the follows each tier
+    won and lost (``flows.head.net``..., :func:`metrics.follow_flows`) and the last value of
+    every time series (``end.<series>``): what :func:`run_model` and sweeps record; a value
+    that is not measurable is None.
     """
     ts, _, facts, _ = run_replicate(scenario, seed, steps)
     out: dict[str, Any] = {}
@@ -280,6 +283,8 @@ def scenario_metrics(scenario: Scenario, seed: int, steps: int) -> dict[str, Any
         else:
             out[fid] = value
     out |= {f"steady.{k}": v for k, v in metrics.steady_market(ts).items()}
+    for tier, rates in metrics.follow_flows(ts).items():
+        out |= {f"flows.{tier}.{k}": v for k, v in rates.items()}
     out |= {f"end.{k}": float(v) for k, v in ts.iloc[-1].items() if k != "step"}
     return finite(out)
 

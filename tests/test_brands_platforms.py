@@ -8,7 +8,7 @@ from simulation import CreatorEconomy, load_scenario, metrics
 from simulation.agents import Brand
 from simulation.phases.budgets import LIVE_DEAL
 from simulation.runner import run_replicate
-from simulation.scenario import BUDGET_ARMS
+from simulation.scenario import BUDGET_ARMS, TIERS
 from simulation.state import Follows
 from simulation.targets import STEADY
 
@@ -230,6 +230,25 @@ def test_follower_bands_nest_in_tiers_and_split_each_by_decades():
     assert scale.size_band_of(counts).tolist() == list(range(len(edges) + 1))
     below = scale.to_sim(np.array(edges)) * (1 - 1e-9)
     assert scale.size_band_of(below).tolist() == list(range(len(edges)))
+
+
+def test_follow_flows_account_for_every_follow_won_and_lost():
+    """Each day's follows won and lost by tier add up to the change in all follows.
+
+    Scandals raised tenfold and exits made likely, so that every kind of ended follow
+    (unfollows, lost trust, creators leaving) happens in the 60 days.
+    """
+    model = small_model(seed=5, scandal_rate=0.5, exit_grace_days=10, exit_prob=0.05)
+    ts = run(model, 60)
+    won = ts[[f"follows_won_{t}" for t in TIERS]].sum(axis=1)
+    lost = ts[[f"follows_lost_{t}" for t in TIERS]].sum(axis=1)
+    assert (won == ts["new_follows"]).all()
+    assert (ts["follows"].diff().iloc[1:] == (won - lost).iloc[1:]).all()
+    assert ts["scandals"].sum() > 0 and ts["exits"].sum() > 0 and lost.sum() > 0
+    flows = metrics.follow_flows(ts)
+    held = sum(ts[f"followers_{t}"].sum() for t in TIERS)
+    assert flows["all"]["won"] == pytest.approx(won.sum() * 365 / held)
+    assert flows["all"]["net"] == pytest.approx(flows["all"]["won"] - flows["all"]["lost"])
 
 
 def test_return_by_followers_accounts_for_every_deal_yuan():

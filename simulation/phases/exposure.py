@@ -5,7 +5,8 @@ creators' quality and followers (their audience factor); live-stream session par
 Writes: the impressions' ``watch``, ``stream`` and ``engaged``; today's streams in the
 ledger (viewers, peaks); creators' engagement statistics and traffic-pool boost; platforms'
 format statistics; fans' last engagement, trust (interaction), new follows and SICAS
-stages; what deals and bought traffic achieved (``deal_obs``, ``own_obs``); ``day.seen``
+stages (new follows counted in the ledger by the creator's tier); what deals and bought
+traffic achieved (``deal_obs``, ``own_obs``); ``day.seen``
 and ``day.reward`` (per fan and platform, for the competition phase).
 """
 
@@ -26,6 +27,7 @@ from simulation.mechanisms import (
     sicas,
     trust,
 )
+from simulation.scenario import TIERS
 from simulation.state import CONNECTS, ENGAGEMENTS, IMPRESSIONS, Follows
 
 if TYPE_CHECKING:
@@ -101,6 +103,8 @@ def run(model: CreatorEconomy, day: Day) -> None:
     if len(added):  # insertion renumbered the edges
         Follows.shift(imp.edge, fan, added)
         imp.edge[new] = fo.find(fan[new], creator[new], imp.platform[new])
+        won = fo.creator[np.unique(imp.edge[new])]
+        day.ledger.follows_won += np.bincount(model.creator_tier[won], minlength=len(TIERS))
     # A follower won by bought traffic is the brand's own private-domain audience.
     won = new[imp.ad[new]]
     np.add.at(model.brand_state.own_obs[:, CONNECTS], cs.owner[creator[won]], 1.0)

@@ -6,7 +6,8 @@ each role's risk and the scenario's named ``[events]`` scandals, logged), brand 
 a scandal's sponsored fans, deals ended and creators paused after a scandal; follow edges
 dropped below ``unfollow_trust`` or by the fans' yearly ``unfollow_rate`` (recorded as
 ended relationships); wallets refilled; follower counts and tiers; creators who exit or
-enter (with their agents); ``ledger`` counts; the brand day's and festivals' results.
+enter (with their agents); ``ledger`` counts (among them the follows each tier lost); the
+brand day's and festivals' results.
 """
 
 from __future__ import annotations
@@ -66,14 +67,14 @@ def run(model: CreatorEconomy, day: Day) -> None:
         # Brands react: the deal ends and no brand signs the creator for a while.
         cs.view("sponsor")[hit] = -1
         cs.view("paused_until")[hit] = day.index + cfg.brands.scandal_pause_days
-    fo.keep(
-        trust.still_following(
-            r,
-            fo.trust,
-            unfollow_trust=cfg.trust.unfollow_trust,
-            unfollow_rate=cfg.trust.unfollow_rate,
-        )
+    kept = trust.still_following(
+        r,
+        fo.trust,
+        unfollow_trust=cfg.trust.unfollow_trust,
+        unfollow_rate=cfg.trust.unfollow_rate,
     )
+    day.ledger.follows_lost += _by_tier(model, fo.creator[~kept])
+    fo.keep(kept)
     np.minimum(fs.wallet + fs.budget, fs.budget * cfg.fans.wallet_cap_days, out=fs.wallet)
     model.refresh_followers()
 
@@ -91,7 +92,9 @@ def run(model: CreatorEconomy, day: Day) -> None:
         cs.view("sponsor")[leave] = -1
         for i in np.flatnonzero(leave).tolist():
             model.creator_agents.pop(i).remove()
-        fo.keep(~leave[fo.creator])
+        gone = leave[fo.creator]
+        day.ledger.follows_lost += _by_tier(model, fo.creator[gone])
+        fo.keep(~gone)
         cs.view("followers")[leave] = 0  # their follows ended; nobody else's changed
 
     k = growth.entrants(r, entry_rate=cfg.creators.entry_rate, n_creators=cfg.population.n_creators)
@@ -105,3 +108,8 @@ def run(model: CreatorEconomy, day: Day) -> None:
         model.record_brand_day(day)
     if day.festival.any():
         model.record_festival(day)
+
+
+def _by_tier(model: CreatorEconomy, creators: np.ndarray) -> np.ndarray:
+    """How many of ``creators`` (one per ended follow) are in each tier."""
+    return np.bincount(model.creator_tier[creators], minlength=len(TIERS))
