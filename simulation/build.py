@@ -91,6 +91,8 @@ def _fans(model: CreatorEconomy, r: np.random.Generator) -> None:
         brand_trust=model.config.trust.brand_trust_initial,
         friends=friends,
     )
+    if pop.joined_share < 1:  # the others join later (phases.growth)
+        model.fan_state.joined[:] = r.random(n) < pop.joined_share
 
 
 def _creators(model: CreatorEconomy, r: np.random.Generator) -> None:
@@ -153,23 +155,37 @@ def add_creators(
 
 def _initial_follows(model: CreatorEconomy, r: np.random.Generator) -> None:
     """Fans start following a few creators of their interests, big names more likely."""
-    pop, cs, fs = model.config.population, model.creator_state, model.fan_state
-    n_p, n_t = len(model.platform_list), pop.n_topics
+    pop, cs = model.config.population, model.creator_state
     fame = r.lognormal(0.0, pop.creator_fame_sigma, cs.n)
-    c_idx, p_idx = np.nonzero(cs.view("posts_on"))
-    attention_cdf = np.cumsum(fs.attention, axis=1)
+    weight = fame[:, None] * cs.view("posts_on")
     counts = r.poisson(pop.initial_follows, pop.n_fans)
+    counts[~model.fan_state.joined] = 0  # they follow as they join
     for lo in range(0, pop.n_fans, FAN_BLOCK):  # in blocks of fans: a lower peak of memory
         block = np.arange(lo, min(lo + FAN_BLOCK, pop.n_fans), dtype=np.int32)
-        fans = np.repeat(block, counts[block])
-        group = distribution.draw_topics(fs.interest_cdf, fans, r) * n_p
-        group += distribution.draw_topics(attention_cdf, fans, r)  # the platform
-        pick = sample_grouped(cs.niche[c_idx] * n_p + p_idx, fame[c_idx], group, n_t * n_p, r)
-        ok = pick >= 0
-        creators = c_idx[pick[ok]]
-        model.follows.add(
-            fans[ok], creators, p_idx[pick[ok]], model.role_initial_trust[cs.role[creators]]
-        )
+        follow_creators(model, np.repeat(block, counts[block]), weight, r)
+
+
+def follow_creators(
+    model: CreatorEconomy, fans: np.ndarray, weight: np.ndarray, r: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """New follows: each entry of ``fans`` (a fan repeated once per follow) follows a creator.
+
+    The fan draws a topic from its interests and a platform from its attention, then a
+    creator of that niche on that platform in proportion to ``weight`` (creators,
+    platforms; 0 where the creator cannot be followed there). Returns the (fan, creator,
+    platform) of each follow drawn (a fan drawing the same creator twice follows it once).
+    """
+    cs, fs = model.creator_state, model.fan_state
+    n_p, n_t = len(model.platform_list), model.config.population.n_topics
+    c_idx, p_idx = np.nonzero(weight > 0)
+    rows, local = np.unique(fans, return_inverse=True)
+    group = distribution.draw_topics(fs.interest_cdf, fans, r) * n_p
+    group += distribution.draw_topics(np.cumsum(fs.attention[rows], axis=1), local, r)
+    pick = sample_grouped(cs.niche[c_idx] * n_p + p_idx, weight[c_idx, p_idx], group, n_t * n_p, r)
+    ok = pick >= 0
+    fan, creator, platform = fans[ok], c_idx[pick[ok]], p_idx[pick[ok]]
+    model.follows.add(fan, creator, platform, model.role_initial_trust[cs.role[creator]])
+    return fan, creator, platform
 
 
 def _learners(model: CreatorEconomy) -> None:

@@ -106,6 +106,7 @@ class Ledger:
     scandals: int = 0
     entries: int = 0
     exits: int = 0
+    joins: int = 0  # fans who joined the platforms today
     shares: int = 0
     word_of_mouth: int = 0  # purchases by word of mouth or unprompted discovery
     trust_quantiles: np.ndarray | None = None  # memo: metrics.TRUST_QUANTILES of trust today

@@ -28,6 +28,7 @@ class Indicator:
     denominator: str | None = None  # column summed over the same window; None: a mean
     scale: float = 1.0  # multiplies the value (real units)
     group: str = ""  # figure it belongs to
+    change: bool = False  # relative to the first ROLLING_DAYS measured days, minus 1
 
     def columns(self) -> list[str]:
         """Time-series columns it reads."""
@@ -35,6 +36,20 @@ class Indicator:
 
     def over(self, ts: pd.DataFrame, first: int, last: int) -> float:
         """Its value over the measured days ``first..last`` (1-based, inclusive) of one run."""
+        value = self._level(ts, first, last)
+        return value / self._start(ts) - 1 if self.change else value
+
+    def rolling(self, ts: pd.DataFrame, days: int = ROLLING_DAYS) -> pd.Series:
+        """Its value over the trailing ``days`` days, day by day, for one run."""
+        top = ts[self.numerator].rolling(days, min_periods=1).mean()
+        if self.denominator is None:
+            level = top * self.scale
+        else:
+            bottom = ts[self.denominator].rolling(days, min_periods=1).mean()
+            level = (top / bottom.where(bottom > 0)) * self.scale
+        return level / self._start(ts) - 1 if self.change else level
+
+    def _level(self, ts: pd.DataFrame, first: int, last: int) -> float:
         window = ts[(ts["step"] >= first) & (ts["step"] <= last)]
         top = window[self.numerator].mean()
         if self.denominator is None:
@@ -42,13 +57,10 @@ class Indicator:
         bottom = window[self.denominator].mean()
         return float(top / bottom * self.scale) if bottom > 0 else float("nan")
 
-    def rolling(self, ts: pd.DataFrame, days: int = ROLLING_DAYS) -> pd.Series:
-        """Its value over the trailing ``days`` days, day by day, for one run."""
-        top = ts[self.numerator].rolling(days, min_periods=1).mean()
-        if self.denominator is None:
-            return top * self.scale
-        bottom = ts[self.denominator].rolling(days, min_periods=1).mean()
-        return (top / bottom.where(bottom > 0)) * self.scale
+    def _start(self, ts: pd.DataFrame) -> float:
+        """The level over the first ROLLING_DAYS measured days (NaN when it is 0)."""
+        start = self._level(ts, 1, ROLLING_DAYS)
+        return start if start > 0 else float("nan")
 
 
 def indicators(scenario: Scenario) -> dict[str, Indicator]:
@@ -206,6 +218,22 @@ def indicators(scenario: Scenario) -> dict[str, Indicator]:
             "simulated creators",
             "creators_head",
             group="creators",
+        ),
+        Indicator(
+            "creators_head_change",
+            "head creators, change since the first measured month",
+            "share",
+            "creators_head",
+            group="creators",
+            change=True,
+        ),
+        Indicator(
+            "creators_mid_change",
+            "mid-tier creators, change since the first measured month",
+            "share",
+            "creators_mid",
+            group="creators",
+            change=True,
         ),
     ]
     return {i.key: i for i in out}

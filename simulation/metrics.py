@@ -186,8 +186,14 @@ def formats_carried(model: CreatorEconomy, platform: int) -> int:
 
 
 def attention_of_platform(model: CreatorEconomy, platform: int) -> float:
-    """Mean share of fans' attention on one platform."""
-    return float(model.fan_state.attention[:, platform].mean(dtype=np.float64))
+    """Mean share of the attention of fans who use the platforms (joined) on one platform."""
+    fs = model.fan_state
+    return float(fs.attention[:, platform].mean(dtype=np.float64, where=fs.joined))
+
+
+def joined_users(model: CreatorEconomy) -> int:
+    """Fans who use the platforms (joined; all of them unless the market grows)."""
+    return int(model.fan_state.joined.sum())
 
 
 def impressions_of_platform(model: CreatorEconomy, platform: int) -> int:
@@ -325,6 +331,7 @@ def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
         r[f"formats_{p.key}"] = partial(formats_carried, platform=p.index)
     r |= {
         "creators_active": creators_active,
+        "users": joined_users,
         "follower_gini": follower_gini,
         "follower_top1_share": follower_top1_share,
         "sales_gini": sales_gini,
@@ -349,6 +356,7 @@ def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
         "scandals",
         "entries",
         "exits",
+        "joins",
         "shares",
         "word_of_mouth",
     ):
@@ -506,7 +514,8 @@ def willing_to_buy_from_anchor(model: CreatorEconomy) -> float | None:
         return None
     k = model.platform_index("kuaishou")
     fs, fo, cfg = model.fan_state, model.follows, model.config
-    users = fs.attention[:, k] * model.platform_list[k].spec.impressions_per_day * 7 >= WEEKLY_USE
+    weekly = fs.attention[:, k] * model.platform_list[k].spec.impressions_per_day * 7
+    users = fs.joined & (weekly >= WEEKLY_USE)
     if not users.any():
         return None
     anchor = model.live_eligible()[:, k]

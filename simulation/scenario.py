@@ -76,6 +76,12 @@ class PopulationSection(_Section):
     social_homophily: Prob = 0.7
     initial_follows: NonNegFloat = 5.048
     creator_fame_sigma: NonNegFloat = 2.797
+    # A growing market (F9): a share of the fans uses the platforms from the first day of
+    # the warm-up; each of the others joins with a yearly hazard join_rate and follows a few
+    # creators as it arrives, in proportion to their followers (onboarding shows the
+    # popular accounts), as day-0 fans follow the famous.
+    joined_share: float = Field(1.0, gt=0.0, le=1.0)
+    join_rate: NonNegFloat = 0.0
 
 
 class FanSection(_Section):

@@ -273,6 +273,9 @@ class FanState:
     purchases: np.ndarray  # (fans,) int32 purchases made through creators so far
     satisfaction: np.ndarray  # (fans, platforms) float32 recent reward per impression; NaN unknown
     friends: SocialGraph
+    # (fans,) bool: uses the platforms; a fan who has not joined yet sees nothing, follows
+    # nobody and buys nothing (population.joined_share, join_rate)
+    joined: np.ndarray
 
     @classmethod
     def create(
@@ -285,7 +288,7 @@ class FanState:
         brand_trust: float,
         friends: SocialGraph,
     ) -> FanState:
-        """Fresh fans with no stage, the initial brand trust and an empty wallet."""
+        """Fresh fans with no stage, the initial brand trust and an empty wallet, all joined."""
         n = budget.size
         counts = np.zeros(len(STAGE_NAMES), np.int64)
         counts[NONE] = n * n_brands
@@ -303,6 +306,7 @@ class FanState:
             purchases=np.zeros(n, dtype=np.int32),
             satisfaction=np.full(attention.shape, np.nan, np.float32),
             friends=friends,
+            joined=np.ones(n, bool),
         )
 
     @property

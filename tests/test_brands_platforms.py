@@ -236,15 +236,24 @@ def test_follow_flows_account_for_every_follow_won_and_lost():
     """Each day's follows won and lost by tier add up to the change in all follows.
 
     Scandals raised tenfold and exits made likely, so that every kind of ended follow
-    (unfollows, lost trust, creators leaving) happens in the 60 days.
+    (unfollows, lost trust, creators leaving) happens in the 60 days, and fans join, so
+    that newcomers' first follows count as won.
     """
-    model = small_model(seed=5, scandal_rate=0.5, exit_grace_days=10, exit_prob=0.05)
+    model = small_model(
+        seed=5,
+        scandal_rate=0.5,
+        exit_grace_days=10,
+        exit_prob=0.05,
+        joined_share=0.7,
+        join_rate=2.0,
+    )
     ts = run(model, 60)
     won = ts[[f"follows_won_{t}" for t in TIERS]].sum(axis=1)
     lost = ts[[f"follows_lost_{t}" for t in TIERS]].sum(axis=1)
     assert (won == ts["new_follows"]).all()
     assert (ts["follows"].diff().iloc[1:] == (won - lost).iloc[1:]).all()
     assert ts["scandals"].sum() > 0 and ts["exits"].sum() > 0 and lost.sum() > 0
+    assert ts["joins"].sum() > 0
     flows = metrics.follow_flows(ts)
     held = sum(ts[f"followers_{t}"].sum() for t in TIERS)
     assert flows["all"]["won"] == pytest.approx(won.sum() * 365 / held)

@@ -55,6 +55,16 @@ def test_indicator_is_a_ratio_of_window_sums_or_a_mean_level():
     assert math.isnan(share.over(empty, 1, 2))
 
 
+def test_a_change_indicator_reads_its_level_against_the_first_measured_month():
+    days = 60  # the first month (ROLLING_DAYS = 30 days) at 10 head creators, then 5
+    ts = _series({"creators_head": [10.0] * 30 + [5.0] * (days - 30)})
+    change = Indicator("c", "head change", "share", "creators_head", change=True)
+    assert change.over(ts, 31, days) == pytest.approx(-0.5)
+    assert change.over(ts, 1, 30) == pytest.approx(0.0)
+    assert change.rolling(ts).iloc[[0, 29, -1]].tolist() == pytest.approx([0.0, 0.0, -0.5])
+    assert math.isnan(change.over(_series({"creators_head": [0.0] * days}), 31, days))
+
+
 def test_differences_pair_runs_by_seed_over_the_whatif_window():
     base = load_scenario(SMALL)
     whatif = base.model_copy(

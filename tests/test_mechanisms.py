@@ -697,3 +697,34 @@ def test_hedge_update_survives_an_arm_returning_thousands_of_times_the_mean():
     mw.update(np.array([[3.0, 1.0]]), np.array([[1.0, 1.0]]))
     w = np.array([np.exp(3 / 2 - 1), np.exp(1 / 2 - 1)])
     assert mw.weights[0] == pytest.approx(w / w.sum())
+
+
+# ------------------------------------------------------------------ a growing market
+def test_joiners_are_waiting_fans_at_the_daily_hazard():
+    joined = np.zeros(200_000, bool)
+    joined[::2] = True  # 100,000 wait
+    fans = growth.joiners(rng(3), joined, join_rate=36.5)  # 10% of them a day
+    assert not joined[fans].any() and (np.diff(fans) > 0).all()
+    assert fans.size == pytest.approx(10_000, abs=4 * np.sqrt(100_000 * 0.1 * 0.9))
+    assert growth.joiners(rng(3), np.ones(10, bool), join_rate=36.5).size == 0
+
+
+def test_a_fan_who_has_not_joined_gets_no_slot():
+    n_fans = 2_000
+    joined = np.arange(n_fans) < 500
+    fan, *_, k = distribution.distribute(
+        rng(5),
+        np.ones((n_fans, 1), np.float32),
+        np.ones((n_fans, 1), np.float32),
+        [_feed(np.zeros(6, int))],
+        np.zeros((6, 1), bool),
+        Follows(n_fans),
+        SocialGraph.small_world(n_fans, 0, 0, rng()),
+        np.full(n_fans, -1, np.int32),
+        impressions_per_day=np.array([4.0]),
+        weights=np.array([[1.0, 0.0, 0.0, 0.0]]),
+        stream_attendance=0.0,
+        joined=joined,
+    )
+    assert fan.max() < 500
+    assert k == pytest.approx(500 * 4.0, abs=4 * np.sqrt(2_000))  # Poisson(4) each

@@ -167,3 +167,46 @@ def test_income_is_real_yuan_commission_plus_fees():
     fees = m.brand_state.spend[:, : len(TIERS)].sum()
     assert fees > 0 and commission > 0
     assert cs.view("income").sum() == pytest.approx(commission + fees)
+
+
+def test_fans_who_have_not_joined_see_and_buy_nothing_until_they_join():
+    model = small_model(seed=3, joined_share=0.5, join_rate=0.0)
+    fs = model.fan_state
+    waiting = ~fs.joined.copy()
+    assert 0.4 < waiting.mean() < 0.6
+    assert not waiting[model.follows.fan].any()  # no follows before joining
+    for _ in range(30):
+        model.step()
+        assert not waiting[model.day.impressions.fan].any()
+    assert (fs.purchases[waiting] == 0).all() and (fs.purchases[~waiting] > 0).any()
+    ts = model.datacollector.get_model_vars_dataframe()
+    assert (ts["users"] == (~waiting).sum()).all() and ts["joins"].sum() == 0
+
+
+def test_users_grow_at_the_join_hazard_and_newcomers_follow_the_popular():
+    """1 - users / fans falls as (1 - s0) e^(-rate t); a newcomer's follows go to the big.
+
+    s0 = 0.3 and 1% a day: after 60 days 0.7 x 0.99^60 = 0.384 of fans still wait, with a
+    binomial s.d. of 0.006 at 3,000 fans (the tolerance is 4 of them).
+    """
+    model = small_model(seed=4, joined_share=0.3, join_rate=3.65)
+    n = model.fan_state.n
+    start = model.fan_state.joined.mean()
+    before = model.creator_total_followers.copy()
+    first_follows = {}
+    for _ in range(60):
+        newcomers = ~model.fan_state.joined.copy()
+        model.step()
+        joined_today = newcomers & model.fan_state.joined
+        for c in model.follows.creator[joined_today[model.follows.fan]]:
+            first_follows[c] = first_follows.get(c, 0) + 1
+    waiting = 1 - model.fan_state.joined.mean()
+    expected = (1 - start) * (1 - 3.65 / 365) ** 60
+    assert waiting == pytest.approx(expected, abs=4 * np.sqrt(expected * (1 - expected) / n))
+    got = np.zeros(before.size)
+    for c, k in first_follows.items():
+        if c < before.size:
+            got[c] = k
+    top = np.argsort(before)[-before.size // 10 :]
+    assert got[top].sum() / got.sum() > 0.5 * before[top].sum() / before.sum()
+    assert got[top].mean() > 5 * got[np.argsort(before)[: before.size // 2]].mean()

@@ -92,6 +92,7 @@ def distribute(
     weights: np.ndarray,
     stream_attendance: float,
     extra: int = 0,
+    joined: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Today's impressions on every platform, fan by fan.
 
@@ -110,6 +111,8 @@ def distribute(
             popularity.
         stream_attendance: chance a follower comes to a stream of a creator it follows.
         extra: free rows to leave at the end of every column (for bought traffic).
+        joined: (fans,) bool, fans who use the platforms (None: all); the others get no
+            slot.
 
     Returns:
         (fan, creator, platform, social, edge) of every impression, ordered by fan, and
@@ -145,10 +148,12 @@ def distribute(
     slots = np.empty(n, np.int64)
     threaded = None if ipd.any() else 0  # a market that shows nothing (a theory limit): no threads
     attend = np.zeros(len(fo), bool)
+    joined = np.ones(n, bool) if joined is None else joined
     sizes = blocks.run(
         lambda g, lo, hi: kernels.count_slots(
             g,
             attention,
+            joined,
             ipd,
             live,
             stream_attendance,

@@ -42,6 +42,18 @@ def entrants(rng: np.random.Generator, *, entry_rate: float, n_creators: int) ->
     return int(rng.poisson(entry_rate * n_creators / 365.0))
 
 
+def joiners(rng: np.random.Generator, joined: np.ndarray, *, join_rate: float) -> np.ndarray:
+    """Fans who join the platforms today: each one not yet joined with chance rate / 365.
+
+    A constant hazard on the fans still outside, so users grow as 1 - (1 - s0) e^(-rate t)
+    from the share s0 who use the platforms on day 0: fast at first, slowing as the market
+    fills (F9's doubling market).
+    """
+    waiting = np.flatnonzero(~joined)
+    k = rng.binomial(waiting.size, min(join_rate / 365.0, 1.0))
+    return np.sort(rng.choice(waiting, k, replace=False)).astype(np.int32)
+
+
 def exits(
     rng: np.random.Generator,
     active: np.ndarray,

@@ -191,6 +191,7 @@ def _edge_of(fan_ptr, e_creator, e_platform, f, c, p):  # pragma: no cover
 def count_slots(  # pragma: no cover
     rng,
     attention,
+    joined,
     impressions_per_day,
     live,
     attendance,
@@ -205,13 +206,17 @@ def count_slots(  # pragma: no cover
     """Pass 1 of the distribution for fans ``lo:hi``: slots per fan, who attends which stream.
 
     A fan's slots are Poisson with mean sum_p impressions_per_day[p] x attention[p] (the
-    same as independent Poisson counts per platform); each of its follows whose creator is
-    live today brings it to the stream with probability ``attendance`` (``attend`` marks
-    the edge). Returns the rows the fans can fill (slots + streams attended).
+    same as independent Poisson counts per platform), none for a fan who has not
+    ``joined``; each of its follows whose creator is live today brings it to the stream
+    with probability ``attendance`` (``attend`` marks the edge). Returns the rows the fans
+    can fill (slots + streams attended).
     """
     n_p = attention.shape[1]
     size = 0
     for f in range(lo, hi):
+        if not joined[f]:  # no draw: a market whose fans have all joined keeps its streams
+            slots[f] = 0
+            continue
         total = 0.0
         for p in range(n_p):
             total += impressions_per_day[p] * attention[f, p]

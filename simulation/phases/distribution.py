@@ -44,6 +44,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
         weights=np.stack([p.algorithm_weights for p in model.platform_list]),
         stream_attendance=model.config.fans.stream_attendance,
         extra=ad_fan.size,
+        joined=fs.joined,
     )
     fan[k:], creator[k:], plat[k:] = ad_fan, ad_creator, ad_platform
     edge[k:] = fo.find(ad_fan, ad_creator, ad_platform)
@@ -133,6 +134,9 @@ def _bought_traffic(
     # Targeted: fans drawn by attention on the platform times interest in the category.
     category = bs.category[brand]
     fans = sample_accepted(
-        r, fs.n, lambda f, i: fs.attention[f, plat[i]] * fs.interest(f, category[i]), brand.size
+        r,
+        fs.n,
+        lambda f, i: fs.attention[f, plat[i]] * fs.interest(f, category[i]) * fs.joined[f],
+        brand.size,
     )
     return fans, c_idx[pick], plat

@@ -6,8 +6,9 @@ each role's risk and the scenario's named ``[events]`` scandals, logged), brand 
 a scandal's sponsored fans, deals ended and creators paused after a scandal; follow edges
 dropped below ``unfollow_trust`` or by the fans' yearly ``unfollow_rate`` (recorded as
 ended relationships); wallets refilled; follower counts and tiers; creators who exit or
-enter (with their agents); ``ledger`` counts (among them the follows each tier lost); the
-brand day's and festivals' results.
+enter (with their agents); fans who join the platforms (a growing market) and their first
+follows; ``ledger`` counts (among them the follows each tier won and lost); the brand
+day's and festivals' results.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.build import add_creators
+from simulation.build import add_creators, follow_creators
 from simulation.day import Day, ScandalRecord
 from simulation.mechanisms import events, growth, trust
 from simulation.scenario import TIERS
@@ -77,6 +78,8 @@ def run(model: CreatorEconomy, day: Day) -> None:
     fo.keep(kept)
     np.minimum(fs.wallet + fs.budget, fs.budget * cfg.fans.wallet_cap_days, out=fs.wallet)
     model.refresh_followers()
+    if cfg.population.join_rate > 0 and not fs.joined.all():
+        _join(model, day, r)
 
     leave = growth.exits(
         r,
@@ -113,3 +116,28 @@ def run(model: CreatorEconomy, day: Day) -> None:
 def _by_tier(model: CreatorEconomy, creators: np.ndarray) -> np.ndarray:
     """How many of ``creators`` (one per ended follow) are in each tier."""
     return np.bincount(model.creator_tier[creators], minlength=len(TIERS))
+
+
+def _join(model: CreatorEconomy, day: Day, r: np.random.Generator) -> None:
+    """Fans who join the platforms today follow a few creators, the popular ones more likely.
+
+    As on day 0, a newcomer starts with Poisson(``initial_follows``) follows within its
+    interests and platforms, but drawn in proportion to each active creator's followers
+    there plus ``popularity_prior`` (onboarding recommends the accounts others follow: the
+    growth + preferential attachment of Price's model), with an empty wallet.
+    """
+    cs, fs, fo, pop = model.creator_state, model.fan_state, model.follows, model.config.population
+    fans = growth.joiners(r, fs.joined, join_rate=pop.join_rate)
+    day.ledger.joins = fans.size
+    if not fans.size:
+        return
+    fs.joined[fans] = True
+    fs.wallet[fans] = 0.0
+    followable = cs.view("posts_on") & cs.view("active")[:, None]
+    weight = (cs.view("followers") + model.config.creators.popularity_prior) * followable
+    counts = r.poisson(pop.initial_follows, fans.size)
+    fan, creator, platform = follow_creators(model, np.repeat(fans, counts), weight, r)
+    won = fo.creator[np.unique(fo.find(fan, creator, platform))]
+    day.ledger.new_follows += won.size
+    day.ledger.follows_won += np.bincount(model.creator_tier[won], minlength=len(TIERS))
+    model.refresh_followers()
