@@ -1,4 +1,4 @@
-"""Theory in the limiting cases (FACTS, theory section): Bass diffusion, preferential attachment.
+"""Theory in the limiting cases (FACTS, theory section): Bass, preferential attachment, churn.
 
 Each check runs the model itself on a limit scenario (``scenarios/limits/``) over several
 seeds and compares what emerges with the textbook answer:
@@ -15,6 +15,10 @@ seeds and compares what emerges with the textbook answer:
   node brings), so that is what the exponent is fitted to; the fit to bare follower
   counts, whose small values bend away from it, is reported beside it. The same
   population under interest-based distribution is run for comparison (Gini and top-1%).
+* **Attachment with churn** — follows end at a constant rate delta and a share q of new
+  follows is placed by popularity: the mean-field equation of each creator's follows,
+  integrated from the run's own day-0 followers, predicts what the largest creators keep
+  (about e^{-(1 - q) delta t} far above the mean); checked at q = 0, the scenario's q and 1.
 """
 
 from __future__ import annotations
