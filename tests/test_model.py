@@ -170,7 +170,8 @@ def test_income_is_real_yuan_commission_plus_fees():
 
 
 def test_fans_who_have_not_joined_see_and_buy_nothing_until_they_join():
-    model = small_model(seed=3, joined_share=0.5, join_rate=0.0)
+    # Unprompted discovery on (Bass's p, 2 a year): only fans who use the platforms buy.
+    model = small_model(seed=3, joined_share=0.5, join_rate=0.0, discovery_rate=2.0)
     fs = model.fan_state
     waiting = ~fs.joined.copy()
     assert 0.4 < waiting.mean() < 0.6
@@ -180,6 +181,7 @@ def test_fans_who_have_not_joined_see_and_buy_nothing_until_they_join():
         assert not waiting[model.day.impressions.fan].any()
     assert (fs.purchases[waiting] == 0).all() and (fs.purchases[~waiting] > 0).any()
     ts = model.datacollector.get_model_vars_dataframe()
+    assert ts["word_of_mouth"].sum() > 0
     assert (ts["users"] == (~waiting).sum()).all() and ts["joins"].sum() == 0
 
 

@@ -3,8 +3,8 @@
 Reads: today's sales (buyers whose purchase met expectations share); the social graph;
 who has bought what (talk and discovery, off in the baseline).
 Writes: SICAS Share for sharers and Sense for the friends they reach; purchases by word
-of mouth or discovery (wallets, brands' GMV, SICAS Action); ``ledger.shares`` and
-``ledger.word_of_mouth``.
+of mouth or discovery by fans who use the platforms (wallets, brands' GMV, SICAS Action);
+``ledger.shares`` and ``ledger.word_of_mouth``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _talk(model: CreatorEconomy, day: Day) -> None:
     )
     found = word_of_mouth.discoveries(r, bought, discovery_rate=wom.discovery_rate)
     fan, b = (np.concatenate(x) for x in zip(talk, found, strict=True))
-    new = ~bought[fan, b]
+    new = ~bought[fan, b] & fs.joined[fan]  # a fan who has not joined cannot buy there
     fan, b = fan[new], b[new]
     keep = sicas.first_per_fan(fan, r)  # at most one purchase a day, as with creators
     fan, b = fan[keep], b[keep]
