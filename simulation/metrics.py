@@ -186,8 +186,13 @@ def formats_carried(model: CreatorEconomy, platform: int) -> int:
 
 
 def attention_of_platform(model: CreatorEconomy, platform: int) -> float:
-    """Mean share of the attention of fans who use the platforms (joined) on one platform."""
+    """Mean share of the attention of fans who use the platforms (joined) on one platform.
+
+    NaN while nobody uses them (a growing market can start empty).
+    """
     fs = model.fan_state
+    if not fs.joined.any():
+        return float("nan")
     return float(fs.attention[:, platform].mean(dtype=np.float64, where=fs.joined))
 
 

@@ -212,3 +212,17 @@ def test_users_grow_at_the_join_hazard_and_newcomers_follow_the_popular():
     top = np.argsort(before)[-before.size // 10 :]
     assert got[top].sum() / got.sum() > 0.5 * before[top].sum() / before.sum()
     assert got[top].mean() > 5 * got[np.argsort(before)[: before.size // 2]].mean()
+
+
+def test_a_market_nobody_uses_yet_runs_without_warnings():
+    """A growing market may start empty: attention shares are NaN, nothing is sold."""
+    import warnings
+
+    model = small_model(seed=2, joined_share=1e-9, join_rate=0.0)
+    assert not model.fan_state.joined.any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.run_for(20)
+    ts = model.datacollector.get_model_vars_dataframe()
+    assert ts["attention_douyin"].isna().all() and (ts["gmv"] == 0).all()
+    assert (ts["users"] == 0).all() and (ts["follows"] == 0).all()

@@ -116,7 +116,8 @@ def _bought_traffic(
         bd = model.config.brand_day
         budget[bd.brand, model.platform_index(bd.platform)] += bd.ad_budget
     accounts = model.has_account_on()
-    buying = np.argwhere((budget > 0) & accounts)
+    # Nobody to show it to while no fan uses the platforms (a growing market's start).
+    buying = np.argwhere((budget > 0) & accounts & fs.joined.any())
     n = r.poisson(budget[buying[:, 0], buying[:, 1]] / cost)
     buying, n = buying[n > 0], n[n > 0]  # most days a small budget buys under one impression
     if n.size == 0:
