@@ -16,7 +16,7 @@ from simulation.mechanisms import content, events
 from simulation.phases import PHASES
 from simulation.rngs import Streams
 from simulation.scale import ScaleMapping
-from simulation.scenario import BUDGET_ARMS, FLAT_PARAMS, FORMATS, Scenario
+from simulation.scenario import BUDGET_ARMS, FLAT_PARAMS, FORMATS, TIERS, Scenario
 from simulation.state import EndedTrust
 
 LIVE = FORMATS.index("live_stream")
@@ -177,6 +177,10 @@ class CreatorEconomy(mesa.Model):
         """Total followers and tiers from the follower counts (of every creator row)."""
         self.creator_total_followers = self.creator_state.view("followers").sum(axis=1)
         self.creator_tier = self.scale.tier_of(self.creator_total_followers)
+
+    def tier_counts(self, creators: np.ndarray) -> np.ndarray:
+        """How many of ``creators`` (one entry per follow, say) are in each tier, TIERS' order."""
+        return np.bincount(self.creator_tier[creators], minlength=len(TIERS))
 
     def live_eligible(self) -> np.ndarray:
         """(creators, platforms): may stream there (enough followers, platform carries live)."""

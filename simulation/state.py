@@ -235,18 +235,21 @@ class Follows:
         """Renumber edge indices (or -1) of fans ``fan`` in place after an :meth:`add`."""
         blocks.rows(kernels.shift_edges, edge.size, edge, fan, inserted.before, inserted.at)
 
-    def keep(self, mask: np.ndarray) -> None:
+    def keep(self, mask: np.ndarray) -> np.ndarray:
         """Drop every edge where ``mask`` is False (order, hence sortedness, is kept).
 
         The dropped relationships are recorded in :attr:`ended` at their last trust.
+        Returns the creator of each dropped edge.
         """
         drop = np.flatnonzero(~mask)
         if drop.size == 0:
-            return
+            return np.zeros(0, np.int32)
+        dropped = self.creator[drop]
         self.ended.add(self.trust[drop])
         self.fan_ptr[1:] -= np.cumsum(np.bincount(self.fan[drop], minlength=self.n_fans))
         buffers = [(buf, self.n, mask) for buf in self._buffers.values()]
         self.n = blocks.run(kernels.compact, buffers, self.n)[0]
+        return dropped
 
     def follower_counts(self, n_creators: int, n_platforms: int) -> np.ndarray:
         """(creators, platforms) follower counts."""

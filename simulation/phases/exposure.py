@@ -27,7 +27,6 @@ from simulation.mechanisms import (
     sicas,
     trust,
 )
-from simulation.scenario import TIERS
 from simulation.state import CONNECTS, ENGAGEMENTS, IMPRESSIONS, Follows
 
 if TYPE_CHECKING:
@@ -104,7 +103,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
         Follows.shift(imp.edge, fan, added)
         imp.edge[new] = fo.find(fan[new], creator[new], imp.platform[new])
         won = fo.creator[np.unique(imp.edge[new])]
-        day.ledger.follows_won += np.bincount(model.creator_tier[won], minlength=len(TIERS))
+        day.ledger.follows_won += model.tier_counts(won)
     # A follower won by bought traffic is the brand's own private-domain audience.
     won = new[imp.ad[new]]
     np.add.at(model.brand_state.own_obs[:, CONNECTS], cs.owner[creator[won]], 1.0)

@@ -74,8 +74,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
         unfollow_trust=cfg.trust.unfollow_trust,
         unfollow_rate=cfg.trust.unfollow_rate,
     )
-    day.ledger.follows_lost += _by_tier(model, fo.creator[~kept])
-    fo.keep(kept)
+    day.ledger.follows_lost += model.tier_counts(fo.keep(kept))
     np.minimum(fs.wallet + fs.budget, fs.budget * cfg.fans.wallet_cap_days, out=fs.wallet)
     model.refresh_followers()
     if cfg.population.join_rate > 0 and not fs.joined.all():
@@ -95,9 +94,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
         cs.view("sponsor")[leave] = -1
         for i in np.flatnonzero(leave).tolist():
             model.creator_agents.pop(i).remove()
-        gone = leave[fo.creator]
-        day.ledger.follows_lost += _by_tier(model, fo.creator[gone])
-        fo.keep(~gone)
+        day.ledger.follows_lost += model.tier_counts(fo.keep(~leave[fo.creator]))
         cs.view("followers")[leave] = 0  # their follows ended; nobody else's changed
 
     k = growth.entrants(r, entry_rate=cfg.creators.entry_rate, n_creators=cfg.population.n_creators)
@@ -111,11 +108,6 @@ def run(model: CreatorEconomy, day: Day) -> None:
         model.record_brand_day(day)
     if day.festival.any():
         model.record_festival(day)
-
-
-def _by_tier(model: CreatorEconomy, creators: np.ndarray) -> np.ndarray:
-    """How many of ``creators`` (one per ended follow) are in each tier."""
-    return np.bincount(model.creator_tier[creators], minlength=len(TIERS))
 
 
 def _join(model: CreatorEconomy, day: Day, r: np.random.Generator) -> None:
@@ -139,5 +131,5 @@ def _join(model: CreatorEconomy, day: Day, r: np.random.Generator) -> None:
     fan, creator, platform = follow_creators(model, np.repeat(fans, counts), weight, r)
     won = fo.creator[np.unique(fo.find(fan, creator, platform))]
     day.ledger.new_follows += won.size
-    day.ledger.follows_won += np.bincount(model.creator_tier[won], minlength=len(TIERS))
+    day.ledger.follows_won += model.tier_counts(won)
     model.refresh_followers()
