@@ -16,7 +16,15 @@ from simulation.mechanisms import distribution, growth
 from simulation.mechanisms.learning import MultiplicativeWeights
 from simulation.mechanisms.sampling import sample_grouped
 from simulation.scenario import BUDGET_ARMS, DEAL_FORMATS, FORMATS, ROLES
-from simulation.state import OBSERVED, BrandState, CreatorState, FanState, Follows, SocialGraph
+from simulation.state import (
+    OBSERVED,
+    BrandState,
+    CreatorState,
+    FanState,
+    Follows,
+    Insertion,
+    SocialGraph,
+)
 
 if TYPE_CHECKING:
     from simulation.model import CreatorEconomy
@@ -167,13 +175,13 @@ def _initial_follows(model: CreatorEconomy, r: np.random.Generator) -> None:
 
 def follow_creators(
     model: CreatorEconomy, fans: np.ndarray, weight: np.ndarray, r: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> Insertion:
     """New follows: each entry of ``fans`` (a fan repeated once per follow) follows a creator.
 
     The fan draws a topic from its interests and a platform from its attention, then a
     creator of that niche on that platform in proportion to ``weight`` (creators,
-    platforms; 0 where the creator cannot be followed there). Returns the (fan, creator,
-    platform) of each follow drawn (a fan drawing the same creator twice follows it once).
+    platforms; 0 where the creator cannot be followed there). A fan drawing the same
+    creator twice follows it once. Returns the new edges (:meth:`Follows.add`).
     """
     cs, fs = model.creator_state, model.fan_state
     n_p, n_t = len(model.platform_list), model.config.population.n_topics
@@ -183,9 +191,9 @@ def follow_creators(
     group += distribution.draw_topics(np.cumsum(fs.attention[rows], axis=1), local, r)
     pick = sample_grouped(cs.niche[c_idx] * n_p + p_idx, weight[c_idx, p_idx], group, n_t * n_p, r)
     ok = pick >= 0
-    fan, creator, platform = fans[ok], c_idx[pick[ok]], p_idx[pick[ok]]
-    model.follows.add(fan, creator, platform, model.role_initial_trust[cs.role[creator]])
-    return fan, creator, platform
+    creator = c_idx[pick[ok]]
+    trust = model.role_initial_trust[cs.role[creator]]
+    return model.follows.add(fans[ok], creator, p_idx[pick[ok]], trust)
 
 
 def _learners(model: CreatorEconomy) -> None:

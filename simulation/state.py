@@ -123,6 +123,7 @@ class Insertion:
     at: np.ndarray  # (new edges,) insertion positions in the old numbering, sorted
     # (fans + 1,) number of new edges of the fans before f: f's are at[before[f]:before[f+1]]
     before: np.ndarray
+    creator: np.ndarray  # (new edges,) the creator each new edge follows
 
     def __len__(self) -> int:
         return self.at.size
@@ -202,8 +203,8 @@ class Follows:
         """Add new edges (duplicates and existing ones are ignored).
 
         Returns:
-            Where the new edges went; pass it to :meth:`shift` to renumber edge indices
-            taken before the insertion.
+            Where the new edges went and whom they follow; pass it to :meth:`shift` to
+            renumber edge indices taken before the insertion.
         """
         fan, creator, platform = (np.asarray(x) for x in (fan, creator, platform))
         key = fan.astype(np.int64) << 32
@@ -219,7 +220,7 @@ class Follows:
         at = kernels.insertion_points(self.fan_ptr, self.creator, self.platform, f, c, p)
         before = np.zeros(self.n_fans + 1, np.int64)
         if at.size == 0:
-            return Insertion(at, before)
+            return Insertion(at, before, c)
         self._reserve(self.n + at.size)
         bufs = self._buffers
         columns = (("fan", f), ("creator", c), ("platform", p), ("trust", t))
@@ -228,7 +229,7 @@ class Follows:
         self.n += at.size
         np.cumsum(np.bincount(f, minlength=self.n_fans), out=before[1:])
         self.fan_ptr += before
-        return Insertion(at, before)
+        return Insertion(at, before, c)
 
     @staticmethod
     def shift(edge: np.ndarray, fan: np.ndarray, inserted: Insertion) -> None:

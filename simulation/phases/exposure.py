@@ -99,11 +99,10 @@ def run(model: CreatorEconomy, day: Day) -> None:
         fan[new], creator[new], imp.platform[new], model.role_initial_trust[cs.role[creator[new]]]
     )
     day.ledger.new_follows = len(added)
+    day.ledger.follows_won += model.tier_counts(added.creator)
     if len(added):  # insertion renumbered the edges
         Follows.shift(imp.edge, fan, added)
         imp.edge[new] = fo.find(fan[new], creator[new], imp.platform[new])
-        won = fo.creator[np.unique(imp.edge[new])]
-        day.ledger.follows_won += model.tier_counts(won)
     # A follower won by bought traffic is the brand's own private-domain audience.
     won = new[imp.ad[new]]
     np.add.at(model.brand_state.own_obs[:, CONNECTS], cs.owner[creator[won]], 1.0)

@@ -118,7 +118,7 @@ def _join(model: CreatorEconomy, day: Day, r: np.random.Generator) -> None:
     there plus ``popularity_prior`` (onboarding recommends the accounts others follow: the
     growth + preferential attachment of Price's model), with an empty wallet.
     """
-    cs, fs, fo, pop = model.creator_state, model.fan_state, model.follows, model.config.population
+    cs, fs, pop = model.creator_state, model.fan_state, model.config.population
     fans = growth.joiners(r, fs.joined, join_rate=pop.join_rate)
     day.ledger.joins = fans.size
     if not fans.size:
@@ -128,8 +128,7 @@ def _join(model: CreatorEconomy, day: Day, r: np.random.Generator) -> None:
     followable = cs.view("posts_on") & cs.view("active")[:, None]
     weight = (cs.view("followers") + model.config.creators.popularity_prior) * followable
     counts = r.poisson(pop.initial_follows, fans.size)
-    fan, creator, platform = follow_creators(model, np.repeat(fans, counts), weight, r)
-    won = fo.creator[np.unique(fo.find(fan, creator, platform))]
-    day.ledger.new_follows += won.size
-    day.ledger.follows_won += model.tier_counts(won)
+    added = follow_creators(model, np.repeat(fans, counts), weight, r)
+    day.ledger.new_follows += len(added)
+    day.ledger.follows_won += model.tier_counts(added.creator)
     model.refresh_followers()
