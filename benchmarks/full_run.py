@@ -15,6 +15,8 @@ import os
 import resource
 import time
 
+from bench_engine import EVERY_FAN
+
 from simulation import CreatorEconomy
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -41,7 +43,9 @@ def main() -> None:
     args = p.parse_args()
     CreatorEconomy(rng=0, n_fans=200, n_creators=20).run_for(2)  # load the compiled kernels
     t0 = time.perf_counter()
-    model = CreatorEconomy(rng=1, n_fans=args.fans, n_creators=args.creators, n_brands=args.brands)
+    model = CreatorEconomy(
+        rng=1, n_fans=args.fans, n_creators=args.creators, n_brands=args.brands, **EVERY_FAN
+    )
     built = time.perf_counter() - t0
     rows = []
     for day in range(args.days):

@@ -54,6 +54,11 @@ def _popularity_distribution(params: dict[str, Any]) -> dict[str, Any]:
     return params | {"platforms": platforms}
 
 
+def _fixed_market(params: dict[str, Any]) -> dict[str, Any]:
+    """Every fan uses the platforms from day 0 and nobody joins later (no growth, F9)."""
+    return params | {"joined_share": 1.0, "join_rate": 0.0}
+
+
 @dataclass(frozen=True)
 class Counterfactual:
     """A mechanism, the change that removes it, and the outputs it should move."""
@@ -107,6 +112,20 @@ COUNTERFACTUALS: tuple[Counterfactual, ...] = (
         "popularity in its place",
         _popularity_distribution,
         ("end.follower_gini", "end.follower_top1_share", "F1"),
+    ),
+    Counterfactual(
+        "growing market",
+        "fans join over time and follow popular accounts (joined_share, join_rate; F9)",
+        "every fan on the platforms from day 0 (joined_share = 1, join_rate = 0)",
+        _fixed_market,
+        (
+            "steady.head_count_change",
+            "steady.head_follower_share_change",
+            "flows.head.net",
+            "F3.mid",
+            "F9.growth",
+            "F1",
+        ),
     ),
 )
 

@@ -98,6 +98,26 @@ class BassCheck:
         )
 
 
+def require_fixed_population(scenario: Scenario, limit: str) -> None:
+    """Refuse a limit scenario whose fans do not all use the platforms from day 0.
+
+    Every theory limit here counts on a fixed population N of fans (Bass's market
+    potential, the attachment equations' 1 - k / N); the baseline grows its market
+    (``population.joined_share`` < 1, ``join_rate`` > 0), so a limit scenario that extends
+    it must switch that off.
+
+    Raises:
+        ScenarioError: ``joined_share`` < 1 or ``join_rate`` > 0.
+    """
+    pop = scenario.population
+    if pop.joined_share < 1 or pop.join_rate > 0:
+        raise ScenarioError(
+            f"{scenario.source or scenario.name}: the {limit} limit needs every fan on the "
+            "platforms from day 0: population.joined_share = 1 and join_rate = 0 (got "
+            f"{pop.joined_share} and {pop.join_rate})"
+        )
+
+
 def _adoption(scenario: Scenario, seed: int) -> np.ndarray:
     ts, *_ = run_replicate(scenario, seed, scenario.run.steps)
     return ts["adoption"].to_numpy()
@@ -105,6 +125,7 @@ def _adoption(scenario: Scenario, seed: int) -> np.ndarray:
 
 def bass_check(scenario: Scenario, seeds: list[int], workers: int = 1) -> BassCheck:
     """Run the Bass limit scenario for each seed and fit p and q to the mean curve."""
+    require_fixed_population(scenario, "Bass")
     wom = scenario.word_of_mouth
     if wom.talk_mixing != "full" or scenario.population.n_brands != 1:
         raise ScenarioError(
@@ -210,6 +231,7 @@ def attachment_check(
     ``twin=False`` leaves the twin out (``interest`` is then empty) when only the
     exponent is wanted.
     """
+    require_fixed_population(scenario, "preferential-attachment")
     interest = with_algorithm(scenario, interest=1.0)
     jobs = [(scenario, s) for s in seeds] + [(interest, s) for s in seeds if twin]
     runs = parallel_map(_followers, jobs, workers)
@@ -239,6 +261,7 @@ def attachment_share(scenario: Scenario) -> float:
             whose algorithm mixes only interest and popularity, no entries or exits, no
             unfollows for lost trust).
     """
+    require_fixed_population(scenario, "attachment-with-churn")
     where = scenario.source or scenario.name
     platforms = [p for p in scenario.platforms.values() if p.enabled]
     c, t = scenario.creators, scenario.trust

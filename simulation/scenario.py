@@ -79,9 +79,10 @@ class PopulationSection(_Section):
     # A growing market (F9): a share of the fans uses the platforms from the first day of
     # the warm-up; each of the others joins with a yearly hazard join_rate and follows a few
     # creators as it arrives, in proportion to their followers (onboarding shows the
-    # popular accounts), as day-0 fans follow the famous.
-    joined_share: float = Field(1.0, gt=0.0, le=1.0)
-    join_rate: NonNegFloat = 0.0
+    # popular accounts), as day-0 fans follow the famous. joined_share = 1 and join_rate = 0:
+    # every fan is there from the start (the theory limits need that fixed population).
+    joined_share: float = Field(0.6, gt=0.0, le=1.0)
+    join_rate: NonNegFloat = 0.7
 
 
 class FanSection(_Section):

@@ -236,7 +236,8 @@ def test_willingness_asks_kuaishou_users_about_their_most_trusted_anchor():
     anchor = model.live_eligible()[:, k]
     e = (fo.platform == k) & anchor[fo.creator]
     users = model.fan_state.attention[:, k] * model.platform_list[k].spec.impressions_per_day * 7
-    users = users >= metrics.WEEKLY_USE
+    users = model.fan_state.joined & (users >= metrics.WEEKLY_USE)  # fans not yet joined: no
+    assert users.sum() < (model.fan_state.attention[:, k] > 0).sum()  # (the market grows)
     has_anchor = np.zeros(model.fan_state.n, bool)
     has_anchor[fo.fan[e]] = True
     expected = has_anchor[users].mean()

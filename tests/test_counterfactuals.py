@@ -31,7 +31,11 @@ def test_each_change_removes_only_its_mechanism():
             before["popularity"] + before["interest"]
         )
         assert p["algorithm"]["follower"] == before["follower"]
+    assert params["joined_share"] < 1 and params["join_rate"] > 0  # the baseline grows
+    fixed = changed["growing market"]
+    assert (fixed["joined_share"], fixed["join_rate"]) == (1.0, 0.0)
     moved = ("data_driven", "trust_exponent", "audience_elasticity", "roles", "platforms")
+    moved += ("joined_share", "join_rate")
     for cf in COUNTERFACTUALS:  # everything else is the baseline's
         rest = {k: v for k, v in changed[cf.name].items() if k not in moved}
         assert rest == {k: v for k, v in params.items() if k in rest}

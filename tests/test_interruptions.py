@@ -25,6 +25,7 @@ from test_sweeps import TINY as _TINY
 
 from simulation import model as model_module
 from simulation.cli import main
+from simulation.counterfactuals import COUNTERFACTUALS
 from simulation.folders import MARKER
 from simulation.sweeps import design, execute, spec, store
 
@@ -284,12 +285,13 @@ def test_a_killed_validation_resumes_from_its_stored_runs_to_the_same_tables(tmp
         outcomes.append(stored_runs(store))
     assert outcomes[0] >= 2 and outcomes[1] >= max(4, outcomes[0])  # nothing stored was lost
     timed("validate", *args, "--out", out)  # the same command: only the missing runs
-    assert stored_runs(store) == 2 * 6
+    arms = 1 + len(COUNTERFACTUALS)  # the baseline and each counterfactual, on 2 seeds
+    assert stored_runs(store) == 2 * arms
     assert {name: (out / name).read_bytes() for name in tables} == reference
     tried(
-        f"validate: killed with SIGINT then SIGKILL ({outcomes} of 12 runs stored); the same "
-        "command ran only the missing runs and wrote the uninterrupted validation's tables, "
-        "byte for byte"
+        f"validate: killed with SIGINT then SIGKILL ({outcomes} of {2 * arms} runs stored); "
+        "the same command ran only the missing runs and wrote the uninterrupted validation's "
+        "tables, byte for byte"
     )
 
 

@@ -178,5 +178,28 @@ def test_attachment_with_churn_limit_matches_the_equation():
 def test_churn_check_rejects_a_scenario_that_is_not_the_limit():
     from simulation.scenario import ScenarioError
 
+    baseline = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    fixed = baseline.population.model_copy(update={"joined_share": 1.0, "join_rate": 0.0})
     with pytest.raises(ScenarioError, match="follower = social = 0"):
-        limits.attachment_share(load_scenario(ROOT / "scenarios" / "baseline.toml"))
+        limits.attachment_share(baseline.model_copy(update={"population": fixed}))
+
+
+@pytest.mark.parametrize(
+    "path, check",
+    [
+        (BASS, lambda s: limits.bass_check(s, [1])),
+        (PA, lambda s: limits.attachment_check(s, [1])),
+        (CHURN, limits.attachment_share),
+    ],
+    ids=["bass", "preferential_attachment", "attachment_with_churn"],
+)
+@pytest.mark.parametrize("growth", [{"joined_share": 0.6}, {"join_rate": 0.7}])
+def test_every_limit_refuses_a_growing_market(path, check, growth):
+    """The limits' theory counts on a fixed N of fans: a growing market is refused, not run."""
+    from simulation.scenario import ScenarioError
+
+    scenario = load_scenario(path)
+    assert scenario.population.joined_share == 1 and scenario.population.join_rate == 0
+    grown = scenario.population.model_copy(update=growth)
+    with pytest.raises(ScenarioError, match="joined_share = 1 and join_rate = 0"):
+        check(scenario.model_copy(update={"population": grown}))

@@ -21,9 +21,11 @@ DAYS = 20
 
 
 def pair(seed: int) -> tuple[dict, dict]:
-    # No brand accounts (the reference has no bought traffic), no entries, exits, scandals.
+    # No brand accounts (the reference has no bought traffic), no entries, exits, scandals,
+    # no fans joining (every fan uses the platforms from day 0).
     roles = {k: v for k, v in load_scenario(SMALL).model_params()["roles"].items() if k != "KOB"}
-    src = small_model(seed=seed, entry_rate=0.0, exit_prob=0.0, scandal_rate=0.0, roles=roles)
+    fixed = dict(entry_rate=0.0, exit_prob=0.0, scandal_rate=0.0, joined_share=1.0, join_rate=0.0)
+    src = small_model(seed=seed, roles=roles, **fixed)
     src.step()  # day 0: deals are signed; both models start from here
     ref = ReferenceEconomy(src, seed=seed)
     for _ in range(DAYS):
