@@ -60,7 +60,7 @@ figures: $(VENV)/.installed
 # rewriting scenarios/baseline.toml (--in-place would); `validate` checks the full
 # baseline over 10 seeds, its counterfactuals and the theory limits -> results/validation/
 # (many hours at 750k fans; every run is kept in results/validation.runs.sqlite, so rerun
-# it to resume); `validate-quick` does the same at 20k fans (~30 min);
+# it to resume); `validate-quick` does the same at 20k fans (~15 min);
 # `golden` refreshes the regression test's reference after an intended model change.
 calibrate: $(VENV)/.installed
 	$(VENV)/bin/creator-sim calibrate scenarios/baseline.toml --population 100000:5000 \
