@@ -11,7 +11,7 @@ FIND_PYTHON = for p in $$PYTHON python3.14 python3.13 python3.12 python3 \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo "$$p"; exit 0; }; \
 	done; echo "error: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)" >&2; exit 1
 
-.PHONY: run test lint bench clean figures calibrate validate validate-quick validation-figures golden whatif dashboard audit
+.PHONY: run test lint bench clean figures calibrate validate validate-quick validation-figures golden whatif dashboard dashboard-figure audit
 
 $(VENV)/.created:
 	@py=$$($(FIND_PYTHON)) && echo "using $$py" && "$$py" -m venv $(VENV)
@@ -41,8 +41,8 @@ audit: $(VENV)/.installed-dev
 	$(PY) .ci/audit.py
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check simulation tests benchmarks
-	$(VENV)/bin/ruff format --check simulation tests benchmarks
+	$(VENV)/bin/ruff check simulation tests benchmarks docs
+	$(VENV)/bin/ruff format --check simulation tests benchmarks docs
 
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/bench_engine.py
@@ -94,3 +94,7 @@ whatif: $(VENV)/.installed
 # The classroom dashboard on http://127.0.0.1:8765/ (installs the viz extra first).
 dashboard: $(VENV)/.installed-viz
 	$(VENV)/bin/creator-sim dashboard
+
+# The README's dashboard figure: the first lesson after 80 days, screenshot in headless Chromium.
+dashboard-figure: $(VENV)/.installed-viz $(VENV)/.installed-dev
+	$(PY) docs/dashboard_figure.py
