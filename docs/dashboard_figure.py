@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,17 +35,17 @@ def main() -> None:
     cmd = [sys.executable, "-m", "simulation", "dashboard", "--port", str(port)]
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.3)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM)
             page = browser.new_context(viewport={"width": 1500, "height": 1150}).new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
+            for attempt in range(300):  # until the server answers (about 10 s)
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/")
+                    break
+                except PlaywrightError:
+                    if attempt == 299:
+                        raise
+                    time.sleep(0.3)
             page.get_by_text("Time: 0.0").wait_for(timeout=60_000)
             for day in range(1, DAYS + 1):
                 page.get_by_role("button", name="Step").click()
