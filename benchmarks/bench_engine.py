@@ -22,10 +22,11 @@ import sys
 import time
 from pathlib import Path
 
+from simulation.scenario import FIXED_MARKET
+
 SIZES = ((10_000, 100), (100_000, 1_000), (1_000_000, 10_000), (1_000_000, 100_000))
-# Every fan uses the platforms from day 0, so "1 M fans" is a million fans at work (the
-# baseline's market starts with 60% of them and grows; the reference has no joining).
-EVERY_FAN = {"joined_share": 1.0, "join_rate": 0.0}
+# Every fan uses the platforms from day 0 (FIXED_MARKET), so "1 M fans" is a million fans at
+# work (the baseline's market starts with 60% of them and grows; the reference has no joining).
 
 
 def one(n_fans: int, n_creators: int, days: int) -> dict:
@@ -34,7 +35,7 @@ def one(n_fans: int, n_creators: int, days: int) -> dict:
 
     CreatorEconomy(rng=0, n_fans=200, n_creators=20).run_for(2)  # load the compiled kernels
     t0 = time.perf_counter()
-    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50, **EVERY_FAN)
+    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50, **FIXED_MARKET)
     build = time.perf_counter() - t0
     t0 = time.perf_counter()
     model.run_for(days)  # from day 0: one budget day (deals signed) in every 30
@@ -58,7 +59,7 @@ def phases(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
     from simulation.phases import PHASES
 
     CreatorEconomy(rng=0, n_fans=200, n_creators=20).run_for(2)  # load the compiled kernels
-    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50, **EVERY_FAN)
+    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50, **FIXED_MARKET)
     spent = dict.fromkeys([name for name, _ in PHASES] + ["data collection"], 0.0)
     for _ in range(days):  # CreatorEconomy.step, with a clock around each phase
         model.steps += 1
@@ -80,7 +81,7 @@ def ratio(n_fans: int, days: int) -> dict:
 
     from simulation import CreatorEconomy
 
-    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_fans // 20, **EVERY_FAN)
+    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_fans // 20, **FIXED_MARKET)
     model.run_for(31)  # past day 30's budget review, so the next days are ordinary days
     reference = ReferenceEconomy(model, seed=1)
     t0 = time.perf_counter()

@@ -15,9 +15,8 @@ import os
 import resource
 import time
 
-from bench_engine import EVERY_FAN
-
 from simulation import CreatorEconomy
+from simulation.scenario import FIXED_MARKET
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -44,7 +43,7 @@ def main() -> None:
     CreatorEconomy(rng=0, n_fans=200, n_creators=20).run_for(2)  # load the compiled kernels
     t0 = time.perf_counter()
     model = CreatorEconomy(
-        rng=1, n_fans=args.fans, n_creators=args.creators, n_brands=args.brands, **EVERY_FAN
+        rng=1, n_fans=args.fans, n_creators=args.creators, n_brands=args.brands, **FIXED_MARKET
     )
     built = time.perf_counter() - t0
     rows = []

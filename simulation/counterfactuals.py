@@ -18,6 +18,7 @@ import numpy as np
 from scipy import stats
 
 from simulation.run_cache import RunCache, cached_runs
+from simulation.scenario import FIXED_MARKET
 
 LEVEL = 0.90  # confidence level of the reported intervals
 
@@ -56,7 +57,7 @@ def _popularity_distribution(params: dict[str, Any]) -> dict[str, Any]:
 
 def _fixed_market(params: dict[str, Any]) -> dict[str, Any]:
     """Every fan uses the platforms from day 0 and nobody joins later (no growth, F9)."""
-    return params | {"joined_share": 1.0, "join_rate": 0.0}
+    return params | FIXED_MARKET
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,10 @@ class PopulationSection(_Section):
     join_rate: NonNegFloat = 0.7
 
 
+# The market without growth: every fan on the platforms from day 0 (population keys).
+FIXED_MARKET = {"joined_share": 1.0, "join_rate": 0.0}
+
+
 class FanSection(_Section):
     """Fans' attention, budgets and engagement with what they are shown."""
 

@@ -21,12 +21,13 @@ import sys
 import numpy as np
 
 from simulation import CreatorEconomy
+from simulation.scenario import FIXED_MARKET
 
 SEEDS = tuple(range(101, 111))
 STEPS = 365
 # Every fan on the platforms from day 0, as when the reference was recorded (the baseline's
 # market has grown since 2026-12-02: population.joined_share, join_rate).
-PARAMS = {"n_fans": 5_000, "n_creators": 250, "n_brands": 10, "joined_share": 1.0, "join_rate": 0.0}
+PARAMS = {"n_fans": 5_000, "n_creators": 250, "n_brands": 10, **FIXED_MARKET}
 TIERS = ("tail", "small", "mid", "head")
 ARMS = (*TIERS, "own")
 

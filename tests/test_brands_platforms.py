@@ -8,7 +8,7 @@ from simulation import CreatorEconomy, load_scenario, metrics
 from simulation.agents import Brand
 from simulation.phases.budgets import LIVE_DEAL
 from simulation.runner import run_replicate
-from simulation.scenario import BUDGET_ARMS, TIERS
+from simulation.scenario import BUDGET_ARMS, FIXED_MARKET, TIERS
 from simulation.state import Follows
 from simulation.targets import STEADY
 
@@ -104,7 +104,7 @@ def test_an_attractive_platform_gains_attention_share():
         "sharp": {"label": "sharp", "algorithm": {"interest": 1.0}, "pool_escalation": 1.0},
         "noisy": {"label": "noisy", "algorithm": {"popularity": 1.0}},
     }
-    fixed = dict(joined_share=1.0, join_rate=0.0)  # the same fans throughout: only attention moves
+    fixed = FIXED_MARKET  # the same fans throughout: only attention moves
     df = run(small_model(seed=5, platforms=platforms, **fixed), 120)
     assert df["attention_sharp"].iloc[0] == pytest.approx(0.5, abs=0.02)
     assert df["attention_sharp"].iloc[-1] > 0.6

@@ -12,7 +12,7 @@ from conftest import ROOT
 from simulation import limits
 from simulation.mechanisms import word_of_mouth
 from simulation.runner import replicate_seeds
-from simulation.scenario import load_scenario
+from simulation.scenario import FIXED_MARKET, load_scenario
 from simulation.state import SocialGraph
 
 BASS = ROOT / "scenarios" / "limits" / "bass.toml"
@@ -179,7 +179,7 @@ def test_churn_check_rejects_a_scenario_that_is_not_the_limit():
     from simulation.scenario import ScenarioError
 
     baseline = load_scenario(ROOT / "scenarios" / "baseline.toml")
-    fixed = baseline.population.model_copy(update={"joined_share": 1.0, "join_rate": 0.0})
+    fixed = baseline.population.model_copy(update=FIXED_MARKET)
     with pytest.raises(ScenarioError, match="follower = social = 0"):
         limits.attachment_share(baseline.model_copy(update={"population": fixed}))
 

@@ -13,6 +13,7 @@ import pytest
 from conftest import ROOT, SMALL, small_model
 
 from simulation import load_scenario
+from simulation.scenario import FIXED_MARKET
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from reference_model import ReferenceEconomy
@@ -24,7 +25,7 @@ def pair(seed: int) -> tuple[dict, dict]:
     # No brand accounts (the reference has no bought traffic), no entries, exits, scandals,
     # no fans joining (every fan uses the platforms from day 0).
     roles = {k: v for k, v in load_scenario(SMALL).model_params()["roles"].items() if k != "KOB"}
-    fixed = dict(entry_rate=0.0, exit_prob=0.0, scandal_rate=0.0, joined_share=1.0, join_rate=0.0)
+    fixed = dict(entry_rate=0.0, exit_prob=0.0, scandal_rate=0.0, **FIXED_MARKET)
     src = small_model(seed=seed, roles=roles, **fixed)
     src.step()  # day 0: deals are signed; both models start from here
     ref = ReferenceEconomy(src, seed=seed)
