@@ -25,6 +25,7 @@ from simulation.state import Follows, SocialGraph
 INTEREST, FOLLOWER, SOCIAL, POPULARITY = range(4)
 FAN_BLOCK = 16_384  # at most this many fans distributed together, with one random stream
 MIN_BLOCKS = 8  # a small market still splits over the cores
+_COLUMNS = (np.int32, np.int32, np.int8, bool, np.int32)  # fan, creator, platform, social, edge
 
 
 @dataclass
@@ -149,32 +150,6 @@ def distribute(
     threaded = None if ipd.any() else 0  # a market that shows nothing (a theory limit): no threads
     attend = np.zeros(len(fo), bool)
     joined = np.ones(n, bool) if joined is None else joined
-    sizes = blocks.run(
-        lambda g, lo, hi: kernels.count_slots(
-            g,
-            attention,
-            joined,
-            ipd,
-            live,
-            stream_attendance,
-            fo.fan_ptr,
-            fo.creator,
-            fo.platform,
-            lo,
-            hi,
-            slots,
-            attend,
-        ),
-        [(g, lo, hi) for g, (lo, hi) in zip(streams, fan_blocks, strict=True)],
-        rows=threaded,
-    )
-    starts = np.concatenate([[0], np.cumsum(sizes)])
-    size = int(starts[-1])
-    fan = np.empty(size + extra, np.int32)
-    creator = np.empty(size + extra, np.int32)
-    platform = np.empty(size + extra, np.int8)
-    social = np.empty(size + extra, bool)
-    edge = np.empty(size + extra, np.int32)
     tables = (
         alg_cdf,
         interest_cdf,
@@ -194,38 +169,32 @@ def distribute(
         friends.indices,
         last_engaged,
     )
-    ends = blocks.run(
-        lambda g, lo, hi, k: kernels.fill_slots(
-            g,
-            attention,
-            ipd,
-            *tables,
-            lo,
-            hi,
-            slots,
-            attend,
-            k,
-            fan,
-            creator,
-            platform,
-            social,
-            edge,
-        ),
-        [
-            (g, lo, hi, k)
-            for g, (lo, hi), k in zip(streams, fan_blocks, starts[:-1].tolist(), strict=True)
-        ],
+
+    def block(g: np.random.Generator, lo: int, hi: int) -> list[np.ndarray]:
+        """Fans lo:hi's rows in arrays of their own: counted, then filled while in cache."""
+        size = kernels.count_slots(
+            g, attention, joined, ipd, live, stream_attendance,
+            fo.fan_ptr, fo.creator, fo.platform, lo, hi, slots, attend,
+        )  # fmt: skip
+        columns = [np.empty(size, dtype) for dtype in _COLUMNS]
+        end = kernels.fill_slots(g, attention, ipd, *tables, lo, hi, slots, attend, 0, *columns)
+        return [column[:end] for column in columns]  # a slot with nothing to show wrote no row
+
+    parts = blocks.run(
+        block,
+        [(g, lo, hi) for g, (lo, hi) in zip(streams, fan_blocks, strict=True)],
         rows=threaded,
     )
-    # A slot with nothing to show wrote no row: close the gaps the blocks left, in order.
-    k = 0
-    for first, stop in zip(starts[:-1].tolist(), ends, strict=True):
-        for column in (fan, creator, platform, social, edge):
-            column[k : k + stop - first] = column[first:stop]
-        k += stop - first
-    end = k + extra
-    social[k:end], edge[k:end] = False, -1  # the free rows, for the caller to fill
-    return fan[:end], creator[:end], platform[:end], social[:end], edge[:end], k
+    k = sum(part[0].size for part in parts)
+    out = []
+    for j, dtype in enumerate(_COLUMNS):  # column by column, each block's part freed once copied
+        out.append(np.empty(k + extra, dtype))
+        np.concatenate([part[j] for part in parts], out=out[j][:k])
+        for part in parts:
+            part[j] = None
+    fan, creator, platform, social, edge = out
+    social[k:], edge[k:] = False, -1  # the free rows, for the caller to fill
+    return fan, creator, platform, social, edge, k
 
 
 def pool_boost(

@@ -503,23 +503,22 @@ def engagement_chances(  # pragma: no cover
     sense,
     n_topics,
     engage,
-    trust,
     chance,
     lo,
     hi,
 ):
-    """Trust and the chance to engage of impressions ``lo:hi``, in one pass.
+    """The chance to engage of impressions ``lo:hi``, in one pass.
 
-    Fills trust in the creator (0 when not following) and ``engagement.engage_chance`` of
-    content quality x format appeal x the creator's audience factor on that platform, the
-    fan's relevance (its interest share in the creator's niche x topics), that trust,
-    live, aware (the fan has sensed the featured brand: SICAS Sense or later) and social;
+    Fills ``engagement.engage_chance`` of content quality x format appeal x the creator's
+    audience factor on that platform, the fan's relevance (its interest share in the
+    creator's niche x topics), its trust in the creator (0 when not following), live,
+    aware (the fan has sensed the featured brand: SICAS Sense or later) and social;
     ``engage`` holds the rule's four scalars (base, live, aware and social factors).
     """
     base, live_f, aware_f, social_f = engage
     for i in range(lo, hi):
         f, c, b = fan[i], creator[i], product[i]
-        trust[i] = edge_trust[edge[i]] if edge[i] >= 0 else 0.0
+        trust = edge_trust[edge[i]] if edge[i] >= 0 else np.float32(0.0)
         appeal = quality[c] * format_appeal[fmt[i]] * audience[c, platform[i]]
         t = niche[c]
         interest = interest_cdf[f, t] - (interest_cdf[f, t - 1] if t > 0 else 0.0)
@@ -527,7 +526,7 @@ def engagement_chances(  # pragma: no cover
         chance[i] = engagement.engage_chance(
             appeal,
             engagement.relevance(interest, n_topics),
-            trust[i],
+            trust,
             live[i],
             aware,
             social[i],
@@ -540,14 +539,15 @@ def engagement_chances(  # pragma: no cover
 
 @_jit
 def stream_viewers(
-    rows, creator, platform, edge, trust, n_platforms, n_keys, stream
+    rows, creator, platform, edge, edge_trust, n_platforms, n_keys, stream
 ):  # pragma: no cover
     """Today's streams and their viewers: the live impressions ``rows``, in one pass.
 
     A stream is a (creator, platform) with a live impression; streams are numbered in
     the order of ``creator x n_platforms + platform`` (of ``n_keys``), and ``stream[i]``
     gets the number of impression i's stream. Returns the streams' keys and, per live
-    row, its stream, whether the viewer follows the host, and its trust in the host.
+    row, its stream, whether the viewer follows the host, and its trust in the host (the
+    follow edge's, 0 when not following).
     """
     number = np.full(n_keys, -1, np.int64)
     for i in rows:
@@ -569,7 +569,7 @@ def stream_viewers(
         sid[j] = number[creator[i] * n_platforms + platform[i]]
         stream[i] = sid[j]
         follower[j] = edge[i] >= 0
-        viewer_trust[j] = trust[i]
+        viewer_trust[j] = edge_trust[edge[i]] if edge[i] >= 0 else np.float32(0.0)
     return keys, sid, follower, viewer_trust
 
 

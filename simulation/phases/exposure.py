@@ -44,11 +44,10 @@ def run(model: CreatorEconomy, day: Day) -> None:
         audience_reference_real=cfg.creators.audience_reference_real,
         audience_elasticity=cfg.creators.audience_elasticity,
     )
-    n = fan.size
-    t, chance = np.empty(n, np.float32), np.empty(n, np.float32)
+    chance = np.empty(fan.size, np.float32)
     blocks.rows(
         kernels.engagement_chances,
-        n,
+        fan.size,
         fan,
         creator,
         imp.platform,
@@ -72,21 +71,22 @@ def run(model: CreatorEconomy, day: Day) -> None:
             cfg.purchase.aware_engage_factor,
             cfg.fans.social_proof,
         ),
-        t,
         chance,
     )
-    _watch(model, day, t)
-    del t
+    _watch(model, day)
     chance *= imp.watch  # a live viewer's chance grows with the minutes it stays
     imp.engaged = r.random(fan.size, dtype=np.float32) < chance
     del chance
     engaged = imp.engaged
     counts = fs.stage_counts
-    blocks.together(  # SICAS Sense for every impression (stages are not read until Interest)
-        lambda: record_engagement(model, day),
-        lambda: sicas.advance(fs.stage, counts, fan, product, sicas.SENSE),
-        rows=fan.size,
-    )
+    hit = np.flatnonzero(engaged & (product >= 0))
+
+    def sense_then_interest() -> None:  # SICAS Sense for every impression, Interest if engaged
+        sicas.advance(fs.stage, counts, fan, product, sicas.SENSE)
+        sicas.advance(fs.stage, counts, fan[hit], product[hit], sicas.INTEREST)
+
+    # Stages are not read until Connect, below; the statistics do not read them.
+    blocks.together(lambda: record_engagement(model, day), sense_then_interest, rows=fan.size)
 
     fo = model.follows
     rows = np.flatnonzero(engaged & following)
@@ -107,8 +107,6 @@ def run(model: CreatorEconomy, day: Day) -> None:
     won = new[imp.ad[new]]
     np.add.at(model.brand_state.own_obs[:, CONNECTS], cs.owner[creator[won]], 1.0)
 
-    hit = np.flatnonzero(engaged & (product >= 0))
-    sicas.advance(fs.stage, counts, fan[hit], product[hit], sicas.INTEREST)
     e = imp.edge[hit]
     connect = e >= 0
     connect[connect] = fo.trust[e[connect]] >= cfg.purchase.connect_trust
@@ -141,7 +139,7 @@ def attribute(
         table[:, what] += np.bincount(who, weights, minlength=table.shape[0])
 
 
-def _watch(model: CreatorEconomy, day: Day, t: np.ndarray) -> None:
+def _watch(model: CreatorEconomy, day: Day) -> None:
     """Live viewers' sessions: minutes watched, and each stream's peak audience."""
     imp, lc, n_p = day.impressions, model.config.live, len(model.platform_list)
     rows = np.flatnonzero(imp.live)
@@ -150,7 +148,7 @@ def _watch(model: CreatorEconomy, day: Day, t: np.ndarray) -> None:
         imp.creator,
         imp.platform,
         imp.edge,
-        t,
+        model.follows.trust,
         n_p,
         model.creator_state.n * n_p,
         imp.stream,
