@@ -1,0 +1,159 @@
+"""The README's validation tables say what the committed validation runs measured.
+
+Every number in the README's quick-start validation table, its counterfactual table and
+the measured columns of its full-baseline table must be one of the numbers the validation
+run behind it wrote (``docs/validation/*.md``, copied from ``creator-sim validate``'s
+``validation.md``), to the precision the README prints. A refreshed validation that is not
+carried into the README, or a README number typed by hand, fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs" / "validation"
+
+_SCALE = {"%": 0.01, "x": 1.0, "M": 1e6, "bn": 1e9, "e": 1.0}
+_NUMBER = re.compile(r"([+\-−]?\d[\d,]*(?:\.\d+)?(?:e[+\-]?\d+)?)\s*(%|x|M\b|bn\b)?")
+
+
+def numbers(cell: str) -> list[tuple[float, float]]:
+    """(value, half of the last printed digit's unit) of every number in a table cell.
+
+    ``+32%`` is 0.32, ``22 M`` 22e6, ``7,960x`` 7960, ``−0.45`` -0.45 (Unicode minus); a
+    number printed without a unit takes the cell's first unit (``−11.1 bn (−11.6 to
+    −10.7)``). Text in parentheses that holds no number (``(fails)``) is ignored.
+    """
+    found = [(m.group(1), m.group(2)) for m in _NUMBER.finditer(cell)]
+    unit = next((u for _, u in found if u), None)
+    out = []
+    for text, own in found:
+        text = text.replace("−", "-").replace(",", "")
+        scale = _SCALE[own or unit or "e"]
+        mantissa = text.split("e")[0]
+        decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        exponent = int(text.split("e")[1]) if "e" in text else 0
+        if "e" in text:
+            # significant digits of a value printed as 1.57e+10
+            half = 0.5 * 10.0 ** (exponent - decimals)
+        else:
+            half = 0.5 * 10.0**-decimals
+        out.append((float(text) * scale, half * scale))
+    return out
+
+
+def _rows(lines: list[str], header: str) -> list[list[str]]:
+    """Cells of the rows of the first table whose header row starts with ``header``."""
+    start = next(i for i, line in enumerate(lines) if line.startswith(header))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+    return rows
+
+
+def _measured(doc: Path) -> dict[str, list[tuple[float, float]]]:
+    """A validation table's measured values by check (F1, F3, steady...), in row order."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    for cells in _rows(doc.read_text().splitlines(), "| check | what | measured"):
+        out.setdefault(cells[0], []).extend(numbers(cells[2]))
+    return out
+
+
+def _matches(claimed: list[tuple[float, float]], measured: list[tuple[float, float]]) -> bool:
+    """Each claimed number equals, in order, one of the measured ones (others may be skipped)."""
+    i = 0
+    for value, half in claimed:
+        while i < len(measured) and abs(measured[i][0] - value) > half + measured[i][1] + 1e-12:
+            i += 1
+        if i == len(measured):
+            return False
+        i += 1
+    return True
+
+
+def _check_id(label: str) -> str:
+    """The check a README row is about: its first word (``F3``, ``steady``)."""
+    return label.split()[0].rstrip(":")
+
+
+def _readme_lines() -> list[str]:
+    return README.read_text().splitlines()
+
+
+def _linked(lines: list[str], pattern: str) -> Path:
+    """The one docs/validation file matching ``pattern`` that the README links to."""
+    text = "\n".join(lines)
+    names = sorted(set(re.findall(rf"docs/validation/({pattern})", text)))
+    assert len(names) == 1, f"README should link one docs/validation/{pattern}, found {names}"
+    return DOCS / names[0]
+
+
+def test_numbers_reads_the_readmes_notation() -> None:
+    assert numbers("+32%") == [(0.32, 0.005)]
+    assert numbers("22 M") == [(22e6, 0.5e6)]
+    assert numbers("7,960x")[0][0] == 7960
+    assert [v for v, _ in numbers("−0.12 / +0.50 (fails)")] == [-0.12, 0.5]
+    assert [v for v, _ in numbers("−11.1 bn (−11.6 to −10.7)")] == [-11.1e9, -11.6e9, -10.7e9]
+    assert numbers("1.57e+10") == [(1.57e10, 0.005e10)]
+    assert _matches(numbers("0.35"), numbers("0.345"))
+    assert not _matches(numbers("0.36"), numbers("0.345"))
+
+
+def test_quick_start_table_is_the_quick_start_validation() -> None:
+    lines = _readme_lines()
+    doc = _linked(lines, r"quickstart_\d+_seeds\.md")
+    measured = _measured(doc)
+    claimed: dict[str, list[tuple[float, float]]] = {}
+    for cells in _rows(lines, "| check | what | measured | band | pass |"):
+        claimed.setdefault(cells[0], []).extend(numbers(cells[2]))
+    assert claimed.keys() <= measured.keys()
+    for check, values in claimed.items():
+        assert _matches(values, measured[check]), (
+            f"{check}: README {values}, {doc.name} {measured[check]}"
+        )
+
+
+def test_counterfactual_table_is_the_quick_start_validation() -> None:
+    lines = _readme_lines()
+    doc = _linked(lines, r"quickstart_\d+_seeds\.md")
+    ours = _rows(lines, "| headline | output | with | without |")
+    theirs = _rows(doc.read_text().splitlines(), "| headline | with | without | output |")
+    assert len(ours) == len(theirs)
+    for mine, row in zip(ours, theirs, strict=True):
+        claimed = [n for cell in mine[2:5] for n in numbers(cell)]
+        measured = [n for cell in row[4:8] for n in numbers(cell)]
+        assert _matches(claimed, measured), f"{row[3]}: README {mine[2:5]}, {doc.name} {row[4:8]}"
+
+
+@pytest.mark.parametrize(
+    ("column", "pattern"),
+    [
+        (1, r"quickstart_\d+_seeds\.md"),
+        (2, r"full_baseline_\d+_seeds\.md"),
+        (3, r"fixed_market_full_\d+_seeds\.md"),
+    ],
+)
+def test_full_baseline_table_is_its_validations(column: int, pattern: str) -> None:
+    lines = _readme_lines()
+    doc = _linked(lines, pattern)
+    measured = _measured(doc)
+    rows = _rows(lines, "| check | quick start")
+    header = next(line for line in lines if line.startswith("| check | quick start"))
+    seeds = re.findall(r"\((\d+) seeds\)", header.split("|")[column + 1])
+    assert seeds and f"{seeds[0]}_seeds" in doc.name, (
+        f"column {column} names {seeds}, linked {doc.name}"
+    )
+    claimed: dict[str, list[tuple[float, float]]] = {}
+    for cells in rows:
+        claimed.setdefault(_check_id(cells[0]), []).extend(numbers(cells[column]))
+    for check, values in claimed.items():
+        assert _matches(values, measured[check]), (
+            f"{check}: README {values}, {doc.name} {measured[check]}"
+        )
