@@ -37,12 +37,8 @@ def numbers(cell: str) -> list[tuple[float, float]]:
         scale = _SCALE[own or unit or "e"]
         mantissa = text.split("e")[0]
         decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
-        exponent = int(text.split("e")[1]) if "e" in text else 0
-        if "e" in text:
-            # significant digits of a value printed as 1.57e+10
-            half = 0.5 * 10.0 ** (exponent - decimals)
-        else:
-            half = 0.5 * 10.0**-decimals
+        exponent = int(text.split("e")[1]) if "e" in text else 0  # 1.57e+10: 3 digits
+        half = 0.5 * 10.0 ** (exponent - decimals)
         out.append((float(text) * scale, half * scale))
     return out
 
