@@ -491,7 +491,7 @@ def koc_streams_outselling_kols(model: CreatorEconomy) -> float | None:
     """
     if not {"KOC", "KOL"} <= set(model.role_names):
         return None
-    role, gmv_ = model.stream_history.last(YEAR)
+    role, gmv_ = model.stream_history.streams()  # the last year's (StreamHistory.days)
     koc, kol = model.role_names.index("KOC"), model.role_names.index("KOL")
     kol_gmv, koc_gmv = gmv_[role == kol], gmv_[role == koc]
     if kol_gmv.size == 0 or koc_gmv.size == 0:

@@ -50,7 +50,7 @@ class CreatorEconomy(mesa.Model):
         self.event_log: list[ScandalRecord | FestivalRecord] = []  # one-off events that happened
         self.measured_from = 0  # days simulated before measurement began (a warm-up)
         self.warming_up = False  # True while a warm-up runs (brands do not learn yet)
-        self.stream_history = StreamHistory()
+        self.stream_history = StreamHistory(days=metrics.YEAR)  # F4 reads the last year
         build_market(self)
         self.day = self.new_day()  # the day being simulated, then the last one simulated
         self.datacollector = mesa.DataCollector(model_reporters=metrics.model_reporters(self))
@@ -115,7 +115,7 @@ class CreatorEconomy(mesa.Model):
         for totals in (self.band_value_total, self.band_spend_total, self.band_deals_total):
             totals[:] = 0
         self.budget_reviews.clear()
-        self.stream_history = StreamHistory()
+        self.stream_history = StreamHistory(days=metrics.YEAR)  # F4 reads the last year
         self.follows.ended = EndedTrust()
 
     def new_day(self) -> Day:
