@@ -125,7 +125,7 @@ class StreamHistory:
     market streams about 10,000 times a day (kept for two years, 36 MB).
     """
 
-    def __init__(self, days: int = 365) -> None:
+    def __init__(self, days: int) -> None:
         self.days = days
         self._days: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
 

@@ -121,7 +121,7 @@ def test_koc_streams_outselling_the_median_kol_stream():
     from simulation.day import StreamHistory
 
     roles = ["KOL", "KOC"]
-    history = StreamHistory()
+    history = StreamHistory(days=365)
     history.add(0, np.array([0, 1]), np.array([1000.0, 5000.0]))  # over a year before the end
     history.add(400, np.array([0, 0, 0, 1, 1, 1, 1]), np.array([10, 20, 30, 5, 25, 40, 0.0]))
     assert history.streams()[0].size == 7  # day 0 is over a year old: dropped

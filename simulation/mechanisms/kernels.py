@@ -180,6 +180,12 @@ def _pick(ptr, prob, alias, group, u):  # pragma: no cover
 
 
 @_jit
+def _trust_on(edge_trust, e):  # pragma: no cover
+    """Trust on follow edge ``e``, 0 for -1 (not following)."""
+    return edge_trust[e] if e >= 0 else np.float32(0.0)
+
+
+@_jit
 def _edge_of(fan_ptr, e_creator, e_platform, f, c, p):  # pragma: no cover
     for e in range(fan_ptr[f], fan_ptr[f + 1]):
         if e_creator[e] == c and e_platform[e] == p:
@@ -518,7 +524,7 @@ def engagement_chances(  # pragma: no cover
     base, live_f, aware_f, social_f = engage
     for i in range(lo, hi):
         f, c, b = fan[i], creator[i], product[i]
-        trust = edge_trust[edge[i]] if edge[i] >= 0 else np.float32(0.0)
+        trust = _trust_on(edge_trust, edge[i])
         appeal = quality[c] * format_appeal[fmt[i]] * audience[c, platform[i]]
         t = niche[c]
         interest = interest_cdf[f, t] - (interest_cdf[f, t - 1] if t > 0 else 0.0)
@@ -569,7 +575,7 @@ def stream_viewers(
         sid[j] = number[creator[i] * n_platforms + platform[i]]
         stream[i] = sid[j]
         follower[j] = edge[i] >= 0
-        viewer_trust[j] = edge_trust[edge[i]] if edge[i] >= 0 else np.float32(0.0)
+        viewer_trust[j] = _trust_on(edge_trust, edge[i])
     return keys, sid, follower, viewer_trust
 
 
