@@ -113,7 +113,8 @@ def test_blocks_give_the_same_rows_on_any_number_of_threads(monkeypatch):
     trust = rng(4).random(10_000).astype(np.float32)
     creator = rng(5).integers(0, 7, trust.size).astype(np.int32)
     fan = np.sort(rng(6).integers(0, 500, trust.size)).astype(np.int32)
-    monkeypatch.setattr(blocks, "ROWS", 1000)  # ten blocks
+    monkeypatch.setattr(blocks, "ROWS", 1000)
+    assert len(blocks.spans(trust.size)) == 10
     outs = []
     for threads in (1, 2, 3):
         monkeypatch.setattr(blocks, "THREADS", threads)

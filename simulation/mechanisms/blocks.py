@@ -23,7 +23,10 @@ import numpy as np
 # Blocks run on this many threads: the cores, unless CREATOR_SIM_THREADS says otherwise (a
 # sweep's or comparison's worker processes set 1: their parallelism is the processes).
 THREADS = int(os.environ.get("CREATOR_SIM_THREADS", 0)) or os.cpu_count() or 1
-ROWS = 262_144  # rows per block when a kernel only reads and writes its own rows
+# Rows per block when a kernel only reads and writes its own rows: small enough that a
+# 100,000-fan market's fan kernels use every core (49 instead of 54 ms a day on 2 cores,
+# benchmarks/README.md), large enough that handing a block to a thread costs little.
+ROWS = 32_768
 
 _pool: ThreadPoolExecutor | None = None
 _pool_threads = 0  # THREADS when the pool was made (tests change THREADS)
@@ -73,8 +76,9 @@ def _forget_pool() -> None:
 os.register_at_fork(after_in_child=_forget_pool)
 
 
-def spans(n: int, size: int = ROWS) -> list[tuple[int, int]]:
-    """``(lo, hi)`` of consecutive blocks of at most ``size`` rows covering ``0..n``."""
+def spans(n: int, size: int | None = None) -> list[tuple[int, int]]:
+    """``(lo, hi)`` of consecutive blocks of at most ``size`` rows (``ROWS``) covering ``0..n``."""
+    size = size or ROWS
     return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
 
 
