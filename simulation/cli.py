@@ -17,6 +17,7 @@ from simulation.folders import (
     replace_file,
     stopping_on_signals,
 )
+from simulation.progress import Bar
 from simulation.resources import check_memory, estimate_bytes
 from simulation.scenario import RunError, ScenarioError, load_scenario
 
@@ -58,8 +59,6 @@ def _check(args: argparse.Namespace) -> int:
 
 def _calibrate(args: argparse.Namespace) -> int:
     import pandas as pd
-    from rich.console import Console
-    from rich.progress import Progress
 
     from simulation import calibration
     from simulation.results import versions, write_json
@@ -76,7 +75,6 @@ def _calibrate(args: argparse.Namespace) -> int:
         searched = calibration.at_population(scenario, *args.population)
     check_memory([scenario if args.confirm else searched], processes=args.workers)
     total = args.trials + args.confirm
-    console = Console(stderr=True)
     store = RunStore(
         out / "runs.sqlite",
         calibration.fingerprint(scenario, args.seeds, args.population),
@@ -86,11 +84,12 @@ def _calibrate(args: argparse.Namespace) -> int:
         "rerun with --reset to discard them, or use another --out",
     )
     try:
-        with Progress(console=console, disable=args.quiet) as bar:
-            task = bar.add_task(f"calibrating {scenario.name}", total=total)
+        with Bar(f"calibrating {scenario.name}", total, "candidates", quiet=args.quiet) as bar:
 
             def on_eval(ev: dict, best: dict) -> None:
-                bar.update(task, advance=1, description=f"best loss {best['loss']:.3f}")
+                bar.advance(
+                    description=f"calibrating {scenario.name}: best loss {best['loss']:.3f}"
+                )
 
             cal = calibration.calibrate(
                 scenario,
@@ -173,8 +172,7 @@ def _validate(args: argparse.Namespace) -> int:
         total = arms * args.seeds
     cache = RunCache(runs) if total else None  # the theory limits alone store nothing
     try:
-        with _runs_bar(args.quiet or not total) as bar:
-            task = bar.add_task(f"validating {args.baseline}", total=total)
+        with Bar(f"validating {args.baseline}", total, quiet=args.quiet or not total) as bar:
             v = validation.validate(
                 Path(args.baseline),
                 Path(args.bass),
@@ -184,7 +182,7 @@ def _validate(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 parts=parts,
                 cache=cache,
-                on_run=lambda: bar.advance(task),
+                on_run=bar.advance,
             )
     finally:
         if cache is not None:
@@ -203,22 +201,6 @@ def _validate(args: argparse.Namespace) -> int:
     failed = int((v.table["pass"] == False).sum()) if len(v.table) else 0  # noqa: E712
     print(f"{failed} check(s) failed -> {folder} (runs kept in {runs})")
     return 0
-
-
-def _runs_bar(quiet: bool):
-    """A progress bar over runs on stderr: done of total, time spent and time left."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
-
-    return Progress(
-        "[bold]{task.description}",
-        BarColumn(),
-        "{task.completed}/{task.total} runs",
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=quiet,
-    )
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -244,8 +226,7 @@ def _compare(args: argparse.Namespace) -> int:
     out = inside(root, "compare", name)
     check_memory([baseline, *scenarios], processes=args.workers)
     total = (len(scenarios) + 1) * args.replicates
-    with _runs_bar(args.quiet) as bar:
-        task = bar.add_task(f"comparing with {baseline.name}", total=total)
+    with Bar(f"comparing with {baseline.name}", total, quiet=args.quiet) as bar:
         result = compare.compare(
             baseline,
             scenarios,
@@ -255,7 +236,7 @@ def _compare(args: argparse.Namespace) -> int:
             workers=args.workers,
             runs_root=inside(root, "compare", "runs"),
             days=args.window,
-            on_run=lambda: bar.advance(task),
+            on_run=bar.advance,
         )
     folder = compare.write_comparison(result, out, args.command_line)
     print(compare.catalogue(result), end="")
@@ -298,14 +279,13 @@ def _sweep(args: argparse.Namespace) -> int:
             done = db.done()
             todo = [t for t in every if t.run not in done]
             failed = 0
-            with _runs_bar(args.quiet) as bar:
-                task = bar.add_task(f"{sweep.name}: 0 failed", total=len(every))
-                bar.update(task, completed=len(done))
+            with Bar(f"{sweep.name}: 0 failed", len(every), quiet=args.quiet) as bar:
+                bar.update(completed=len(done))
 
                 def on_row(row: store.RunRow) -> None:
                     nonlocal failed
                     failed += row.status != "ok"
-                    bar.update(task, advance=1, description=f"{sweep.name}: {failed} failed")
+                    bar.advance(description=f"{sweep.name}: {failed} failed")
 
                 lost = execute.execute(
                     todo, db, workers=args.workers, scheduler=args.scheduler, on_row=on_row

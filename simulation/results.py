@@ -63,10 +63,11 @@ def summary(result: RunResult) -> dict[str, Any]:
 
 
 # Modules that only read or present finished runs (comparisons, indicators, figures,
-# reports, the command line, the validation's tables and theory checks) or choose which
-# runs to make and keep them (the calibration's search, whose stored runs are checked run
-# by run; the counterfactuals, whose changes are in each run's parameters; the run store):
-# changing them does not change a run's numbers, so they are left out of the code version.
+# reports, progress bars, the command line, the validation's tables and theory checks) or
+# choose which runs to make and keep them (the calibration's search, whose stored runs are
+# checked run by run; the counterfactuals, whose changes are in each run's parameters; the
+# run store): changing them does not change a run's numbers, so they are left out of the
+# code version.
 PRESENTATION = frozenset(
     {
         "calibration.py",
@@ -76,6 +77,7 @@ PRESENTATION = frozenset(
         "indicators.py",
         "limits.py",
         "plots.py",
+        "progress.py",
         "report.py",
         "run_cache.py",
         "sweeps/analysis.py",

@@ -19,6 +19,7 @@ import pandas as pd
 from simulation import metrics
 from simulation.folders import raise_if_stopped, worker_signals
 from simulation.model import CreatorEconomy
+from simulation.progress import Bar
 from simulation.scale import ScaleMapping
 from simulation.scenario import TIERS, RunError, Scenario
 
@@ -132,9 +133,9 @@ def run_scenario(
     start = time.perf_counter()
     series, tables, facts, outcomes = [], [], [], []
     total = len(seeds) * (run.warmup_days + steps)
-    with _progress(progress, total, scenario.name) as advance:
+    with Bar(scenario.name, total, "days", quiet=not progress) as bar:
         for i, s in enumerate(seeds):
-            ts, cr, fa, out = run_replicate(scenario, s, steps, advance)
+            ts, cr, fa, out = run_replicate(scenario, s, steps, bar.advance)
             for df in (ts, cr):
                 df.insert(0, "seed", s)
                 df.insert(0, "replicate", i)
@@ -302,31 +303,3 @@ def metric_names(scenario: Scenario) -> list[str]:
         }
     )
     return list(scenario_metrics(tiny, 0, 2))
-
-
-class _progress:
-    """A rich progress bar over all steps of all replicates, or nothing when disabled."""
-
-    def __init__(self, enabled: bool, total: int, label: str) -> None:
-        self.enabled, self.total, self.label = enabled, total, label
-
-    def __enter__(self) -> Callable[[], None] | None:
-        if not self.enabled:
-            return None
-        from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
-
-        self._bar = Progress(
-            "[bold]{task.description}",
-            BarColumn(),
-            "{task.completed}/{task.total} days",
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            transient=False,
-        )
-        self._bar.__enter__()
-        task = self._bar.add_task(self.label, total=self.total)
-        return lambda: self._bar.advance(task)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self._bar.__exit__(*exc)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, SMALL
 
-from simulation import cli, plots
+from simulation import cli, load_scenario, plots
 from simulation.folders import MARKER
 from simulation.results import read_results
 
@@ -104,9 +105,12 @@ def test_other_seed_gives_other_results(run_dir, tmp_path):
 
 
 def test_default_output_folder_is_results_scenario_name(tmp_path):
-    proc = creator_sim("run", SMALL, "--steps", 3, "--quiet", "--no-figures", cwd=tmp_path)
+    proc = creator_sim("run", SMALL, "--steps", 3, "--no-figures", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "results" / "small" / "summary.json").exists()
+    # Not a terminal (a log): the progress is one dated line, without a live bar's escapes.
+    days = load_scenario(SMALL).run.warmup_days + 3
+    assert re.fullmatch(rf"\S+ \S+  small: {days}/{days} days, \S+ elapsed\n", proc.stderr)
 
 
 def test_check_accepts_good_files():
