@@ -216,9 +216,12 @@ def _learners(model: CreatorEconomy) -> None:
     model.arm_return = np.full(len(BUDGET_ARMS), np.nan)  # last period, value per yuan
     model.arm_value_total = np.zeros(len(BUDGET_ARMS))  # whole run: value returned per arm
     model.arm_spend_total = np.zeros(len(BUDGET_ARMS))  # whole run: yuan spent per arm
+    model.arm_reach_total = np.zeros(len(BUDGET_ARMS))  # whole run: real impressions paid for
     # Whole run, by the deal creator's follower-size band (ScaleMapping.size_bands_real):
-    # value returned, fees paid and deals closed (one per creator and budget period).
+    # value returned, fees paid, real impressions the deals' content made and deals closed
+    # (one per creator and budget period).
     n_bands = len(model.scale.size_bands_real) + 1
     model.band_value_total = np.zeros(n_bands)
     model.band_spend_total = np.zeros(n_bands)
+    model.band_reach_total = np.zeros(n_bands)
     model.band_deals_total = np.zeros(n_bands, np.int64)

@@ -702,7 +702,8 @@ def return_by_followers(model: CreatorEconomy) -> dict[str, dict[str, Any]]:
     value they count, sales and connected fans, over the fees they paid), pooled over
     every deal of the measured period, in the bands of ``ScaleMapping.size_bands_real``
     (keys such as ``"300k-1M"``; the last band is ``"10M+"``). A band without deals has
-    no return (None).
+    no return (None). ``per_thousand_reached`` is what the fees paid per 1,000 real
+    impressions of the deals' content (bought traffic costs ``ad_cost_per_thousand``).
     """
     inner = model.scale.size_bands_real
     lows = (0.0, *inner)
@@ -715,6 +716,7 @@ def return_by_followers(model: CreatorEconomy) -> dict[str, dict[str, Any]]:
         model.band_deals_total,
         model.band_spend_total,
         model.band_value_total,
+        model.band_reach_total,
         strict=True,
     )
     return {
@@ -724,9 +726,15 @@ def return_by_followers(model: CreatorEconomy) -> dict[str, dict[str, Any]]:
             "spend": float(s),
             "value": float(v),
             "return_per_yuan": float(v / s) if s > 0 else None,
+            "per_thousand_reached": per_thousand(s, r),
         }
-        for label, t, n, s, v in rows
+        for label, t, n, s, v, r in rows
     }
+
+
+def per_thousand(spend: float, real_impressions: float) -> float | None:
+    """Yuan paid per 1,000 real impressions (None when nothing was reached)."""
+    return float(spend / real_impressions * 1000) if real_impressions > 0 else None
 
 
 def follow_flows(ts: pd.DataFrame) -> dict[str, dict[str, float | None]]:
@@ -771,6 +779,13 @@ def outcomes(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, Any]:
             )
         },
         "spend_by_arm": dict(zip(BUDGET_ARMS, model.arm_spend_total.tolist(), strict=True)),
+        # What a deal's content, or bought traffic ("own"), cost per 1,000 real impressions.
+        "per_thousand_reached_by_arm": {
+            a: per_thousand(s, r)
+            for a, s, r in zip(
+                BUDGET_ARMS, model.arm_spend_total, model.arm_reach_total, strict=True
+            )
+        },
         "return_per_yuan_by_followers": return_by_followers(model),
         "follow_flows": follow_flows(ts),
         "mind_share_end": float(ts["mind_share"].iloc[-1]),

@@ -111,8 +111,14 @@ class CreatorEconomy(mesa.Model):
         self.brand_state.gmv[:] = 0.0
         self.brand_state.spend[:] = 0.0
         self.arm_value_total[:] = 0.0
-        self.arm_spend_total[:] = 0.0
-        for totals in (self.band_value_total, self.band_spend_total, self.band_deals_total):
+        for totals in (
+            self.arm_spend_total,
+            self.arm_reach_total,
+            self.band_value_total,
+            self.band_spend_total,
+            self.band_reach_total,
+            self.band_deals_total,
+        ):
             totals[:] = 0
         self.budget_reviews.clear()
         self.stream_history = StreamHistory(days=metrics.YEAR)  # F4 reads the last year

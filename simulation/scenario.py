@@ -182,6 +182,13 @@ class BrandSection(_Section):
     monthly_budget_mean: PosFloat = 30_000.0
     monthly_budget_sigma: NonNegFloat = 1.0
     budget_period_days: int = Field(30, ge=1, le=365)
+    # How a deal is priced: "per_follower", fee_floor + fee_per_real_follower x real
+    # followers x relative engagement ** fee_engagement_elasticity, x live_fee_factor for
+    # a stream (a schedule set by hand); "reach", fee_floor + the expected real
+    # impressions of the content the deal buys (the creator's recent posts' or streams'
+    # impressions a day there, x budget_period_days) at ad_cost_per_thousand, the price
+    # brands pay the platform for the same impressions as bought traffic.
+    fee_rule: Literal["per_follower", "reach"] = "per_follower"
     fee_per_real_follower: NonNegFloat = 0.02
     fee_floor: NonNegFloat = 500.0
     fee_engagement_elasticity: NonNegFloat = 0.5

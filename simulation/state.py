@@ -352,6 +352,9 @@ _CREATOR_TABLES: dict[str, tuple[type, float, str]] = {
     "followers": (np.int64, 0, "platforms"),  # followers per platform
     "pool_boost": (np.float64, 1.0, "platforms"),  # traffic-pool multiplier
     "eng_rate": (np.float64, 0.0, "platforms"),  # engagement per impression, recent average
+    # impressions of its posts, and of its streams, a day: recent averages (fee_rule "reach")
+    "post_reach": (np.float64, 0.0, "platforms"),
+    "stream_reach": (np.float64, 0.0, "platforms"),
     # engagement memory per product, over ``CreatorState.engagement_weight`` (see
     # ``mechanisms.content.memory_unit``)
     "engagement": (np.float32, 0.0, "brands"),

@@ -275,9 +275,40 @@ def test_return_by_followers_accounts_for_every_deal_yuan():
     assert spend > 0
     assert spend == pytest.approx(model.arm_spend_total[tiers].sum())
     assert value == pytest.approx(model.arm_value_total[tiers].sum())
+    assert model.band_reach_total.sum() == pytest.approx(model.arm_reach_total[tiers].sum())
     for row in table.values():
         assert (row["return_per_yuan"] is None) == (row["spend"] == 0)
         assert row["deals"] > 0 or row["spend"] == 0
+        assert (row["per_thousand_reached"] is None) == (row["deals"] == 0)
     # A band's tier is the tier its creators were in when they signed.
     deal_tiers = {row["tier"] for row in table.values() if row["deals"]}
     assert deal_tiers <= set(BUDGET_ARMS[tiers])
+
+
+def test_deals_priced_by_reach_cost_what_bought_traffic_costs_per_impression():
+    """fee_rule "reach": a deal costs its content's expected real reach at the ad price."""
+    model = small_model(seed=4, fee_rule="reach")
+    c, cs = model.config.brands, model.creator_state
+    mem = model.config.creators.engagement_memory
+    run(model, c.budget_period_days)
+    # The creators' recent reach follows each day's impressions of their posts and streams.
+    n, names = cs.n, ("post_reach", "stream_reach")
+    before = {name: cs.view(name).copy() for name in names}
+    run(model, 1)  # day budget_period_days: the brands learn, then sign new deals
+    imp = model.day.impressions
+    for name, rows in zip(names, (~imp.live, imp.live), strict=True):
+        seen = np.zeros((cs.n, len(model.platform_list)))
+        np.add.at(seen, (imp.creator[rows], imp.platform[rows]), 1)
+        expected = (1 - mem) * before[name] + mem * seen[:n]
+        np.testing.assert_allclose(cs.view(name)[:n], expected)
+    dealt = np.flatnonzero(cs.view("sponsor") >= 0)
+    live = cs.view("deal_format")[dealt] == LIVE_DEAL
+    assert live.any() and not live.all()
+    p = cs.view("deal_platform")[dealt]
+    reach = np.where(live, cs.view("stream_reach")[dealt, p], cs.view("post_reach")[dealt, p])
+    real = reach * c.budget_period_days * model.scale.users_per_fan
+    fee = c.fee_floor + c.ad_cost_per_thousand * real / 1000
+    np.testing.assert_allclose(cs.view("deal_fee")[dealt], fee)
+    # Bought traffic ("own") cost exactly the ad price per 1,000 real impressions.
+    own = metrics.per_thousand(model.arm_spend_total[-1], model.arm_reach_total[-1])
+    assert own == pytest.approx(c.ad_cost_per_thousand)

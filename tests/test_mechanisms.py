@@ -532,6 +532,11 @@ def test_fees_rise_with_followers_and_engagement():
     assert engaging[0] == 500.0 + 2000.0 * 2
 
 
+def test_fees_priced_by_reach_pay_the_ad_price_per_thousand_impressions():
+    f = budgets.reach_fees(np.array([0.0, 1e6]), ad_cost_per_thousand=50.0, fee_floor=500.0)
+    assert f.tolist() == [500.0, 500.0 + 50_000.0]
+
+
 def test_budget_review_raises_budgets_that_return_and_cuts_the_others():
     new = budgets.review_budget(
         np.full(4, 100.0),

@@ -29,6 +29,21 @@ def creator_fees(
     return fee_floor + scaled
 
 
+def reach_fees(
+    real_impressions: np.ndarray,
+    *,
+    ad_cost_per_thousand: float,
+    fee_floor: float,
+) -> np.ndarray:
+    """Market fee of one period's sponsored content, priced as the reach it brings.
+
+    The content's expected real impressions cost what the same impressions cost a brand
+    as bought traffic (``ad_cost_per_thousand`` per 1,000): a deal and an ad are priced
+    alike per person reached, and differ only in what a person reached does.
+    """
+    return fee_floor + ad_cost_per_thousand * np.asarray(real_impressions) / 1000
+
+
 def sign_deals(
     rng: np.random.Generator,
     tier_budget: np.ndarray,

@@ -458,6 +458,7 @@ def tally(  # pragma: no cover
     live,
     engaged,
     n_imp,
+    n_live,
     n_eng,
     video_eng,
     unit,
@@ -469,15 +470,16 @@ def tally(  # pragma: no cover
 ):
     """One pass over the day's impressions adding up what the day's statistics need.
 
-    Per (creator, platform): impressions and engagements; per (creator, brand): ``unit``
-    for each engaged video featuring the brand; per (platform, format): impressions and
-    engagements; per (fan, platform): impressions seen and engagements (the attention
-    reward); per fan: the creator it engaged with last (impressions are in each fan's order
-    of the day).
+    Per (creator, platform): impressions, those of live streams, and engagements; per
+    (creator, brand): ``unit`` for each engaged video featuring the brand; per (platform,
+    format): impressions and engagements; per (fan, platform): impressions seen and
+    engagements (the attention reward); per fan: the creator it engaged with last
+    (impressions are in each fan's order of the day).
     """
     for i in range(fan.size):
         c, p = creator[i], platform[i]
         n_imp[c, p] += 1
+        n_live[c, p] += live[i]
         fmt_imp[p, fmt[i]] += 1
         seen[fan[i], p] += 1
         if engaged[i]:

@@ -1,7 +1,8 @@
 """Phase 8, budgets: brands learn where to spend and sign deals (mechanism 5, F7).
 
 Reads: what each deal and each brand's bought traffic achieved this period (``deal_obs``,
-``own_obs``), the fees paid; creators' followers, engagement, tiers, availability.
+``own_obs``), the fees paid; creators' followers and engagement (or, with ``fee_rule =
+"reach"``, their posts' and streams' recent reach), tiers, availability.
 Writes: on review days, brands' total budgets (``budget_reviews``); on budget days, the
 learners' splits (tiers + own account, platforms, formats; not while ``model.warming_up``),
 returns per arm and per follower-size band of the deal creators, new deals (sponsor, fee,
@@ -18,7 +19,7 @@ import numpy as np
 from simulation.day import Day
 from simulation.mechanisms import budgets
 from simulation.scenario import BUDGET_ARMS, DEAL_FORMATS, TIERS
-from simulation.state import CONNECTS, REVENUE
+from simulation.state import CONNECTS, IMPRESSIONS, REVENUE
 
 if TYPE_CHECKING:
     from simulation.model import CreatorEconomy
@@ -77,9 +78,13 @@ def learn(model: CreatorEconomy) -> None:
             policy.update(_per_brand(b, arm, n_b, n, val), _per_brand(b, arm, n_b, n, fee))
     spent = tier_spend.sum(axis=0)
     model.arm_value_total += tier_value.sum(axis=0)
+    reach = upf * cs.deal_obs[dealt, IMPRESSIONS]  # real impressions of the deals' content
+    model.arm_reach_total += np.bincount(cs.deal_tier[dealt], reach, minlength=n_arms)
+    model.arm_reach_total[OWN] += upf * bs.own_obs[:, IMPRESSIONS].sum()
     band, n_bands = cs.deal_band[dealt], model.band_deals_total.size
     model.band_value_total += np.bincount(band, val, minlength=n_bands)
     model.band_spend_total += np.bincount(band, fee, minlength=n_bands)
+    model.band_reach_total += np.bincount(band, reach, minlength=n_bands)
     model.band_deals_total += np.bincount(band, minlength=n_bands)
     model.arm_spend_total += spent
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -131,16 +136,27 @@ def sign_deals(model: CreatorEconomy, day: Day) -> None:
     shares /= np.maximum(shares.sum(axis=1, keepdims=True), 1e-12)
     plat = model.platform_policy.all_shares()
     fmt = model.format_policy.all_shares()
-    platform_rate = cs.view("eng_rate").mean(axis=0)
-    rel_eng = cs.view("eng_rate") / np.where(platform_rate > 0, platform_rate, 1.0)
-    fees = budgets.creator_fees(
-        model.scale.to_real(cs.view("followers")),
-        np.where(platform_rate > 0, rel_eng, 1.0),
-        fee_per_real_follower=c.fee_per_real_follower,
-        fee_floor=c.fee_floor,
-        fee_engagement_elasticity=c.fee_engagement_elasticity,
-    )
-    fees = fees[:, :, None] * np.array([1.0, c.live_fee_factor])
+    if c.fee_rule == "reach":  # the content a deal buys: posts, or streams, there
+        reach = np.empty((cs.n, n_p, len(DEAL_FORMATS)))
+        reach[:, :, VIDEO_DEAL], reach[:, :, LIVE_DEAL] = (
+            cs.view("post_reach"),
+            cs.view("stream_reach"),
+        )
+        fees = budgets.reach_fees(
+            reach * c.budget_period_days * model.scale.users_per_fan,
+            ad_cost_per_thousand=c.ad_cost_per_thousand,
+            fee_floor=c.fee_floor,
+        )
+    else:
+        platform_rate = cs.view("eng_rate").mean(axis=0)
+        rel_eng = cs.view("eng_rate") / np.where(platform_rate > 0, platform_rate, 1.0)
+        fees = budgets.creator_fees(
+            model.scale.to_real(cs.view("followers")),
+            np.where(platform_rate > 0, rel_eng, 1.0),
+            fee_per_real_follower=c.fee_per_real_follower,
+            fee_floor=c.fee_floor,
+            fee_engagement_elasticity=c.fee_engagement_elasticity,
+        )[:, :, None] * np.array([1.0, c.live_fee_factor])
     deals = budgets.sign_deals(
         model.streams["budgets"],
         bs.budget[:, None] * shares[:, :n_t],

@@ -3,11 +3,11 @@
 Reads: ``day.impressions``; fans' interests, SICAS stages and trust in followed creators;
 creators' quality and followers (their audience factor); live-stream session parameters.
 Writes: the impressions' ``watch``, ``stream`` and ``engaged``; today's streams in the
-ledger (viewers, peaks); creators' engagement statistics and traffic-pool boost; platforms'
-format statistics; fans' last engagement, trust (interaction), new follows and SICAS
-stages (new follows counted in the ledger by the creator's tier); what deals and bought
-traffic achieved (``deal_obs``, ``own_obs``); ``day.seen``
-and ``day.reward`` (per fan and platform, for the competition phase).
+ledger (viewers, peaks); creators' engagement statistics, reach and traffic-pool boost;
+platforms' format statistics; fans' last engagement, trust (interaction), new follows and
+SICAS stages (new follows counted in the ledger by the creator's tier); what deals and
+bought traffic achieved (``deal_obs``, ``own_obs``); ``day.seen`` and ``day.reward`` (per
+fan and platform, for the competition phase).
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def record_engagement(model: CreatorEconomy, day: Day) -> None:
     """Engagement statistics the platforms' algorithms, fees and product choice use."""
     cs, cfg, n_p = model.creator_state, model.config, len(model.platform_list)
     imp = day.impressions
-    n_imp, n_eng = np.zeros((cs.n, n_p), np.int64), np.zeros((cs.n, n_p), np.int64)
+    n_imp, n_live, n_eng = (np.zeros((cs.n, n_p), np.int64) for _ in range(3))
     # Engagement on videos is the evidence creators pick stream products by (seed 000).
     cs.engagement_weight, unit = content.memory_unit(
         cs.view("engagement"),
@@ -202,6 +202,7 @@ def record_engagement(model: CreatorEconomy, day: Day) -> None:
         imp.live,
         imp.engaged,
         n_imp,
+        n_live,
         n_eng,
         cs.view("engagement"),
         unit,
@@ -225,5 +226,10 @@ def record_engagement(model: CreatorEconomy, day: Day) -> None:
     rate = np.where(seen, n_eng / np.where(seen, n_imp, 1), 0.0)
     eng_rate = cs.view("eng_rate")
     eng_rate[:] = np.where(seen, (1 - mem) * eng_rate + mem * rate, eng_rate)
+    # What a deal's content is expected to reach (fee_rule "reach"): posts, and streams.
+    for name, today in (("post_reach", n_imp - n_live), ("stream_reach", n_live)):
+        reach = cs.view(name)
+        reach *= 1 - mem
+        reach += mem * today
     model.format_impressions += fmt_imp
     model.format_engagements += fmt_eng
