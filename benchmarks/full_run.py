@@ -68,7 +68,7 @@ def main() -> None:
             w.writerows(rows)
     print(
         f"{args.fans:,} fans, {args.creators:,} creators, {args.brands} brands, {args.days} days: "
-        f"build {built:.1f} s, total {wall / 60:.1f} min "
+        f"build {built:.1f} s, total {wall:.1f} s = {wall / 60:.2f} min "
         f"({args.fans * args.days / wall / 1e6:.2f} M fan-days/s), "
         f"peak RSS {peak_bytes() / args.fans:.0f} bytes per fan, "
         f"follows at the end {len(model.follows):,}, creators {model.creator_state.n:,} "
