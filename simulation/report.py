@@ -98,25 +98,27 @@ def events_lines(outcomes: list[dict]) -> list[str]:
     return lines
 
 
-def return_by_followers_rows(
-    baseline: list[dict], scenario: list[dict]
+def by_followers_rows(
+    baseline: list[dict], scenario: list[dict], key: str = "return_per_yuan"
 ) -> list[tuple[str, str, float, float, float, float, float, int]]:
-    """Return per yuan of deal fees by the deal creator's follower band, scenario vs baseline.
+    """A deal measure by the deal creator's follower band, scenario vs baseline.
 
     From each seed's ``summary.json`` ``outcomes.return_per_yuan_by_followers`` (the whole
-    measured period): per band, (band, tier, baseline mean, scenario mean, paired difference,
-    its interval, seeds with deals in that band in both runs). A band without deals on a
-    seed leaves that seed out; bands without deals anywhere are not listed.
+    measured period), ``key`` of each band: ``return_per_yuan`` (value per yuan of fees) or
+    ``per_thousand_reached`` (fees per 1,000 real impressions the deals' content reached).
+    Per band: (band, tier, baseline mean, scenario mean, paired difference, its interval,
+    seeds with deals in that band in both runs). A band without deals on a seed leaves that
+    seed out; bands without deals anywhere (or runs from before ``key``) are not listed.
     """
 
-    def returns(outcomes: list[dict], label: str) -> np.ndarray:
+    def values(outcomes: list[dict], label: str) -> np.ndarray:
         rows = [(o.get("return_per_yuan_by_followers") or {}).get(label) or {} for o in outcomes]
-        return np.array([r.get("return_per_yuan") for r in rows], float)  # None -> NaN
+        return np.array([r.get(key) for r in rows], float)  # None -> NaN
 
     first = next((o.get("return_per_yuan_by_followers") for o in baseline), None) or {}
     out = []
     for label, row in first.items():
-        base, scen = returns(baseline, label), returns(scenario, label)
+        base, scen = values(baseline, label), values(scenario, label)
         diff, low, high, n = paired_interval(scen, base)
         if n:
             both = np.isfinite(base) & np.isfinite(scen)
@@ -124,6 +126,25 @@ def return_by_followers_rows(
                 (label, row["tier"], base[both].mean(), scen[both].mean(), diff, low, high, n)
             )
     return out
+
+
+def _band_table(caption: str, rows: list[tuple]) -> list[str]:
+    """An HTML table of :func:`by_followers_rows` (nothing when there are no rows)."""
+    e = html.escape
+    if not rows:
+        return []
+    return [
+        f"<table><caption>{e(caption)}</caption>",
+        "<tr><th>real followers</th><th>tier</th><th>baseline</th><th>scenario</th>"
+        f"<th>difference</th><th>{LEVEL:.0%} interval</th><th>seeds</th></tr>",
+        *(
+            f"<tr><td>{e(label)}</td><td>{e(tier)}</td><td>{fmt(b)}</td>"
+            f"<td>{fmt(v)}</td><td>{fmt(d, sign=True)}</td>"
+            f"<td>[{fmt(lo, sign=True)}, {fmt(hi, sign=True)}]</td><td>{n}</td></tr>"
+            for label, tier, b, v, d, lo, hi, n in rows
+        ),
+        "</table>",
+    ]
 
 
 def html_page(comparison: Comparison, figs: list[tuple[str, Path]], command: str) -> str:
@@ -170,24 +191,19 @@ def html_page(comparison: Comparison, figs: list[tuple[str, Path]], command: str
             *(_row(d) for d in sorted(rows, key=lambda d: not d.watched)),
             "</table>",
         ]
-        by_band = return_by_followers_rows(
-            comparison.outcomes[base.name], comparison.outcomes[s.name]
+        outcomes = comparison.outcomes[base.name], comparison.outcomes[s.name]
+        parts += _band_table(
+            "Where a yuan of deal fees worked hardest: value returned per yuan, by the deal "
+            "creator's real followers when it signed, over the whole measured period",
+            by_followers_rows(*outcomes),
         )
-        if by_band:
-            parts += [
-                "<table><caption>Where a yuan of deal fees worked hardest: value returned "
-                "per yuan, by the deal creator's real followers when it signed, over the "
-                "whole measured period</caption>",
-                "<tr><th>real followers</th><th>tier</th><th>baseline</th><th>scenario</th>"
-                f"<th>difference</th><th>{LEVEL:.0%} interval</th><th>seeds</th></tr>",
-                *(
-                    f"<tr><td>{e(label)}</td><td>{e(tier)}</td><td>{fmt(b)}</td>"
-                    f"<td>{fmt(v)}</td><td>{fmt(d, sign=True)}</td>"
-                    f"<td>[{fmt(lo, sign=True)}, {fmt(hi, sign=True)}]</td><td>{n}</td></tr>"
-                    for label, tier, b, v, d, lo, hi, n in by_band
-                ),
-                "</table>",
-            ]
+        parts += _band_table(
+            "What deals paid for reach: yuan of fees per 1,000 real impressions of the "
+            f"content they bought (bought traffic: {s.brands.ad_cost_per_thousand:g} in the "
+            f"scenario, {base.brands.ad_cost_per_thousand:g} in the baseline), by the same "
+            "bands",
+            by_followers_rows(*outcomes, key="per_thousand_reached"),
+        )
     parts.append("<h2>Over time</h2>")
     for title, path in figs:
         data = base64.b64encode(path.read_bytes()).decode()

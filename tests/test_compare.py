@@ -260,7 +260,7 @@ def test_report_describes_one_off_events_over_the_seeds():
 
 
 def test_report_compares_return_per_yuan_by_follower_band_paired_by_seed():
-    from simulation.report import return_by_followers_rows
+    from simulation.report import by_followers_rows
 
     def seed(small, mid, head=None):
         bands = {
@@ -272,11 +272,18 @@ def test_report_compares_return_per_yuan_by_follower_band_paired_by_seed():
 
     baseline = [seed(100, 80), seed(120, 90), seed(110, 70, 50.0)]
     scenario = [seed(90, 100), seed(100, 120), seed(None, 85, 40.0)]
-    rows = {r[0]: r for r in return_by_followers_rows(baseline, scenario)}
+    rows = {r[0]: r for r in by_followers_rows(baseline, scenario)}
     small, mid = rows["10k-100k"], rows["300k-1M"]
     assert small[1] == "small" and small[7] == 2  # the seed without small deals is left out
     assert small[2:5] == pytest.approx((110, 95, -15))
     assert mid[2:5] == pytest.approx((80, 101.6667, 21.6667), rel=1e-4)
     assert mid[5] < mid[4] < mid[6]
     assert rows["5M-10M"][7] == 1 and np.isnan(rows["5M-10M"][5])  # one pair: no interval
-    assert return_by_followers_rows([{}], [{}]) == []  # runs from before the bands
+    assert by_followers_rows([{}], [{}]) == []  # runs from before the bands
+    # Runs from before the price of reach was recorded list no band for it; later ones do.
+    assert by_followers_rows(baseline, scenario, key="per_thousand_reached") == []
+    for runs, price in ((baseline, 2.0), (scenario, 8.0)):
+        for run in runs:
+            run["return_per_yuan_by_followers"]["300k-1M"]["per_thousand_reached"] = price
+    (row,) = by_followers_rows(baseline, scenario, key="per_thousand_reached")
+    assert row[0] == "300k-1M" and row[2:5] == pytest.approx((2.0, 8.0, 6.0)) and row[7] == 3
