@@ -8,7 +8,7 @@ Reporters are named module-level functions (bound to a tier, role or platform wi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import partial
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -515,6 +515,21 @@ def willing_to_buy_from_anchor(model: CreatorEconomy) -> float | None:
     fan's mean brand trust. It answers yes when that chance is at least ``WILLING`` (half)
     of the chance it would have if it trusted the anchor fully. None without Kuaishou.
     """
+    survey = _anchor_survey(model)
+    return None if survey is None else float(survey.willing[survey.users].mean())
+
+
+@dataclass(frozen=True)
+class AnchorSurvey:
+    """F8's survey of Kuaishou users, fan by fan (see :func:`willing_to_buy_from_anchor`)."""
+
+    users: np.ndarray  # (fans,) bool: uses Kuaishou (expects an impression there a week)
+    follows_anchor: np.ndarray  # (fans,) bool: follows a creator who can stream there
+    top_trust: np.ndarray  # (fans,) trust in its most trusted anchor (stranger's if none)
+    willing: np.ndarray  # (fans,) bool: answers yes
+
+
+def _anchor_survey(model: CreatorEconomy) -> AnchorSurvey | None:
     if "kuaishou" not in [p.key for p in model.platform_list]:
         return None
     k = model.platform_index("kuaishou")
@@ -527,6 +542,8 @@ def willing_to_buy_from_anchor(model: CreatorEconomy) -> float | None:
     e = np.flatnonzero((fo.platform == k) & anchor[fo.creator])
     best = np.full(fs.n, cfg.purchase.stranger_trust, np.float32)
     np.maximum.at(best, fo.fan[e], fo.trust[e])
+    follows_anchor = np.zeros(fs.n, bool)
+    follows_anchor[fo.fan[e]] = True
     brand_trust = fs.brand_trust.mean(axis=1, dtype=np.float32)
     live, affordable = np.ones(fs.n, bool), np.ones(fs.n)
     kw = {
@@ -536,8 +553,32 @@ def willing_to_buy_from_anchor(model: CreatorEconomy) -> float | None:
     }
     chance = sicas.purchase_probability(best, live, brand_trust, affordable, **kw)
     full = sicas.purchase_probability(np.ones(fs.n), live, brand_trust, affordable, **kw)
-    willing = chance >= WILLING * full
-    return float(willing[users].mean())
+    return AnchorSurvey(users, follows_anchor, best, chance >= WILLING * full)
+
+
+def anchor_survey_parts(model: CreatorEconomy) -> dict[str, float | int | None]:
+    """Where F8's answer comes from: who follows an anchor, and how far they trust it.
+
+    F8 is the share of Kuaishou users following an anchor times the share of those who
+    answer yes (a user who follows none trusts as a stranger and says no). The purchase
+    rule's chance grows as trust ** ``trust_exponent``, so (unless it is capped at 1) a
+    user says yes when its top trust is at least ``WILLING ** (1 / trust_exponent)``.
+    """
+    survey = _anchor_survey(model)
+    if survey is None:
+        return {}
+    following = survey.users & survey.follows_anchor
+    return {
+        "kuaishou_users": int(survey.users.sum()),
+        "follow_an_anchor": float(following.sum() / survey.users.sum()),
+        "willing_if_following": float(survey.willing[following].mean())
+        if following.any()
+        else None,
+        "trust_cutoff": WILLING ** (1 / model.config.purchase.trust_exponent),
+        "median_top_trust": float(np.median(survey.top_trust[following]))
+        if following.any()
+        else None,
+    }
 
 
 def income_top1_to_median(model: CreatorEconomy) -> float | None:
@@ -788,6 +829,7 @@ def outcomes(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, Any]:
         },
         "return_per_yuan_by_followers": return_by_followers(model),
         "follow_flows": follow_flows(ts),
+        "f8_survey": anchor_survey_parts(model),
         "mind_share_end": float(ts["mind_share"].iloc[-1]),
         "gmv_last_year": last_year(ts["gmv"]),
         "brand_day": model.brand_day_result,

@@ -231,6 +231,10 @@ def test_willingness_asks_kuaishou_users_about_their_most_trusted_anchor():
     fo, k = model.follows, model.platform_index("kuaishou")
     asked = metrics.willing_to_buy_from_anchor(model)  # F8
     assert 0.0 <= asked <= 1.0
+    # Its parts: the users who follow an anchor, times the share of them who say yes.
+    parts = metrics.anchor_survey_parts(model)
+    assert asked == pytest.approx(parts["follow_an_anchor"] * parts["willing_if_following"])
+    assert parts["trust_cutoff"] == pytest.approx(0.5**0.5)  # trust_exponent 2
     # Everyone trusting every followed anchor fully: every user who follows one says yes,
     # and no more than those (strangers' trust is below the cut-off).
     fo.trust[:] = 1.0
@@ -243,6 +247,8 @@ def test_willingness_asks_kuaishou_users_about_their_most_trusted_anchor():
     has_anchor[fo.fan[e]] = True
     expected = has_anchor[users].mean()
     assert metrics.willing_to_buy_from_anchor(model) == pytest.approx(expected)
+    assert metrics.anchor_survey_parts(model)["follow_an_anchor"] == pytest.approx(expected)
+    assert metrics.anchor_survey_parts(model)["willing_if_following"] == 1.0
     assert expected > asked
     fo.trust[:] = 0.5  # below sqrt(0.5): the chance is under half of full trust's
     assert metrics.willing_to_buy_from_anchor(model) == 0.0
