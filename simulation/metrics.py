@@ -559,14 +559,16 @@ def _anchor_survey(model: CreatorEconomy) -> AnchorSurvey | None:
 def anchor_survey_parts(model: CreatorEconomy) -> dict[str, float | int | None]:
     """Where F8's answer comes from: who follows an anchor, and how far they trust it.
 
-    F8 is the share of Kuaishou users following an anchor times the share of those who
-    answer yes (a user who follows none trusts as a stranger and says no). The purchase
-    rule's chance grows as trust ** ``trust_exponent``, so (unless it is capped at 1) a
-    user says yes when its top trust is at least ``WILLING ** (1 / trust_exponent)``.
+    The purchase rule's chance grows as trust ** ``trust_exponent``, so (unless it is
+    capped at 1) a user says yes when its top trust is at least ``WILLING ** (1 /
+    trust_exponent)``; a user who follows no anchor trusts as a stranger, below that, so
+    F8 is the share following an anchor times the share of those who say yes. With
+    ``trust_exponent`` 0 trust does not matter: everyone says yes, and there is no cut-off.
     """
     survey = _anchor_survey(model)
     if survey is None:
         return {}
+    exponent = model.config.purchase.trust_exponent
     following = survey.users & survey.follows_anchor
     return {
         "kuaishou_users": int(survey.users.sum()),
@@ -574,7 +576,7 @@ def anchor_survey_parts(model: CreatorEconomy) -> dict[str, float | int | None]:
         "willing_if_following": float(survey.willing[following].mean())
         if following.any()
         else None,
-        "trust_cutoff": WILLING ** (1 / model.config.purchase.trust_exponent),
+        "trust_cutoff": WILLING ** (1 / exponent) if exponent > 0 else None,
         "median_top_trust": float(np.median(survey.top_trust[following]))
         if following.any()
         else None,

@@ -252,6 +252,11 @@ def test_willingness_asks_kuaishou_users_about_their_most_trusted_anchor():
     assert expected > asked
     fo.trust[:] = 0.5  # below sqrt(0.5): the chance is under half of full trust's
     assert metrics.willing_to_buy_from_anchor(model) == 0.0
+    # Purchases that ignore trust (a counterfactual): everyone says yes, no cut-off.
+    blind = small_model(seed=3, trust_exponent=0.0)
+    blind.run_for(1)
+    assert metrics.willing_to_buy_from_anchor(blind) == 1.0
+    assert metrics.anchor_survey_parts(blind)["trust_cutoff"] is None
 
 
 def _short(steps: int = 20):
