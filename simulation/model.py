@@ -87,12 +87,14 @@ class CreatorEconomy(mesa.Model):
            platforms adopt formats that draw attention and creators move platforms.
         8. budgets: at each budget period brands learn from what their spend returned and
            sign new deals; once a year they revise their total budget.
-        9. data collection (``metrics.model_reporters``).
+        9. data collection (``metrics.model_reporters``), except during a warm-up, whose
+           days are not measured (:meth:`begin_measurement` starts the time series).
         """
         self.day = day = self.new_day()
         for _, phase in PHASES:
             phase(self, day)
-        self.datacollector.collect(self)
+        if not self.warming_up:
+            self.datacollector.collect(self)
 
     def begin_measurement(self) -> None:
         """Forget what the days so far recorded: a warm-up is simulated but not measured.
