@@ -21,6 +21,7 @@ import secrets
 import shutil
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -221,7 +222,7 @@ def stopping_on_signals() -> Iterator[None]:
         _requested.clear()
 
 
-# Depth of code the main thread is in that a stop must not unwind halfway: numba loading a
+# Depth of code that a stop must not unwind halfway, over every thread: numba loading a
 # kernel from its cache or compiling it (``simulation.mechanisms`` marks it through numba's
 # compiler-lock events). An exception raised there left numba's state broken, and the
 # process died of a segmentation fault in numba's cache loader (faulthandler's trace; once
@@ -229,12 +230,14 @@ def stopping_on_signals() -> Iterator[None]:
 # stop signal is only recorded; the next :func:`raise_if_stopped` (the runner calls it after
 # every day) raises it.
 _deferring = 0
+_deferring_lock = threading.Lock()
 
 
 def defer_stops(entering: bool) -> None:
     """Enter (True) or leave (False) code that a stop signal must not interrupt; nests."""
     global _deferring
-    _deferring += 1 if entering else -1
+    with _deferring_lock:
+        _deferring += 1 if entering else -1
 
 
 def raise_if_stopped() -> None:
