@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import faulthandler
 import shlex
 import signal
 import sys
@@ -555,8 +556,11 @@ def console() -> int:
 
     Afterwards Ctrl-C ends the process at once (killed by SIGINT): while Python shuts
     down (its modules, numba's compiler) it runs no signal handler, so a Ctrl-C in those
-    last tenths of a second was lost and the command reported success.
+    last tenths of a second was lost and the command reported success. A crash of the
+    interpreter itself (a fault in compiled code) prints every thread's Python stack on
+    stderr (``faulthandler``) instead of ending the process without a word.
     """
+    faulthandler.enable()
     code = main()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     return code
