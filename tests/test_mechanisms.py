@@ -1,7 +1,5 @@
 """Unit tests of each rule, on hand-made arrays with known answers."""
 
-import functools
-
 import numpy as np
 import pytest
 
@@ -123,12 +121,6 @@ def test_blocks_give_the_same_rows_on_any_number_of_threads(monkeypatch):
         out = np.full((trust.size, 4), -1.0, np.float32)
         blocks.rows(_fill_rows, trust.size, trust, creator, fan, out)
         outs.append(out)
-        # A call beside the blocks runs once, and the rows come out the same.
-        calls, again = [], np.full_like(out, -1.0)
-        beside = functools.partial(calls.append, threads)
-        blocks.rows(_fill_rows, trust.size, trust, creator, fan, again, beside=beside)
-        assert calls == [threads]
-        np.testing.assert_array_equal(again, out)
         # Small work stays on this thread, and jobs' results keep their order.
         assert blocks.run(lambda i: i * i, [(i,) for i in range(5)], rows=10) == [0, 1, 4, 9, 16]
         assert blocks.run(lambda i: i * i, [(i,) for i in range(5)]) == [0, 1, 4, 9, 16]

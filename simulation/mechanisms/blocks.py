@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import functools
 import os
 import sys
 import threading
@@ -100,14 +99,9 @@ def run(fn: Callable, jobs: Sequence[tuple], rows: int | None = None) -> list:
     return list(pool.map(lambda j: fn(*j), jobs))
 
 
-def rows(kernel: Callable, n: int, *args, beside: Callable[[], object] | None = None) -> None:
-    """``kernel(*args, lo, hi)`` over blocks of ``0..n``: for kernels that fill rows in place.
-
-    ``beside``, a call that neither writes what the kernel reads nor reads what it writes,
-    starts first on one thread while the blocks fill the others, which then share the rest.
-    """
-    jobs = [functools.partial(kernel, *args, lo, hi) for lo, hi in spans(n)]
-    together(*([beside] if beside else []), *jobs)
+def rows(kernel: Callable, n: int, *args) -> None:
+    """``kernel(*args, lo, hi)`` over blocks of ``0..n``: for kernels that fill rows in place."""
+    run(lambda lo, hi: kernel(*args, lo, hi), spans(n))
 
 
 def together(*calls: Callable[[], object], rows: int | None = None) -> list:

@@ -72,8 +72,8 @@ def run(model: CreatorEconomy, day: Day) -> None:
             cfg.fans.social_proof,
         ),
         chance,
-        beside=lambda: _watch(model, day),  # live sessions, on a core of their own
     )
+    _watch(model, day)
     chance *= imp.watch  # a live viewer's chance grows with the minutes it stays
     imp.engaged = r.random(fan.size, dtype=np.float32) < chance
     del chance
