@@ -112,8 +112,8 @@ class CreatorEconomy(mesa.Model):
             cs.view(name)[:] = 0.0
         self.brand_state.gmv[:] = 0.0
         self.brand_state.spend[:] = 0.0
-        self.arm_value_total[:] = 0.0
         for totals in (
+            self.arm_value_total,
             self.arm_spend_total,
             self.arm_reach_total,
             self.band_value_total,
