@@ -96,6 +96,8 @@ class Ledger:
     stream_creator: np.ndarray = field(default_factory=_ints)  # per stream today
     stream_platform: np.ndarray = field(default_factory=_ints)  # per stream today
     peak_viewers: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per stream today
+    stream_viewers: np.ndarray = field(default_factory=_ints)  # per stream today
+    stream_following: np.ndarray = field(default_factory=_ints)  # its viewers who follow the host
     stream_units: np.ndarray = field(default_factory=_ints)  # per stream today
     stream_gmv: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per stream today
     streams: int = 0

@@ -85,9 +85,30 @@ def live_gmv_on(model: CreatorEconomy, platform: int, smaller_only: bool = False
     s = model.today.sales
     mask = s.live & (s.platform == platform)
     if smaller_only:
-        limit = model.scale.to_sim(model.scale.smaller_creator_threshold_real)
-        mask &= model.creator_state.view("followers")[s.creator, platform] < limit
+        mask &= smaller_creators(model, s.creator, platform)
     return float(s.price[mask].sum())
+
+
+def live_views_on(
+    model: CreatorEconomy, platform: int, smaller_only: bool = False, following: bool = False
+) -> int:
+    """Live-stream viewers today on one platform (a fan counted once per stream it came to).
+
+    With ``following``: only viewers who follow the host there; with ``smaller_only``:
+    only streams of creators below F1's line, as :func:`live_gmv_on`.
+    """
+    led = model.today
+    views = led.stream_following if following else led.stream_viewers
+    mask = led.stream_platform == platform
+    if smaller_only:
+        mask &= smaller_creators(model, led.stream_creator, platform)
+    return int(views[mask].sum())
+
+
+def smaller_creators(model: CreatorEconomy, creators: np.ndarray, platform: int) -> np.ndarray:
+    """Which ``creators`` have fewer followers on ``platform`` than F1's scaled 300k."""
+    limit = model.scale.to_sim(model.scale.smaller_creator_threshold_real)
+    return model.creator_state.view("followers")[creators, platform] < limit
 
 
 def gmv_of_role(model: CreatorEconomy, role: int) -> float:
@@ -331,6 +352,14 @@ def model_reporters(model: CreatorEconomy) -> dict[str, Callable]:
         r[f"gmv_platform_{p.key}"] = partial(gmv_of_platform, platform=p.index)
         r[f"live_gmv_{p.key}"] = partial(live_gmv_on, platform=p.index)
         r[f"live_gmv_{p.key}_smaller"] = partial(live_gmv_on, platform=p.index, smaller_only=True)
+        for name, following in (
+            (f"live_views_{p.key}", False),
+            (f"live_views_following_{p.key}", True),
+        ):
+            r[name] = partial(live_views_on, platform=p.index, following=following)
+            r[f"{name}_smaller"] = partial(
+                live_views_on, platform=p.index, smaller_only=True, following=following
+            )
         r[f"attention_{p.key}"] = partial(attention_of_platform, platform=p.index)
         r[f"impressions_{p.key}"] = partial(impressions_of_platform, platform=p.index)
         r[f"formats_{p.key}"] = partial(formats_carried, platform=p.index)
@@ -583,6 +612,71 @@ def anchor_survey_parts(model: CreatorEconomy) -> dict[str, float | int | None]:
     }
 
 
+def trust_by_audience(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, Any]:
+    """Which creators trust favours, read where the purchase rule uses it.
+
+    A viewer's purchase chance grows as trust ** ``trust_exponent`` in the host it
+    follows, and a viewer who does not follow trusts as a stranger (``stranger_trust``):
+    trust favours the creators whose viewers follow them, and those whose followers trust
+    them more. On Douyin, split at F1's line (smaller: under 300k real followers there):
+    the share of last year's live viewers who followed the host and the mean trust of the
+    follows held at the end. Over every platform: the follows' mean trust by the
+    creator's tier and by role (a role's trust is what its follows start at and decay
+    toward), and each role's share of Douyin follows that are with smaller creators.
+    Means are over the follows held at the end (ended ones are in ``trust_mean``); None
+    where a group has none.
+    """
+    fo, cs = model.follows, model.creator_state
+    trust = fo.trust.astype(np.float64)
+    roles = model.role_names
+    out: dict[str, Any] = {
+        "follow_trust_by_tier": dict(
+            zip(TIERS, _group_means(trust, model.creator_tier[fo.creator], len(TIERS)), strict=True)
+        ),
+        "follow_trust_by_role": dict(
+            zip(roles, _group_means(trust, cs.role[fo.creator], len(roles)), strict=True)
+        ),
+    }
+    if "live_views_douyin" not in ts:
+        return out
+    d = model.platform_index("douyin")
+    on = np.flatnonzero(fo.platform == d)
+    smaller = smaller_creators(model, fo.creator[on], d)
+    views = {side: last_year(ts[f"live_views_douyin{side}"]) for side in ("", "_smaller")}
+    following = {
+        side: last_year(ts[f"live_views_following_douyin{side}"]) for side in ("", "_smaller")
+    }
+    larger_views = views[""] - views["_smaller"]
+    larger_following = following[""] - following["_smaller"]
+    return out | {
+        "douyin_live_viewers_following": {
+            "smaller": following["_smaller"] / views["_smaller"] if views["_smaller"] else None,
+            "larger": larger_following / larger_views if larger_views else None,
+        },
+        "douyin_follow_trust": dict(
+            zip(
+                ("larger", "smaller"),
+                _group_means(trust[on], smaller.astype(np.int64), 2),
+                strict=True,
+            )
+        ),
+        "douyin_follows_smaller_by_role": dict(
+            zip(
+                roles,
+                _group_means(smaller.astype(np.float64), cs.role[fo.creator[on]], len(roles)),
+                strict=True,
+            )
+        ),
+    }
+
+
+def _group_means(values: np.ndarray, groups: np.ndarray, n: int) -> list[float | None]:
+    """Mean of ``values`` in each of groups 0..n-1 (None for an empty group)."""
+    count = np.bincount(groups, minlength=n)
+    total = np.bincount(groups, values, minlength=n)
+    return [float(t / c) if c else None for t, c in zip(total, count, strict=True)]
+
+
 def income_top1_to_median(model: CreatorEconomy) -> float | None:
     """F6: mean income of the top 1% of earning creators over the median earning creator's.
 
@@ -832,6 +926,7 @@ def outcomes(model: CreatorEconomy, ts: pd.DataFrame) -> dict[str, Any]:
         "return_per_yuan_by_followers": return_by_followers(model),
         "follow_flows": follow_flows(ts),
         "f8_survey": anchor_survey_parts(model),
+        "trust_by_audience": trust_by_audience(model, ts),
         "mind_share_end": float(ts["mind_share"].iloc[-1]),
         "gmv_last_year": last_year(ts["gmv"]),
         "brand_day": model.brand_day_result,

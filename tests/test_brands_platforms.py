@@ -312,3 +312,49 @@ def test_deals_priced_by_reach_cost_what_bought_traffic_costs_per_impression():
     # Bought traffic ("own") cost exactly the ad price per 1,000 real impressions.
     own = metrics.per_thousand(model.arm_spend_total[-1], model.arm_reach_total[-1])
     assert own == pytest.approx(c.ad_cost_per_thousand)
+
+
+def test_live_viewers_who_follow_and_follow_trust_are_read_from_every_stream_and_follow():
+    """The live-view columns count each live impression once, split at F1's line and by
+    whether the viewer follows the host; trust_by_audience averages the follows held."""
+    model = small_model(seed=6)
+    ts = run(model, 30)
+    keys = [p.key for p in model.platform_list]
+    assert (sum(ts[f"live_views_{k}"] for k in keys) == ts["live_viewers"]).all()
+    assert ts["live_viewers"].sum() > 0
+    for k in keys:
+        assert (ts[f"live_views_following_{k}"] <= ts[f"live_views_{k}"]).all()
+        assert (ts[f"live_views_{k}_smaller"] <= ts[f"live_views_{k}"]).all()
+    # The last day, recounted from its impressions.
+    imp, d = model.day.impressions, model.platform_index("douyin")
+    rows = np.flatnonzero(imp.live & (imp.platform == d))
+    smaller = metrics.smaller_creators(model, imp.creator[rows], d)
+    last = ts.iloc[-1]
+    assert last["live_views_douyin"] == rows.size > 0
+    assert last["live_views_following_douyin"] == (imp.edge[rows] >= 0).sum()
+    assert last["live_views_douyin_smaller"] == smaller.sum()
+    assert last["live_views_following_douyin_smaller"] == (imp.edge[rows[smaller]] >= 0).sum()
+    # Follows' mean trust by tier and role, and who holds Douyin's follows.
+    parts = metrics.trust_by_audience(model, ts)
+    fo = model.follows
+    tier = model.creator_tier[fo.creator]
+    for i, t in enumerate(TIERS):
+        held = tier == i
+        expected = fo.trust[held].astype(float).mean() if held.any() else None
+        assert parts["follow_trust_by_tier"][t] == pytest.approx(expected)
+    kol = model.creator_state.role[fo.creator] == model.role_names.index("KOL")
+    assert parts["follow_trust_by_role"]["KOL"] == pytest.approx(fo.trust[kol].astype(float).mean())
+    on = fo.platform == d
+    held_smaller = metrics.smaller_creators(model, fo.creator[on], d)
+    assert parts["douyin_follow_trust"]["smaller"] == pytest.approx(
+        fo.trust[on][held_smaller].astype(float).mean()
+    )
+    shares = parts["douyin_live_viewers_following"]
+    views = ts["live_views_douyin_smaller"].sum()
+    assert shares["smaller"] == pytest.approx(
+        ts["live_views_following_douyin_smaller"].sum() / views
+    )
+    assert 0 <= shares["larger"] <= 1
+    assert all(
+        0 <= v <= 1 for v in parts["douyin_follows_smaller_by_role"].values() if v is not None
+    )

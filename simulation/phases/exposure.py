@@ -173,6 +173,8 @@ def _watch(model: CreatorEconomy, day: Day) -> None:
         tick_minutes=lc.tick_minutes,
     )
     led.live_viewers = int(rows.size)
+    led.stream_viewers = np.bincount(sid, minlength=streams.size)
+    led.stream_following = np.bincount(sid[follower], minlength=streams.size)
     led.stream_units = np.zeros(streams.size, np.int64)
     led.stream_gmv = np.zeros(streams.size)
 
