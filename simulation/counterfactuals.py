@@ -95,7 +95,8 @@ COUNTERFACTUALS: tuple[Counterfactual, ...] = (
     ),
     Counterfactual(
         "shared attention",
-        "engagement and trust per follower fall as an audience grows (audience_elasticity)",
+        "engagement and the trust an interaction builds fall as an audience grows "
+        "(audience_elasticity)",
         "no audience-size effect (audience_elasticity = 0)",
         _no_audience_effect,
         ("F1", "end.budget_share_mid", "F4.koc_outsells"),
