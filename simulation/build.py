@@ -47,6 +47,8 @@ def build_market(model: CreatorEconomy) -> None:
     _creators(model, rng)
     _learners(model)
     model.refresh_followers()
+    # The initial follows' trust, now that the followings it depends on are known.
+    model.follows.trust[:] = model.relationship_trust(model.follows.creator)
 
 
 def _platforms(model: CreatorEconomy) -> None:
@@ -120,6 +122,7 @@ def _creators(model: CreatorEconomy, r: np.random.Generator) -> None:
         posts_on = np.zeros((1, len(model.platform_list)), dtype=bool)
         posts_on[0, model.platform_index(day.platform)] = True
         add_creators(model, 1, r, role="KOB", owner=day.brand, posts_on=posts_on)
+    model.refresh_tiers()  # no followers yet
     _initial_follows(model, r)
 
 
@@ -192,7 +195,7 @@ def follow_creators(
     pick = sample_grouped(cs.niche[c_idx] * n_p + p_idx, weight[c_idx, p_idx], group, n_t * n_p, r)
     ok = pick >= 0
     creator = c_idx[pick[ok]]
-    trust = model.role_initial_trust[cs.role[creator]]
+    trust = model.relationship_trust(creator)
     return model.follows.add(fans[ok], creator, p_idx[pick[ok]], trust)
 
 

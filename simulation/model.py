@@ -12,7 +12,7 @@ from simulation import metrics
 from simulation.agents import Brand, Creator, Fan, Platform
 from simulation.build import build_market
 from simulation.day import Day, FestivalRecord, Ledger, ScandalRecord, StreamHistory
-from simulation.mechanisms import content, events
+from simulation.mechanisms import content, engagement, events
 from simulation.phases import PHASES
 from simulation.rngs import Streams
 from simulation.scale import ScaleMapping
@@ -185,6 +185,21 @@ class CreatorEconomy(mesa.Model):
         """Total followers and tiers from the follower counts (of every creator row)."""
         self.creator_total_followers = self.creator_state.view("followers").sum(axis=1)
         self.creator_tier = self.scale.tier_of(self.creator_total_followers)
+
+    def relationship_trust(self, creators: np.ndarray) -> np.ndarray:
+        """Trust a follow of each of ``creators`` starts at and fades back to (mechanism 3).
+
+        The creator's role's ``initial_trust`` (KOCs' followers start high, seed 003), times
+        the audience factor of its real followers with ``trust_audience_elasticity``: 1 up
+        to ``audience_reference_real``, falling beyond (0 in the baseline: no fall).
+        """
+        cfg = self.config
+        factor = engagement.audience_factor(
+            self.scale.to_real(self.creator_total_followers[creators]),
+            audience_reference_real=cfg.creators.audience_reference_real,
+            audience_elasticity=cfg.trust.trust_audience_elasticity,
+        )
+        return self.role_initial_trust[self.creator_state.role[creators]] * factor
 
     def tier_counts(self, creators: np.ndarray) -> np.ndarray:
         """How many of ``creators`` (one entry per follow, say) are in each tier, TIERS' order."""

@@ -108,6 +108,7 @@ class TrustSection(_Section):
     trust_gain: Prob = 0.22
     trust_engage_gain: Prob = 0.005
     trust_decay: Prob = 0.007142
+    trust_audience_elasticity: NonNegFloat = 0.0
     trust_collapse: Prob = 0.2
     trust_bad_experience: Prob = 0.3
     unfollow_trust: Prob = 0.12

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from conftest import run_phase, small_model
 
-from simulation import CreatorEconomy
+from simulation import CreatorEconomy, metrics
 from simulation.agents import Brand, Fan, Platform
 from simulation.day import Sales
 from simulation.mechanisms.sicas import SENSE, SHARE
@@ -226,3 +226,29 @@ def test_a_market_nobody_uses_yet_runs_without_warnings():
     ts = model.datacollector.get_model_vars_dataframe()
     assert ts["attention_douyin"].isna().all() and (ts["gmv"] == 0).all()
     assert (ts["users"] == 0).all() and (ts["follows"] == 0).all()
+
+
+def test_a_follow_starts_lower_the_bigger_its_creator_s_audience_when_trust_falls_with_it():
+    """trust_audience_elasticity: the trust a follow starts at (and fades back to) is its
+    creator's role's, times (real followers / reference) ** -elasticity beyond the
+    reference (seed 003's small followings that trust "almost blindly"); 0 in the baseline."""
+    # The small market's simulated fan stands for many people: a reference of 5M real
+    # followers puts creators on both sides of it.
+    model = small_model(seed=2, trust_audience_elasticity=0.3, audience_reference_real=5e6)
+    fo, cs = model.follows, model.creator_state
+    real = model.scale.to_real(model.creator_total_followers[fo.creator])
+    reference = model.config.creators.audience_reference_real
+    role_trust = model.role_initial_trust[cs.role[fo.creator]]
+    assert (real > 2 * reference).any() and (real <= reference).any()
+    np.testing.assert_allclose(
+        fo.trust, role_trust * np.minimum(1.0, (real / reference) ** -0.3), rtol=1e-6
+    )
+    flat = small_model(seed=2)  # the baseline: every follow at its role's trust
+    np.testing.assert_allclose(
+        flat.follows.trust, flat.role_initial_trust[flat.creator_state.role[flat.follows.creator]]
+    )
+    # Over a month of purchases, engagement and fading, big audiences still trust less.
+    model.run_for(30)
+    by_tier = metrics.trust_by_audience(model, model.datacollector.get_model_vars_dataframe())
+    trust = by_tier["follow_trust_by_tier"]
+    assert trust["head"] < trust["mid"] < trust["small"]

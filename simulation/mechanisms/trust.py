@@ -22,11 +22,11 @@ def decay(
     """Daily fading of earned trust toward the relationship's baseline (in place).
 
     ``trust`` and ``creator`` describe follow edges; ``baseline[c]`` is the trust a fan
-    has when it follows creator c (its role's initial trust; KOCs' followers start high,
-    seed 003). Trust a fan built up through good experiences fades, a share
-    ``trust_decay`` of the excess a day, back to that baseline. Fading never takes trust
-    below it, and trust already below it (after a scandal, a fake or a disappointment)
-    does not heal with time alone: only a good experience rebuilds it.
+    has when it follows creator c (``CreatorEconomy.relationship_trust``: its role's initial
+    trust, KOCs' followers starting high, seed 003). Trust a fan built up through good
+    experiences fades, a share ``trust_decay`` of the excess a day, back to that baseline.
+    Fading never takes trust below it, and trust already below it (after a scandal, a fake
+    or a disappointment) does not heal with time alone: only a good experience rebuilds it.
     """
     baseline = np.asarray(baseline, np.float32)
     blocks.rows(kernels.fade, trust.size, trust, creator, baseline, np.float32(trust_decay))
