@@ -24,8 +24,9 @@ from scipy import stats
 from simulation.folders import atomic_folder, inside
 from simulation.indicators import ROLLING_DAYS, Indicator, indicators, window_of
 from simulation.results import content_hash, write_results
-from simulation.runner import replicate_seeds, run_scenario, worker_pool
+from simulation.runner import flat_facts, replicate_seeds, run_scenario, worker_pool
 from simulation.scenario import Scenario, ScenarioError, validate
+from simulation.targets import REPORTED, TARGETS, Target
 
 LEVEL = 0.90  # two-sided level of every interval of a comparison
 
@@ -65,6 +66,7 @@ class Comparison:
     series: dict[str, list[pd.DataFrame]]  # scenario name -> one time series per seed
     outcomes: dict[str, list[dict]]  # scenario name -> summary outcomes per seed
     differences: list[Difference]
+    targets: list[Difference]  # the FACTS targets and reported figures at the end of the runs
     reused: int  # runs found finished and unchanged
     ran: int  # runs simulated now
     run_folders: dict[str, list[str]]  # scenario name -> its run folder per seed
@@ -127,6 +129,47 @@ def differences(
                 high,
                 n,
                 key == scenario.whatif.watch,
+            )
+        )
+    return out
+
+
+def target_differences(
+    scenario: str, base_facts: list[dict], facts: list[dict], steps: int
+) -> list[Difference]:
+    """The FACTS targets and reported figures of one scenario against the baseline, by seed.
+
+    ``facts[i]`` and ``base_facts[i]`` are the flat FACTS metrics (:func:`flat_facts`) of
+    runs on the same seed. Each is what its definition reads at the end of the run (most
+    the last measured year, a growth year 2 against year 1); the label gives the band, or
+    what the seeds say of a figure reported without one.
+    """
+    out = []
+    for t in (*TARGETS, *REPORTED):
+        if isinstance(t, Target):
+            label, read = f"{t.id} {t.label} (band {t.band()})", t.value
+        else:
+            label, read = f"{t.id} {t.label} (seeds: {t.seeds})", lambda m, k=t.key: m.get(k)
+        v = np.array([read(f) for f in facts], float)  # None (not measurable) -> NaN
+        b = np.array([read(f) for f in base_facts], float)
+        mean, low, high, n = paired_interval(v, b)
+        if not (np.isfinite(v).any() or np.isfinite(b).any()):
+            continue
+        out.append(
+            Difference(
+                scenario,
+                t.key,
+                label,
+                "",
+                1,
+                steps,
+                float(np.nanmean(b)) if np.isfinite(b).any() else math.nan,
+                float(np.nanmean(v)) if np.isfinite(v).any() else math.nan,
+                mean,
+                low,
+                high,
+                n,
+                False,
             )
         )
     return out
@@ -231,11 +274,14 @@ def compare(
     _run_jobs(jobs, workers, on_run)
     series: dict[str, list[pd.DataFrame]] = {}
     outcomes: dict[str, list[dict]] = {}
+    facts: dict[str, list[dict]] = {}
     folders: dict[str, list[str]] = {}
     for s in everyone:
         paths = [_run_folder(root, s, sd) for sd in seeds]
         series[s.name] = [pd.read_csv(p / "timeseries.csv") for p in paths]
-        outcomes[s.name] = [json.loads((p / "summary.json").read_text())["outcomes"] for p in paths]
+        summaries = [json.loads((p / "summary.json").read_text()) for p in paths]
+        outcomes[s.name] = [summary["outcomes"] for summary in summaries]
+        facts[s.name] = [flat_facts(summary["facts"]) for summary in summaries]
         folders[s.name] = [str(p) for p in paths]
     base = everyone[0]
     diffs = [
@@ -243,8 +289,23 @@ def compare(
         for s in everyone[1:]
         for d in differences(base, s, series[base.name], series[s.name], steps, days)
     ]
+    targets = [
+        d
+        for s in everyone[1:]
+        for d in target_differences(s.name, facts[base.name], facts[s.name], steps)
+    ]
     return Comparison(
-        base, everyone[1:], seeds, steps, series, outcomes, diffs, reused, len(jobs), folders
+        base,
+        everyone[1:],
+        seeds,
+        steps,
+        series,
+        outcomes,
+        diffs,
+        targets,
+        reused,
+        len(jobs),
+        folders,
     )
 
 
@@ -267,10 +328,9 @@ def _run_job(job: tuple) -> str:
 
 
 # ------------------------------------------------------------------ writing
-def table(comparison: Comparison) -> pd.DataFrame:
-    """The differences as a table, one row per (scenario, indicator)."""
-    rows = [{**asdict(d), "distinguishable": d.distinguishable} for d in comparison.differences]
-    return pd.DataFrame(rows)
+def table(differences: list[Difference]) -> pd.DataFrame:
+    """Differences as a table, one row per (scenario, indicator or target)."""
+    return pd.DataFrame([{**asdict(d), "distinguishable": d.distinguishable} for d in differences])
 
 
 def catalogue(comparison: Comparison) -> str:
@@ -303,13 +363,22 @@ def fmt(x: float, sign: bool = False) -> str:
 
 
 def write_comparison(comparison: Comparison, out: str | Path, command: str) -> Path:
-    """Write ``differences.csv``, ``catalogue.md``, ``metadata.json``, figures, ``report.html``."""
+    """Write the comparison's folder: tables, catalogue, metadata, figures and report.
+
+    ``differences.csv`` (indicators over the compared days), ``targets.csv`` (the FACTS
+    targets at the end of the runs), ``catalogue.md``, ``metadata.json``, ``figures/`` and
+    ``report.html``.
+    """
     from simulation import report
     from simulation.results import versions, write_json
     from simulation.scale import ScaleMapping
 
     with atomic_folder(out) as tmp:
-        table(comparison).to_csv(tmp / "differences.csv", index=False, float_format="%.6g")
+        for name, rows in (
+            ("differences", comparison.differences),
+            ("targets", comparison.targets),
+        ):
+            table(rows).to_csv(tmp / f"{name}.csv", index=False, float_format="%.6g")
         (tmp / "catalogue.md").write_text(catalogue(comparison))
         figures = report.figures(comparison, tmp / "figures")
         write_json(

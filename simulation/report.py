@@ -190,6 +190,13 @@ def html_page(comparison: Comparison, figs: list[tuple[str, Path]], command: str
             f"<th>difference</th><th>{LEVEL:.0%} interval</th><th>distinguishable</th></tr>",
             *(_row(d) for d in sorted(rows, key=lambda d: not d.watched)),
             "</table>",
+            f"<table><caption>The FACTS targets at the end of the runs, {e(s.name)} minus "
+            f"{e(base.name)} (each over what its definition reads: most the last measured "
+            "year, growth year 2 against year 1)</caption>",
+            "<tr><th>target</th><th></th><th>baseline</th><th>scenario</th>"
+            f"<th>difference</th><th>{LEVEL:.0%} interval</th><th>distinguishable</th></tr>",
+            *(_row(d) for d in comparison.targets if d.scenario == s.name),
+            "</table>",
         ]
         outcomes = comparison.outcomes[base.name], comparison.outcomes[s.name]
         parts += _band_table(

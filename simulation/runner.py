@@ -276,6 +276,16 @@ def scenario_metrics(scenario: Scenario, seed: int, steps: int) -> dict[str, Any
     that is not measurable is None.
     """
     ts, _, facts, _ = run_replicate(scenario, seed, steps)
+    out = flat_facts(facts)
+    out |= {f"steady.{k}": v for k, v in metrics.steady_market(ts).items()}
+    for tier, rates in metrics.follow_flows(ts).items():
+        out |= {f"flows.{tier}.{k}": v for k, v in rates.items()}
+    out |= {f"end.{k}": float(v) for k, v in ts.iloc[-1].items() if k != "step"}
+    return finite(out)
+
+
+def flat_facts(facts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """FACTS entries (``metrics.facts``, or ``summary.json``'s) as scalars: ``F1``, ``F3.mid``."""
     out: dict[str, Any] = {}
     for fid, entry in facts.items():
         value = entry["value"]
@@ -283,11 +293,7 @@ def scenario_metrics(scenario: Scenario, seed: int, steps: int) -> dict[str, Any
             out |= {f"{fid}.{k}": v for k, v in value.items()}
         else:
             out[fid] = value
-    out |= {f"steady.{k}": v for k, v in metrics.steady_market(ts).items()}
-    for tier, rates in metrics.follow_flows(ts).items():
-        out |= {f"flows.{tier}.{k}": v for k, v in rates.items()}
-    out |= {f"end.{k}": float(v) for k, v in ts.iloc[-1].items() if k != "step"}
-    return finite(out)
+    return out
 
 
 def metric_names(scenario: Scenario) -> list[str]:

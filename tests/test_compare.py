@@ -166,6 +166,26 @@ def test_compare_writes_report_table_and_figures_the_same_on_one_or_two_workers(
     assert set(table["scenario"]) == {"popular"}
     assert table.loc[table["watched"], "indicator"].tolist() == ["follower_gini"]
     assert (folder / "differences.csv").read_bytes() == (out[2] / "differences.csv").read_bytes()
+    # The FACTS targets at the end of the runs, paired by seed from each run's summary.json.
+    targets = pd.read_csv(folder / "targets.csv").set_index("indicator")
+    assert (folder / "targets.csv").read_bytes() == (out[2] / "targets.csv").read_bytes()
+    assert {"F1", "F4.koc_outsells", "F7.kol_share", "F8"} <= set(targets.index)
+    assert "F9.growth" not in targets.index  # year 2 against year 1: not in 15 days
+    run_f8 = {
+        name: [
+            json.loads((tmp_path / f"w1/compare/runs/{name}/seed-{sd}/summary.json").read_text())[
+                "facts"
+            ]["F8"]["value"]
+            for sd in (7, 8)
+        ]
+        for name in ("small", "popular")
+    }
+    f8 = targets.loc["F8"]
+    assert f8["baseline"] == pytest.approx(np.mean(run_f8["small"]), rel=1e-5)
+    assert f8["difference"] == pytest.approx(
+        np.mean(run_f8["popular"]) - np.mean(run_f8["small"]), rel=1e-5, abs=1e-6
+    )
+    assert f8["n"] == 2 and "band 0.85 to 0.95" in f8["label"]
     # every run is byte-identical on 1 or 2 workers, and to the same seed run alone
     alone = tmp_path / "alone"
     args = ["run", str(SMALL), "--seed", "8", "--steps", "15", "--out", str(alone), "--quiet"]
@@ -181,6 +201,7 @@ def test_compare_writes_report_table_and_figures_the_same_on_one_or_two_workers(
     )
     page = (folder / "report.html").read_text()
     assert "What if Douyin went by popularity?" in page
+    assert "The FACTS targets at the end of the runs" in page and f8["label"] in page
     assert page.count("data:image/png;base64,") == len(list((folder / "figures").glob("*.png")))
     assert "http://" not in page and "https://" not in page and "<script" not in page
 
