@@ -49,6 +49,37 @@ class Difference:
     n: int  # seeds with both values
     watched: bool  # the indicator the scenario's [whatif] names
 
+    @classmethod
+    def paired(
+        cls,
+        values: Sequence[float | None],
+        baseline: Sequence[float | None],
+        *,
+        scenario: str,
+        indicator: str,
+        label: str,
+        unit: str,
+        days: tuple[int, int],
+        watched: bool = False,
+    ) -> Difference:
+        """The difference of ``values`` from ``baseline``, seed by seed (None: not measured)."""
+        v, b = np.array(values, float), np.array(baseline, float)
+        mean, low, high, n = paired_interval(v, b)
+        return cls(
+            scenario,
+            indicator,
+            label,
+            unit,
+            *days,
+            float(np.nanmean(b)) if np.isfinite(b).any() else math.nan,
+            float(np.nanmean(v)) if np.isfinite(v).any() else math.nan,
+            mean,
+            low,
+            high,
+            n,
+            watched,
+        )
+
     @property
     def distinguishable(self) -> bool:
         """The interval excludes zero: the difference is larger than seed noise explains."""
@@ -111,24 +142,16 @@ def differences(
     for key, ind in indicators(scenario).items():
         if key not in in_baseline:
             continue
-        v = [ind.over(ts, first, last) for ts in series]
-        b = [ind.over(ts, first, last) for ts in base_series]
-        mean, low, high, n = paired_interval(v, b)
         out.append(
-            Difference(
-                scenario.name,
-                key,
-                ind.label,
-                ind.unit,
-                first,
-                last,
-                float(np.nanmean(b)) if np.isfinite(b).any() else math.nan,
-                float(np.nanmean(v)) if np.isfinite(v).any() else math.nan,
-                mean,
-                low,
-                high,
-                n,
-                key == scenario.whatif.watch,
+            Difference.paired(
+                [ind.over(ts, first, last) for ts in series],
+                [ind.over(ts, first, last) for ts in base_series],
+                scenario=scenario.name,
+                indicator=key,
+                label=ind.label,
+                unit=ind.unit,
+                days=(first, last),
+                watched=key == scenario.whatif.watch,
             )
         )
     return out
@@ -150,26 +173,12 @@ def target_differences(
             label, read = f"{t.id} {t.label} (band {t.band()})", t.value
         else:
             label, read = f"{t.id} {t.label} (seeds: {t.seeds})", lambda m, k=t.key: m.get(k)
-        v = np.array([read(f) for f in facts], float)  # None (not measurable) -> NaN
-        b = np.array([read(f) for f in base_facts], float)
-        mean, low, high, n = paired_interval(v, b)
-        if not (np.isfinite(v).any() or np.isfinite(b).any()):
+        v, b = [read(f) for f in facts], [read(f) for f in base_facts]
+        if all(x is None for x in (*v, *b)):  # not measurable in these runs
             continue
         out.append(
-            Difference(
-                scenario,
-                t.key,
-                label,
-                "",
-                1,
-                steps,
-                float(np.nanmean(b)) if np.isfinite(b).any() else math.nan,
-                float(np.nanmean(v)) if np.isfinite(v).any() else math.nan,
-                mean,
-                low,
-                high,
-                n,
-                False,
+            Difference.paired(
+                v, b, scenario=scenario, indicator=t.key, label=label, unit="", days=(1, steps)
             )
         )
     return out
