@@ -48,7 +48,7 @@ def build_market(model: CreatorEconomy) -> None:
     _learners(model)
     model.refresh_followers()
     # The initial follows' trust, now that the followings it depends on are known.
-    model.follows.trust[:] = model.relationship_trust(model.follows.creator)
+    model.follows.trust[:] = model.relationship_trust()[model.follows.creator]
 
 
 def _platforms(model: CreatorEconomy) -> None:
@@ -195,7 +195,7 @@ def follow_creators(
     pick = sample_grouped(cs.niche[c_idx] * n_p + p_idx, weight[c_idx, p_idx], group, n_t * n_p, r)
     ok = pick >= 0
     creator = c_idx[pick[ok]]
-    trust = model.relationship_trust(creator)
+    trust = model.relationship_trust()[creator]
     return model.follows.add(fans[ok], creator, p_idx[pick[ok]], trust)
 
 

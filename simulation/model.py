@@ -186,20 +186,20 @@ class CreatorEconomy(mesa.Model):
         self.creator_total_followers = self.creator_state.view("followers").sum(axis=1)
         self.creator_tier = self.scale.tier_of(self.creator_total_followers)
 
-    def relationship_trust(self, creators: np.ndarray) -> np.ndarray:
-        """Trust a follow of each of ``creators`` starts at and fades back to (mechanism 3).
+    def relationship_trust(self) -> np.ndarray:
+        """Trust a follow of each creator row starts at and fades back to (mechanism 3).
 
         The creator's role's ``initial_trust`` (KOCs' followers start high, seed 003), times
         the audience factor of its real followers with ``trust_audience_elasticity``: 1 up
         to ``audience_reference_real``, falling beyond (0 in the baseline: no fall).
         """
-        cfg = self.config
+        cfg, cs = self.config, self.creator_state
         factor = engagement.audience_factor(
-            self.scale.to_real(self.creator_total_followers[creators]),
+            self.scale.to_real(self.creator_total_followers),
             audience_reference_real=cfg.creators.audience_reference_real,
             audience_elasticity=cfg.trust.trust_audience_elasticity,
         )
-        return self.role_initial_trust[self.creator_state.role[creators]] * factor
+        return self.role_initial_trust[cs.view("role")] * factor
 
     def tier_counts(self, creators: np.ndarray) -> np.ndarray:
         """How many of ``creators`` (one entry per follow, say) are in each tier, TIERS' order."""

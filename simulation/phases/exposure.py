@@ -96,7 +96,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
     new = np.flatnonzero(engaged & ~following)
     new = new[r.random(new.size) < cfg.fans.follow_prob]
     added = fo.add(
-        fan[new], creator[new], imp.platform[new], model.relationship_trust(creator[new])
+        fan[new], creator[new], imp.platform[new], model.relationship_trust()[creator[new]]
     )
     day.ledger.new_follows = len(added)
     day.ledger.follows_won += model.tier_counts(added.creator)

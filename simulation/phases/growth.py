@@ -35,7 +35,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
         model.config,
         model.follows,
     )
-    baseline = model.relationship_trust(np.arange(cs.n))
+    baseline = model.relationship_trust()
     trust.decay(fo.trust, fo.creator, baseline, trust_decay=cfg.trust.trust_decay)
     risk = model.role_scandal_risk[cs.view("role")]
     hit = growth.scandals(r, cs.view("active"), risk, scandal_rate=cfg.creators.scandal_rate)
