@@ -59,7 +59,7 @@ figures: $(VENV)/.installed
 # 80 min on 2 cores; rerun it to resume) -> results/calibration/baseline/ without
 # rewriting scenarios/baseline.toml (--in-place would); `validate` checks the full
 # baseline over 10 seeds, its counterfactuals and the theory limits -> results/validation/
-# (many hours at 750k fans; every run is kept in results/validation.runs.sqlite, so rerun
+# (many hours at 750k fans; every run is kept in results/validation.runs.jsonl, so rerun
 # it to resume); `validate-quick` does the same at 20k fans (~15 min);
 # `golden` refreshes the regression test's reference after an intended model change.
 calibrate: $(VENV)/.installed

@@ -165,7 +165,7 @@ def _validate(args: argparse.Namespace) -> int:
     if args.reset_progress:
         validation.check_target_keys(args.reset_progress)
     out = Path(args.out)
-    runs = Path(args.runs) if args.runs else out.with_name(out.name + ".runs.sqlite")
+    runs = Path(args.runs) if args.runs else out.with_name(out.name + ".runs.jsonl")
     total = 0
     if "baseline" in parts or "counterfactuals" in parts:
         check_memory([load_scenario(args.baseline)], processes=args.workers)
@@ -435,8 +435,8 @@ def parser() -> argparse.ArgumentParser:
     val.add_argument("--out", default="results/validation")
     val.add_argument(
         "--runs",
-        help="store of finished runs, read by the next validation (default: <out>.runs.sqlite "
-        "beside --out); rerun the same command after an interruption to resume",
+        help="store of finished runs, one JSON line each, read by the next validation (default: "
+        "<out>.runs.jsonl beside --out); rerun the same command after an interruption to resume",
     )
     val.add_argument("--quiet", action="store_true", help="no progress bar")
     val.add_argument(

@@ -1,38 +1,32 @@
-"""Finished runs kept by what they depend on (``*.runs.sqlite``), so a long job resumes.
+"""Finished runs kept by what they depend on (``*.runs.jsonl``), so a long job resumes.
 
-A validation at the full baseline's population is many hours of runs. Each
-:func:`~simulation.runner.run_model` result is stored under a key made of everything it
-depends on (parameters, seed, days, warm-up days and the model's code,
-:func:`~simulation.results.code_version`), committed the moment the run finishes (stdlib
-sqlite3, WAL, one transaction per run). Called again, the same work reads what is stored
-and runs only the rest, so an interrupted job loses only the runs in flight, and a larger
-job (more seeds) reuses a smaller one's runs. A run of other parameters or other code has
-another key: nothing stale is ever read, and nothing needs ``--reset``.
+A validation at the full baseline's population is many hours of runs, more than a working
+session or a machine may last. Each :func:`~simulation.runner.run_model` result is stored
+under a key made of everything it depends on (parameters, seed, days, warm-up days and the
+model's code, :func:`~simulation.results.code_version`), appended as one line of JSON and
+flushed to disk the moment the run finishes. Called again, the same work reads what is
+stored and runs only the rest, so an interrupted job loses only the runs in flight, and a
+larger job (more seeds) reuses a smaller one's runs. A run of other parameters or other
+code has another key: nothing stale is ever read, and nothing needs ``--reset``.
 
-Metrics are stored as JSON, whose floats read back bit for bit, so a resumed job writes
-the same files as one that ran straight through.
+The store is text, one run a line, so it can be committed beside the tables it makes and a
+fresh clone resumes it (``docs/validation/*.runs.jsonl``); JSON's floats read back bit for
+bit, so a resumed job writes the same files as one that ran straight through. One job
+writes to a store at a time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from simulation.results import code_version
 from simulation.runner import as_completed, run_model, timed
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    key TEXT PRIMARY KEY,      -- run_key(): parameters, seed, days, warm-up and code
-    seed INTEGER NOT NULL,
-    wall_time REAL NOT NULL,   -- seconds
-    metrics TEXT NOT NULL      -- JSON: run_model's metrics (null if not measurable)
-);
-"""
+from simulation.scenario import ScenarioError
 
 Job = tuple[Mapping[str, Any], int, int, int]  # run_model's (params, seed, steps, warmup_days)
 
@@ -50,36 +44,58 @@ def run_key(params: Mapping[str, Any], seed: int, steps: int, warmup_days: int) 
 
 
 class RunCache:
-    """Stored run_model results, by :func:`run_key` (``":memory:"`` keeps them in memory)."""
+    """Stored run_model results, by :func:`run_key`, in a JSON-lines file (None: in memory).
 
-    def __init__(self, path: str | Path) -> None:
-        """Open (or create) the store."""
-        self.path = path
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+    Each line is one run: ``{"key", "seed", "wall_time" (seconds), "metrics"}``, the
+    metrics as :func:`~simulation.runner.run_model` returned them (null if not measurable).
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        """Open (or create) the store; a last line cut short by a kill is dropped."""
+        self.path = None if path is None else Path(path)
+        self.metrics: dict[str, dict[str, Any]] = {}
+        self.file = None
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = self.path.read_bytes() if self.path.exists() else b""
+        whole = data.rfind(b"\n") + 1
+        for number, line in enumerate(data[:whole].decode().splitlines(), start=1):
+            try:
+                run = json.loads(line)
+                self.metrics.setdefault(run["key"], run["metrics"])
+            except (ValueError, KeyError, TypeError) as err:
+                raise ScenarioError(
+                    f"{self.path}, line {number}: expected a stored run, a JSON object with"
+                    f' "key" and "metrics" ({err})'
+                ) from None
+        self.file = open(self.path, "r+b" if data else "wb")  # noqa: SIM115 (closed by close())
+        self.file.truncate(whole)
+        self.file.seek(whole)
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The metrics stored under ``key``, or None."""
-        row = self.db.execute("SELECT metrics FROM runs WHERE key = ?", (key,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        return self.metrics.get(key)
 
     def put(self, key: str, seed: int, seconds: float, metrics: Mapping[str, Any]) -> None:
-        """Commit one run (its own transaction); a key already stored is left as it is."""
-        self.db.execute(
-            "INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?)",
-            (key, seed, seconds, json.dumps(metrics)),
-        )
+        """Store one run, on disk before returning; a key already stored is left as it is."""
+        if key in self.metrics:
+            return
+        run = {"key": key, "seed": seed, "wall_time": seconds, "metrics": metrics}
+        line = json.dumps(run)
+        self.metrics[key] = json.loads(line)["metrics"]  # as a resumed job reads it
+        if self.file is not None:
+            self.file.write(line.encode() + b"\n")
+            self.file.flush()
+            os.fsync(self.file.fileno())
 
     def __len__(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        return len(self.metrics)
 
     def close(self) -> None:
-        """Close the connection."""
-        self.db.close()
+        """Close the file."""
+        if self.file is not None:
+            self.file.close()
 
 
 def cached_runs(
@@ -94,7 +110,7 @@ def cached_runs(
     ``cache`` is None). Jobs with the same key run once. ``on_run()`` is called once per
     job: at once for a stored one, as it finishes for the others.
     """
-    cache = RunCache(":memory:") if cache is None else cache
+    cache = RunCache() if cache is None else cache
     keys = [run_key(*job) for job in jobs]
     out: list[dict[str, Any] | None] = [cache.get(k) for k in keys]
     todo: dict[str, int] = {}  # key -> first job with it

@@ -53,7 +53,7 @@ def test_a_fixed_split_plots_flat_and_learning_moves_it():
 
 
 def test_validate_reports_every_counterfactual_with_an_interval(tmp_path, monkeypatch):
-    store = RunCache(tmp_path / "validation.runs.sqlite")
+    store = RunCache(tmp_path / "validation.runs.jsonl")
     v = validation.validate(
         SMALL, SMALL, SMALL, SMALL, seeds=3, parts=("counterfactuals",), cache=store
     )
@@ -81,7 +81,7 @@ def test_validate_reports_every_counterfactual_with_an_interval(tmp_path, monkey
         raise AssertionError("a stored run was run again")
 
     monkeypatch.setattr(run_cache, "run_model", no_run)
-    again = RunCache(tmp_path / "validation.runs.sqlite")
+    again = RunCache(tmp_path / "validation.runs.jsonl")
     parts = ("baseline", "counterfactuals")
     w = validation.validate(SMALL, SMALL, SMALL, SMALL, seeds=3, parts=parts, cache=again)
     pd.testing.assert_frame_equal(w.counterfactual_table, table)
