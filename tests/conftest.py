@@ -21,6 +21,30 @@ def small_scenario():
     return load_scenario(SMALL)
 
 
+@pytest.fixture(scope="session")
+def quickstart_run(tmp_path_factory) -> Path:
+    """``make run``'s folder: the quick start (seed 20261123) run by the CLI, once per suite.
+
+    The regression test and the README's account of this run read the same files. Two
+    pytest-xdist workers share one run: the first to take the lock runs it (a run's folder
+    appears whole or not at all), the other waits and reads it.
+    """
+    import fcntl
+
+    from simulation.cli import main
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own
+    out = root / "quickstart-run"
+    with open(root / "quickstart-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "summary.json").exists():
+            args = ["run", str(QUICKSTART), "--out", str(out), "--quiet", "--no-figures"]
+            assert main(args) == 0
+    return out
+
+
 def run_phase(model: CreatorEconomy, name: str, day: int, record=None):
     """Run one phase of the day (``simulation.phases.PHASES``) on a fresh or given day record."""
     from simulation.phases import PHASES

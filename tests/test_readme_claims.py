@@ -163,3 +163,166 @@ def test_full_baseline_table_is_its_validations(column: int, pattern: str) -> No
         assert _matches(values, measured[check]), (
             f"{check}: README {values}, {doc.name} {measured[check]}"
         )
+
+
+# ------------------------------------------------------------------ the quick start's run
+# Sentences of the README that read ``make run``'s files (the quick start, seed 20261123):
+# each with ``{}`` where the run's numbers go, and how to print them from ``summary.json``
+# (``s``, its ``outcomes`` as ``o``) and ``timeseries.csv`` (``ts``).
+def _f(digits: int, *values: float) -> tuple[str, ...]:
+    return tuple(f"{v:.{digits}f}" for v in values)
+
+
+def _pct(digits: int, *values: float) -> tuple[str, ...]:
+    return tuple(f"{100 * v:.{digits}f}%" for v in values)
+
+
+def _flows(o: dict, *pairs: tuple[str, int]) -> tuple[str, ...]:
+    """Follows won and lost a year per follow held, by tier, as percentages."""
+    flows = o["follow_flows"]
+    return tuple(s for tier, d in pairs for s in _pct(d, flows[tier]["won"], flows[tier]["lost"]))
+
+
+QUICK_START_CLAIMS: list[tuple[str, object]] = [
+    (
+        "brands start with {} of the budget planned for head creators and {} for mid-tier ones",
+        lambda s, o, ts: _pct(0, ts.budget_share_head.iloc[0], ts.budget_share_mid.iloc[0]),
+    ),
+    (
+        "the head's share falls to {} after the first measured year and comes back to {} at "
+        "the end of the second, with the mid tier at {} and the small tier at {}",
+        lambda s, o, ts: _f(
+            2,
+            ts.budget_share_head.iloc[365],
+            ts.budget_share_head.iloc[-1],
+            ts.budget_share_mid.iloc[-1],
+            ts.budget_share_small.iloc[-1],
+        ),
+    ),
+    (
+        "`advertiser_share_<arm>`: mid {}, head {}, small {})",
+        lambda s, o, ts: _f(
+            2,
+            ts.advertiser_share_mid.iloc[-1],
+            ts.advertiser_share_head.iloc[-1],
+            ts.advertiser_share_small.iloc[-1],
+        ),
+    ),
+    (
+        "a yuan spent on head creators' deals returned {} yuan of value, against {} for mid, "
+        "{} for small, {} for tail and {} for brands' own accounts",
+        lambda s, o, ts: _f(
+            0, *(o["return_per_yuan_by_arm"][a] for a in ("head", "mid", "small", "tail", "own"))
+        ),
+    ),
+    (
+        "edge: {} below 10k, {} at 10k-100k, {} at 100k-300k, **{} at 300k-1M**, then {} at "
+        "1M-5M and {} at 5M-10M ({} deals; the {} deals above 10M returned {}",
+        lambda s, o, ts: (
+            *_f(
+                0,
+                *(
+                    o["return_per_yuan_by_followers"][b]["return_per_yuan"]
+                    for b in ("0-10k", "10k-100k", "100k-300k", "300k-1M", "1M-5M", "5M-10M")
+                ),
+            ),
+            *_f(
+                0,
+                o["return_per_yuan_by_followers"]["5M-10M"]["deals"],
+                o["return_per_yuan_by_followers"]["10M+"]["deals"],
+                o["return_per_yuan_by_followers"]["10M+"]["return_per_yuan"],
+            ),
+        ),
+    ),
+    (
+        "The head tier is present throughout ({} creators on the first measured day and {} on "
+        "the last)",
+        lambda s, o, ts: _f(0, ts.creators_head.iloc[0], ts.creators_head.iloc[-1]),
+    ),
+    (
+        "(won {}, lost {} a year), and the head tier wins {} and loses {} a year, the mid tier "
+        "{} and {}, the small tier {} and {}.",
+        lambda s, o, ts: _flows(o, ("all", 1), ("head", 1), ("mid", 1), ("small", 0)),
+    ),
+    (
+        "the schedule sells a creator's reach at {} yuan per 1,000 (tail), {} (small), {} (mid) "
+        "and {} (head), while bought traffic costs {}",
+        lambda s, o, ts: (
+            *_f(
+                2, *(o["per_thousand_reached_by_arm"][a] for a in ("tail", "small", "mid", "head"))
+            ),
+            *_f(1, o["per_thousand_reached_by_arm"]["own"]),
+        ),
+    ),
+    (
+        "brands put {} of their social spend into them (F7's KOL share",
+        lambda s, o, ts: _pct(0, s["facts"]["F7"]["value"]["kol_share"]),
+    ),
+    (
+        "{} of the smaller creators' Douyin live viewers follow them, against {} of the bigger "
+        "creators'",
+        lambda s, o, ts: _f(3, *o["trust_by_audience"]["douyin_live_viewers_following"].values()),
+    ),
+    (
+        "(mean trust of the Douyin follows held, {} and {})",
+        lambda s, o, ts: _f(
+            3, *(o["trust_by_audience"]["douyin_follow_trust"][k] for k in ("smaller", "larger"))
+        ),
+    ),
+    (
+        "over every platform it is {} for tail, {} small, {} mid and {} head creators",
+        lambda s, o, ts: _f(3, *o["trust_by_audience"]["follow_trust_by_tier"].values()),
+    ),
+    (
+        "(KOC follows {} on average, KOL {})",
+        lambda s, o, ts: _f(
+            3, *(o["trust_by_audience"]["follow_trust_by_role"][r] for r in ("KOC", "KOL"))
+        ),
+    ),
+    (
+        "under F1's line than KOLs do ({} against {})",
+        lambda s, o, ts: _f(
+            3,
+            *(o["trust_by_audience"]["douyin_follows_smaller_by_role"][r] for r in ("KOC", "KOL")),
+        ),
+    ),
+    (
+        "seed 20261123: F8 {}): {} of Kuaishou users follow an anchor there (the others trust as "
+        "strangers and say no), and {} of those trust their most trusted anchor at least {},",
+        lambda s, o, ts: _f(
+            3,
+            s["facts"]["F8"]["value"],
+            o["f8_survey"]["follow_an_anchor"],
+            o["f8_survey"]["willing_if_following"],
+            o["f8_survey"]["trust_cutoff"],
+        ),
+    ),
+    (
+        "their median top trust is {}, just under it",
+        lambda s, o, ts: _f(3, o["f8_survey"]["median_top_trust"]),
+    ),
+]
+
+
+@pytest.mark.slow
+def test_the_readmes_account_of_the_quick_start_is_what_make_run_writes(quickstart_run) -> None:
+    """Every sentence above, filled in from ``make run``'s files, is in the README."""
+    import json
+
+    import pandas as pd
+
+    summary = json.loads((quickstart_run / "summary.json").read_text())
+    ts = pd.read_csv(quickstart_run / "timeseries.csv")
+    assert summary["seeds"] == [20261123] and ts.step.iloc[-1] == summary["steps"]
+    text = " ".join(README.read_text().split())
+    stale = []
+    for sentence, values in QUICK_START_CLAIMS:
+        pattern = r"[+\-−]?\d+(?:,\d{3})*(?:\.\d+)?%?".join(
+            re.escape(part) for part in sentence.split("{}")
+        )
+        found = re.findall(pattern, text)
+        assert len(found) == 1, f"README should say once, with numbers: {sentence}"
+        expected = sentence.format(*values(summary, summary["outcomes"], ts))
+        if found[0] != expected:
+            stale.append(f"  README: {found[0]}\n  run:    {expected}")
+    assert not stale, "README sentences that make run's files contradict:\n" + "\n".join(stale)
