@@ -69,6 +69,30 @@ class Counterfactual:
     without: str  # what the counterfactual arm has instead
     change: Callable[[dict[str, Any]], dict[str, Any]]  # baseline params -> counterfactual
     outputs: tuple[str, ...]  # run_model keys compared
+    label: str  # the comparison in a few words, for readers ("brands learn vs a fixed split")
+
+
+# What each compared output measures, in words (the readable table of validation.md).
+OUTPUT_LABELS = {
+    "end.budget_share_mid": "mid-tier budget share at the end",
+    "end.budget_share_small": "small-tier budget share",
+    "end.budget_share_head": "head-tier budget share",
+    "end.advertiser_share_mid": "the typical advertiser's mid-tier share",
+    "end.advertiser_share_small": "the typical advertiser's small-tier share",
+    "end.advertiser_share_head": "the typical advertiser's head-tier share",
+    "F1": "F1",
+    "F4.koc_outsells": "KOC streams outselling the median KOL stream",
+    "F9.gmv_usd_last_year": "last year's market, USD (scaled)",
+    "end.follower_gini": "follower Gini",
+    "end.follower_top1_share": "top-1% follower share",
+    "steady.head_count_change": "head creators' number, last measured month vs first",
+    "steady.head_follower_share_change": (
+        "head tier's share of follows, last vs first measured month"
+    ),
+    "flows.head.net": "head tier's net follows a year, per follow held (`flows.head.net`)",
+    "F3.mid": "F3: growth of the number of mid-tier creators",
+    "F9.growth": "F9: market growth, year 2 vs year 1",
+}
 
 
 COUNTERFACTUALS: tuple[Counterfactual, ...] = (
@@ -85,6 +109,7 @@ COUNTERFACTUALS: tuple[Counterfactual, ...] = (
             "end.advertiser_share_small",
             "end.advertiser_share_head",
         ),
+        label="brands learn vs a fixed split",
     ),
     Counterfactual(
         "small creators' sales",
@@ -92,6 +117,7 @@ COUNTERFACTUALS: tuple[Counterfactual, ...] = (
         "every role starts at the KOL's trust",
         _equal_role_trust,
         ("F1", "F4.koc_outsells"),
+        label="KOCs' followers start with high trust vs every role at the KOL's trust",
     ),
     Counterfactual(
         "shared attention",
@@ -100,6 +126,7 @@ COUNTERFACTUALS: tuple[Counterfactual, ...] = (
         "no audience-size effect (audience_elasticity = 0)",
         _no_audience_effect,
         ("F1", "end.budget_share_mid", "F4.koc_outsells"),
+        label="shared attention (audience_elasticity) vs none",
     ),
     Counterfactual(
         "trust-driven purchase",
@@ -107,6 +134,7 @@ COUNTERFACTUALS: tuple[Counterfactual, ...] = (
         "purchases that ignore trust (trust_exponent = 0)",
         _trust_ignored,
         ("F1", "F4.koc_outsells", "F9.gmv_usd_last_year"),
+        label="trust-driven purchase vs purchases that ignore trust",
     ),
     Counterfactual(
         "interest-based distribution",
@@ -114,6 +142,7 @@ COUNTERFACTUALS: tuple[Counterfactual, ...] = (
         "popularity in its place",
         _popularity_distribution,
         ("end.follower_gini", "end.follower_top1_share", "F1"),
+        label="interest matching vs popularity in its place",
     ),
     Counterfactual(
         "growing market",
@@ -128,6 +157,7 @@ COUNTERFACTUALS: tuple[Counterfactual, ...] = (
             "F9.growth",
             "F1",
         ),
+        label="a growing market vs every fan from day 0",
     ),
 )
 

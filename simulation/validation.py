@@ -69,6 +69,42 @@ class Validation:
         )
 
 
+def _readable_number(x: float, signed: bool = False, unit: bool = True) -> str:
+    """3 decimals, or billions with one (``14.3 bn``); a Unicode minus; ``+`` if ``signed``."""
+    if not np.isfinite(x):
+        return "n/a"
+    text = f"{x / 1e9:.1f}" + (" bn" if unit else "") if abs(x) >= 1e9 else f"{x:.3f}"
+    if signed and not text.startswith("-"):
+        text = "+" + text
+    return text.replace("-", "\N{MINUS SIGN}")
+
+
+def readable_counterfactuals(diffs: list[counterfactuals.Difference]) -> str:
+    """The counterfactual table to read (and copy into the README).
+
+    Labels instead of keys, 3 decimals, the interval in one cell, each comparison named on
+    its first row only.
+    """
+    about = {cf.name: cf for cf in counterfactuals.COUNTERFACTUALS}
+    lines = [
+        "| headline | output | with | without | difference (90% interval) | beyond seed noise |",
+        "|---|---|---|---|---|---|",
+    ]
+    for i, d in enumerate(diffs):
+        first = i == 0 or diffs[i - 1].name != d.name
+        interval = " to ".join(_readable_number(x, True, False) for x in (d.lo, d.hi))
+        cells = [
+            about[d.name].label if first else "",
+            counterfactuals.OUTPUT_LABELS[d.output],
+            _readable_number(d.on),
+            _readable_number(d.off),
+            f"{_readable_number(d.diff, signed=True)} ({interval})",
+            "yes" if d.distinguishable else "no",
+        ]
+        lines.append("|" + "|".join(f" {c} " if c else " " for c in cells) + "|")
+    return "\n".join(lines) + "\n"
+
+
 def _seed_range(seeds: list[int]) -> str:
     return f"{seeds[0]}..{seeds[-1]} ({len(seeds)})"
 
@@ -383,7 +419,14 @@ def write_validation(v: Validation, out: Path) -> Path:
         (tmp / "validation.md").write_text(
             "# Validation\n\n"
             + markdown(table)
-            + ("\n## Headlines against their counterfactuals\n\n" + markdown(cf) if len(cf) else "")
+            + (
+                "\n## Headlines against their counterfactuals\n\n"
+                + markdown(cf)
+                + f"\nThe same, to read ({v.counterfactuals[0].seeds} seeds, 90% t interval of the"
+                " paired mean):\n\n" + readable_counterfactuals(v.counterfactuals)
+                if len(cf)
+                else ""
+            )
             + "\nScale mapping: see validation.json.\n"
         )
         if len(cf):

@@ -1,12 +1,14 @@
 """Headlines against their counterfactuals: the changes, the paired intervals, the report."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import SMALL, small_model
 
 from simulation import counterfactuals, load_scenario, run_cache, runner, validation
-from simulation.counterfactuals import COUNTERFACTUALS
+from simulation.counterfactuals import COUNTERFACTUALS, OUTPUT_LABELS
 from simulation.run_cache import RunCache
 
 
@@ -71,7 +73,22 @@ def test_validate_reports_every_counterfactual_with_an_interval(tmp_path, monkey
     folder = validation.write_validation(v, tmp_path / "validation")
     written = pd.read_csv(folder / "counterfactuals.csv")
     assert list(written["output"]) == list(table["output"])
-    assert "Headlines against their counterfactuals" in (folder / "validation.md").read_text()
+    md = (folder / "validation.md").read_text()
+    assert "Headlines against their counterfactuals" in md
+    # The table to read: a row per output, the comparison named on its first row, the
+    # means and the difference with its interval at 3 decimals (a Unicode minus).
+    after = md.split("The same, to read (3 seeds")[1].splitlines()
+    readable = [line for line in after if line.startswith("|")][2:]
+    assert len(readable) == len(v.counterfactuals)
+    for line, d in zip(readable, v.counterfactuals, strict=True):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        cf = next(c for c in COUNTERFACTUALS if c.name == d.name)
+        assert cells[0] in ("", cf.label) and cells[1] == OUTPUT_LABELS[d.output]
+        printed = re.findall(r"[+−]?\d+\.\d+", line)
+        for text, x in zip(printed, (d.on, d.off, d.diff, d.lo, d.hi), strict=True):
+            value, big = float(text.replace("−", "-")), abs(x) >= 1e9  # billions: 1 decimal
+            assert value == pytest.approx(x / 1e9 if big else x, abs=0.05 if big else 5e-4)
+        assert cells[5] == ("yes" if d.distinguishable else "no")
     # Every run was stored as it finished: the baseline and each counterfactual, per seed.
     assert len(store) == 3 * (1 + len(COUNTERFACTUALS))
     store.close()
@@ -99,3 +116,9 @@ def test_validate_reports_every_counterfactual_with_an_interval(tmp_path, monkey
     params = load_scenario(SMALL).model_params()
     assert run_cache.run_key(params, 1, 60, 0) != run_cache.run_key(params | {"x": 1}, 1, 60, 0)
     assert run_cache.run_key(params, 1, 60, 0) != run_cache.run_key(params, 2, 60, 0)
+
+
+def test_every_compared_output_has_a_label_and_every_comparison_a_name():
+    outputs = {o for cf in COUNTERFACTUALS for o in cf.outputs}
+    assert outputs <= OUTPUT_LABELS.keys()
+    assert len({cf.label for cf in COUNTERFACTUALS}) == len(COUNTERFACTUALS)
