@@ -59,15 +59,16 @@ figures: $(VENV)/.installed
 # 80 min on 2 cores; rerun it to resume) -> results/calibration/baseline/ without
 # rewriting scenarios/baseline.toml (--in-place would); `validate` checks the full
 # baseline over 10 seeds, its counterfactuals and the theory limits -> results/validation/
-# (many hours at 750k fans; every run is kept in results/validation.runs.jsonl, so rerun
-# it to resume); `validate-quick` does the same at 20k fans (~15 min);
+# (9-15 h of runs at 750k fans, kept in the committed docs/validation/full_baseline.runs.jsonl:
+# it reads the runs stored there for the current model, runs only the missing ones and
+# appends them, so rerun it to resume); `validate-quick` does the same at 20k fans (~15 min);
 # `golden` refreshes the regression test's reference after an intended model change.
 calibrate: $(VENV)/.installed
 	$(VENV)/bin/creator-sim calibrate scenarios/baseline.toml --population 100000:5000 \
 		--confirm 1 --seeds 3 --trials 14
 
 validate: $(VENV)/.installed
-	$(VENV)/bin/creator-sim validate
+	$(VENV)/bin/creator-sim validate --runs docs/validation/full_baseline.runs.jsonl
 	$(MAKE) VALIDATION=results/validation validation-figures
 
 validate-quick: $(VENV)/.installed
