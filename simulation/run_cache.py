@@ -53,7 +53,7 @@ class RunCache:
     def __init__(self, path: str | Path | None = None) -> None:
         """Open (or create) the store; a last line cut short by a kill is dropped."""
         self.path = None if path is None else Path(path)
-        self.metrics: dict[str, dict[str, Any]] = {}
+        self.metrics: dict[str, dict[str, Any] | None] = {}
         self.file = None
         if self.path is None:
             return
