@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from simulation.run_cache import RunCache
@@ -28,15 +28,17 @@ def same(a, b) -> bool:
 
 @settings(max_examples=60, deadline=None)
 @given(runs=runs, cut=st.floats(0.0, 1.0))
+@example(runs=[("00", None), ("00", None), ("0", None)], cut=1.0)  # a key stored twice
 def test_stored_runs_read_back_bit_for_bit_and_a_cut_file_loses_only_its_last_line(
     tmp_path_factory, runs, cut
 ):
     path = tmp_path_factory.mktemp("store") / "v.runs.jsonl"
     store = RunCache(path)
-    first = {}
+    first = {}  # what is stored, one line per key in the order stored
     for seed, (key, values) in enumerate(runs):
         store.put(key, seed, 1.5, values)
         first.setdefault(key, values)  # a key already stored is left as it is
+    assert path.read_bytes().count(b"\n") == len(first)
     assert all(same(store.get(k), v) for k, v in first.items())
     store.close()
     again = RunCache(path)
@@ -49,7 +51,8 @@ def test_stored_runs_read_back_bit_for_bit_and_a_cut_file_loses_only_its_last_li
     path.write_bytes(data[: int(cut * len(data))])
     whole = path.read_bytes().count(b"\n")
     cut_store = RunCache(path)
-    assert len(cut_store) == len({k for k, _ in runs[:whole]})
+    assert len(cut_store) == whole
+    assert all(same(cut_store.get(k), first[k]) for k in list(first)[:whole])
     cut_store.put("after the kill", 99, 2.0, {"x": 0.1})
     cut_store.close()
     reopened = RunCache(path)
