@@ -258,7 +258,7 @@ def validate(
     minutes at their own fixed size, are not stored.
     """
     v = Validation()
-    cache = RunCache(":memory:") if cache is None else cache  # shared by both parts
+    cache = RunCache() if cache is None else cache  # in memory; shared by both parts
     if "baseline" in parts or "counterfactuals" in parts:
         # Read once: the counterfactuals are paired with these very baseline runs.
         sc = load_scenario(baseline)

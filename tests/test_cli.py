@@ -251,11 +251,20 @@ def test_validate_writes_table_and_figures(tmp_path):
         "[run]\nsteps = 60\nreplicates = 1\n[population]\nn_fans = 3000\nn_creators = 50\n"
     )
     out = tmp_path / "validation"
+    here = tmp_path / "here"  # the folder the command is typed in
+    here.mkdir()
     proc = creator_sim(
         "validate", "--only", "attachment", "churn", "--attachment", pa, "--churn", churn,
-        "--out", out,
+        "--out", out, cwd=here,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    assert list(here.iterdir()) == []  # the theory limits store no run, here or anywhere
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "churn.toml",
+        "here",
+        "pa.toml",
+        "validation",
+    ]
     table = pd.read_csv(out / "validation.csv")
     assert list(table.columns) == ["check", "what", "measured", "band", "pass", "seeds"]
     assert set(table["check"]) == {
