@@ -15,6 +15,7 @@ existing folder is replaced only if this tool wrote it (it holds :data:`MARKER`)
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import secrets
@@ -25,6 +26,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from simulation.scenario import ScenarioError
 
@@ -246,10 +248,30 @@ def raise_if_stopped() -> None:
         _raise_stop(_requested[0], None)
 
 
-def _raise_stop(signum: int, frame: object) -> None:
+# Where ctypes' Python code lives. A stop landing there is only recorded, like one inside
+# numba's compiler lock, and the next :func:`raise_if_stopped` raises it: numba passes a
+# ``np.random.Generator`` to a kernel by calling ``ctypes.cast`` (Python code) from its
+# compiled argument conversion and uses the result unchecked (``unbox_numpy_random_
+# bitgenerator`` in numba/core/boxing.py), so an exception raised there was a NULL that it
+# read, and the process died of SIGSEGV with the kernel's caller on top of faulthandler's
+# trace (CI, a run stopped by SIGTERM; a timer sending SIGTERM during kernel calls crashed
+# 16 of 30 processes, none after the change).
+_CTYPES = os.path.dirname(ctypes.__file__) + os.sep
+
+
+def _unwinds_ctypes(frame: FrameType | None) -> bool:
+    """Whether an exception raised in ``frame`` would unwind through ctypes' code."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_CTYPES):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
     if signum not in _requested:
         _requested.append(signum)
-    if _deferring:
+    if _deferring or _unwinds_ctypes(frame):
         return
     if signum == signal.SIGINT:
         raise KeyboardInterrupt

@@ -575,3 +575,50 @@ def test_a_stop_waits_while_numba_loads_or_compiles_a_kernel():
         with pytest.raises(Stopped):  # outside the lock a stop raises at once
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(0.05)
+
+
+STOPS_DURING_KERNEL_CALLS = """
+import os, signal, sys
+import numpy as np
+from simulation.folders import Stopped, raise_if_stopped, stopping_on_signals
+from simulation.mechanisms import kernels
+
+n = 10
+args = (np.ones((n, 1)), np.ones(n, bool), np.ones(1), np.zeros((1, 1), bool), 0.0,
+        np.zeros(n + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8), 0, n,
+        np.zeros(n, np.int32), np.zeros(0, bool))
+g = np.random.default_rng(1)
+kernels.count_slots(g, *args)  # loaded before the first stop
+stops = 0
+for i in range(200):
+    with stopping_on_signals():
+        signal.signal(signal.SIGALRM, lambda s, f: os.kill(os.getpid(), signal.SIGTERM))
+        signal.setitimer(signal.ITIMER_REAL, 1e-4 * (1 + i % 20))
+        try:
+            while True:  # a day's kernel calls, then the runner's check
+                for _ in range(50):
+                    kernels.count_slots(g, *args)
+                raise_if_stopped()
+        except Stopped:
+            stops += 1
+print(stops)
+"""
+
+
+def test_a_stop_never_unwinds_numba_passing_a_generator_to_a_kernel():
+    """200 SIGTERMs during kernel calls that take a Generator: 200 clean stops, no crash.
+
+    numba converts a ``np.random.Generator`` argument by calling ``ctypes.cast`` (Python)
+    and reads the result unchecked: a stop raised there killed the process with SIGSEGV
+    (CI, a run stopped by SIGTERM; this loop crashed on its first stops before the fix).
+    The stop is now recorded there and raised at the runner's next check.
+    """
+    done = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", STOPS_DURING_KERNEL_CALLS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["200"]
