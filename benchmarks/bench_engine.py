@@ -15,6 +15,7 @@ Run:  python benchmarks/bench_engine.py [--days 30] [--ratio-fans 20000] [--size
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import resource
 import subprocess
@@ -74,6 +75,29 @@ def phases(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
     return {name: s * 1e3 / days for name, s in spent.items()}
 
 
+def kernels(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
+    """Milliseconds per day of each kernel a phase runs over rows in blocks (``blocks.rows``)."""
+    from simulation import CreatorEconomy
+    from simulation.mechanisms import blocks
+
+    CreatorEconomy(rng=0, n_fans=200, n_creators=20).run_for(2)  # load the compiled kernels
+    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50, **FIXED_MARKET)
+    spent: collections.Counter[str] = collections.Counter()
+    rows = blocks.rows
+
+    def timed(kernel, *args):
+        t0 = time.perf_counter()
+        rows(kernel, *args)
+        spent[kernel.__name__] += time.perf_counter() - t0
+
+    blocks.rows = timed
+    try:
+        model.run_for(days)
+    finally:
+        blocks.rows = rows
+    return {name: s * 1e3 / days for name, s in spent.most_common()}
+
+
 def ratio(n_fans: int, days: int) -> dict:
     """Seconds per fans' day: real engine vs the per-agent reference, same market."""
     sys.path.insert(0, str(Path(__file__).parent))
@@ -102,7 +126,13 @@ def main() -> None:
     p.add_argument("--sizes", default=",".join(f"{f}:{c}" for f, c in SIZES))
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--phases", metavar="FANS:CREATORS", help="only time each phase")
+    p.add_argument("--kernels", metavar="FANS:CREATORS", help="only time kernels run in blocks")
     args = p.parse_args()
+    if args.kernels:
+        fans, creators = (int(x) for x in args.kernels.split(":"))
+        for name, ms in kernels(fans, creators, args.days).items():
+            print(f"{name:>20} {ms:8.1f} ms/day")
+        return
     if args.phases:
         fans, creators = (int(x) for x in args.phases.split(":"))
         for name, ms in phases(fans, creators, args.days).items():

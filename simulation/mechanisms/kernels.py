@@ -436,16 +436,13 @@ def shift_edges(edge, fan, before, inserted_at, lo, hi):  # pragma: no cover
     the insertions at positions <= e: all of the earlier fans', and those of its own fan's
     (a handful, ``inserted_at[before[f]:before[f + 1]]``) that come before it.
     """
-    for i in range(lo, hi):
+    for i in range(lo, hi):  # branch-free: e < 0 (no follow, about half) adds 0
         e = edge[i]
-        if e < 0:
-            continue
         f = fan[i]
         shift = before[f]
         for k in range(before[f], before[f + 1]):
-            if inserted_at[k] <= e:
-                shift += 1
-        edge[i] = e + shift
+            shift += inserted_at[k] <= e
+        edge[i] = e + shift * (e >= 0)
 
 
 @_jit
@@ -583,11 +580,14 @@ def stream_viewers(
 
 @_jit
 def fade(trust, creator, baseline, rate, lo, hi):  # pragma: no cover
-    """``trust -= rate x max(trust - baseline[creator], 0)`` on edges ``lo:hi``, in place."""
+    """``trust -= rate x max(trust - baseline[creator], 0)`` on edges ``lo:hi``, in place.
+
+    Branch-free: about half the edges sit above their baseline, in an order the processor
+    cannot predict, and subtracting ``rate x 0`` leaves the others' values as they were.
+    """
     for e in range(lo, hi):
         excess = trust[e] - baseline[creator[e]]
-        if excess > 0:
-            trust[e] -= rate * excess
+        trust[e] -= rate * max(excess, np.float32(0.0))
 
 
 @_jit
