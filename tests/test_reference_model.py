@@ -51,3 +51,26 @@ def test_reference_model_agrees_with_the_engine():
     se = diff.std(ddof=1) / np.sqrt(diff.size)
     assert abs(diff.mean()) <= 3 * se + 0.5, diff
     assert np.mean([f["purchases"] for _, f in runs]) > 1  # both markets sell
+
+
+def test_the_engine_benchmark_times_every_phase_and_the_kernels_in_blocks():
+    """``bench_engine.py --phases`` and ``--kernels`` on a small market, as the README runs them."""
+    import subprocess
+
+    from simulation.phases import PHASES
+
+    def bench(option: str) -> dict[str, float]:
+        done = subprocess.run(
+            [sys.executable, "benchmarks/bench_engine.py", option, "2000:100", "--days", "3"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return {line.split()[0]: float(line.split()[-2]) for line in done.stdout.splitlines()}
+
+    phases = bench("--phases")
+    assert set(phases) == {name for name, _ in PHASES} | {"data"}  # "data collection"
+    kernels = bench("--kernels")
+    assert {"fade", "shift_edges", "engagement_chances"} <= set(kernels)
+    assert all(ms >= 0 for ms in [*phases.values(), *kernels.values()])
