@@ -10,6 +10,8 @@
    (``reference_model.py``: one agent per fan, ``shuffle_do("step")``) on the same market.
 
 Run:  python benchmarks/bench_engine.py [--days 30] [--ratio-fans 20000] [--sizes ...]
+Or, for one market, milliseconds per day of each phase (``--phases FANS:CREATORS``) or of
+each kernel a phase runs in blocks (``--kernels FANS:CREATORS``).
 """
 
 from __future__ import annotations
