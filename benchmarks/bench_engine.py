@@ -32,13 +32,18 @@ SIZES = ((10_000, 100), (100_000, 1_000), (1_000_000, 10_000), (1_000_000, 100_0
 # work (the baseline's market starts with 60% of them and grows; the reference has no joining).
 
 
-def one(n_fans: int, n_creators: int, days: int) -> dict:
-    """Build and run one market in this process; return its timings and peak memory."""
+def market(n_fans: int, n_creators: int):
+    """The benchmark's market (50 brands, every fan active), kernels loaded beforehand."""
     from simulation import CreatorEconomy
 
     CreatorEconomy(rng=0, n_fans=200, n_creators=20).run_for(2)  # load the compiled kernels
+    return CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50, **FIXED_MARKET)
+
+
+def one(n_fans: int, n_creators: int, days: int) -> dict:
+    """Build and run one market in this process; return its timings and peak memory."""
     t0 = time.perf_counter()
-    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50, **FIXED_MARKET)
+    model = market(n_fans, n_creators)
     build = time.perf_counter() - t0
     t0 = time.perf_counter()
     model.run_for(days)  # from day 0: one budget day (deals signed) in every 30
@@ -58,11 +63,9 @@ def one(n_fans: int, n_creators: int, days: int) -> dict:
 
 def phases(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
     """Milliseconds per day of each phase (and data collection) over days 0..days-1."""
-    from simulation import CreatorEconomy
     from simulation.phases import PHASES
 
-    CreatorEconomy(rng=0, n_fans=200, n_creators=20).run_for(2)  # load the compiled kernels
-    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50, **FIXED_MARKET)
+    model = market(n_fans, n_creators)
     spent = dict.fromkeys([name for name, _ in PHASES] + ["data collection"], 0.0)
     for _ in range(days):  # CreatorEconomy.step, with a clock around each phase
         model.steps += 1
@@ -79,11 +82,9 @@ def phases(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
 
 def kernels(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
     """Milliseconds per day of each kernel a phase runs over rows in blocks (``blocks.rows``)."""
-    from simulation import CreatorEconomy
     from simulation.mechanisms import blocks
 
-    CreatorEconomy(rng=0, n_fans=200, n_creators=20).run_for(2)  # load the compiled kernels
-    model = CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50, **FIXED_MARKET)
+    model = market(n_fans, n_creators)
     spent: collections.Counter[str] = collections.Counter()
     rows = blocks.rows
 
