@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simulation.scenario import TIERS
+
+if TYPE_CHECKING:
+    from simulation.metrics import Measures
 
 
 def _ints() -> np.ndarray:
@@ -112,7 +116,7 @@ class Ledger:
     joins: int = 0  # fans who joined the platforms today
     shares: int = 0
     word_of_mouth: int = 0  # purchases by word of mouth or unprompted discovery
-    trust_quantiles: np.ndarray | None = None  # memo: metrics.TRUST_QUANTILES of trust today
+    measures: Measures | None = None  # memo of what several reporters read (metrics.measures)
 
     def __post_init__(self) -> None:
         self.impressions = np.zeros(self.n_platforms, dtype=np.int64)

@@ -132,6 +132,19 @@ def test_blocks_give_the_same_rows_on_any_number_of_threads(monkeypatch):
     np.testing.assert_array_equal(hist, np.histogram(trust, 10, (0.0, 1.0))[0])
 
 
+def test_masked_column_means_are_numpys_to_the_bit():
+    """The data collector's attention means: one pass, the same float64 sums as NumPy's."""
+    from simulation.mechanisms import kernels
+
+    rows = rng(4).random((5_000, 4)).astype(np.float32)
+    mask = rows[:, 0] > 0.3
+    np.testing.assert_array_equal(
+        kernels.masked_column_means(rows, mask),
+        [rows[:, j].mean(dtype=np.float64, where=mask) for j in range(4)],
+    )
+    assert np.isnan(kernels.masked_column_means(rows, np.zeros(5_000, bool))).all()
+
+
 def _fill_rows(trust, creator, fan, out, lo, hi):
     """A row-filling job for the blocks test: each row's own values, written in place."""
     out[lo:hi, 0] = trust[lo:hi]

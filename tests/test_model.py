@@ -252,3 +252,29 @@ def test_a_follow_starts_lower_the_bigger_its_creator_s_audience_when_trust_fall
     by_tier = metrics.trust_by_audience(model, model.datacollector.get_model_vars_dataframe())
     trust = by_tier["follow_trust_by_tier"]
     assert trust["head"] < trust["mid"] < trust["small"]
+
+
+def test_the_days_shared_measures_are_what_each_reporter_would_compute():
+    """``metrics.measures`` computes once a day what several reporters read: the same values
+    as computing them directly from the state, and a fresh memo each day."""
+    model = small_model(seed=4)
+    for _ in range(3):
+        model.step()
+        fs, cs = model.fan_state, model.creator_state
+        active = cs.view("active")
+        m = metrics.measures(model)
+        assert metrics.measures(model) is m  # one memo a day
+        for p in range(fs.attention.shape[1]):
+            direct = fs.attention[:, p].mean(dtype=np.float64, where=fs.joined)
+            assert metrics.attention_of_platform(model, p) == direct  # the same bits
+        income = cs.view("income")[active]
+        assert metrics.income_quantile(model, 0.99) == np.quantile(income, 0.99)
+        assert metrics.income_gini(model) == metrics.gini(income)
+        assert metrics.sales_top1_share(model) == metrics.top_share(cs.view("gmv")[active])
+        followers = model.creator_total_followers[active]
+        assert metrics.follower_gini(model) == metrics.gini(followers)
+        budget = model.brand_state.budget
+        shares = model.tier_policy.all_shares()
+        assert metrics.budget_share(model, 1) == float(budget @ shares[:, 1] / budget.sum())
+    model.step()
+    assert model.today.measures is not m  # the next day measures anew

@@ -109,6 +109,26 @@ def count_pairs(out, row, col):  # pragma: no cover
 
 
 @_jit
+def masked_column_means(a, mask):  # pragma: no cover
+    """Mean of each column of ``a`` over the rows where ``mask`` is True (NaN if none).
+
+    In float64, row after row: the same sums, bit for bit, as NumPy's masked means, in one
+    pass instead of one strided pass per column.
+    """
+    total = np.zeros(a.shape[1])
+    k = 0
+    for i in range(a.shape[0]):
+        if mask[i]:
+            k += 1
+            for j in range(a.shape[1]):
+                total[j] += a[i, j]
+    if k == 0:
+        total[:] = np.nan
+        return total
+    return total / k
+
+
+@_jit
 def add_to_histogram(hist, x, lo, hi):  # pragma: no cover
     """Count values ``x`` into ``hist`` (equal bins over [lo, hi], outside clipped); return it."""
     bins = hist.size
