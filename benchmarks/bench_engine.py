@@ -147,8 +147,10 @@ def main() -> None:
         return
     if args.phases:
         fans, creators = (int(x) for x in args.phases.split(":"))
-        for name, ms in phases(fans, creators, args.days).items():
-            print(f"{name:>16} {ms:8.0f} ms/day")
+        spent = phases(fans, creators, args.days)
+        for name, ms in spent.items():
+            print(f"{name:>16} {ms:8.1f} ms/day")
+        print(f"{'whole day':>16} {sum(spent.values()):8.1f} ms/day")
         return
     if args.one:
         fans, creators = (int(x) for x in args.one.split(":"))

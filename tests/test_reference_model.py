@@ -71,7 +71,8 @@ def test_the_engine_benchmark_times_every_phase_and_the_kernels_in_blocks():
         return {name.strip(): float(ms) for name, ms, _ in rows}
 
     phases = bench("--phases")
-    assert set(phases) == {name for name, _ in PHASES} | {"data collection"}
+    assert set(phases) == {name for name, _ in PHASES} | {"data collection", "whole day"}
+    assert phases.pop("whole day") == pytest.approx(sum(phases.values()), abs=0.5)
     kernels = bench("--kernels")
     assert {"fade", "shift_edges", "engagement_chances"} <= set(kernels)
     assert all(ms >= 0 for ms in [*phases.values(), *kernels.values()])
