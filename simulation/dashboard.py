@@ -221,10 +221,10 @@ def network_sample(model: CreatorEconomy) -> tuple[np.ndarray, np.ndarray, np.nd
     creators = order[: min(NETWORK_CREATORS, int(active.sum()))]
     fo = model.follows
     mine = np.flatnonzero(np.isin(fo.creator, creators))
-    fans = np.unique(fo.fan[mine])
-    fans = np.random.default_rng(model.steps).permutation(fans)[:NETWORK_FANS]
-    keep = mine[np.isin(fo.fan[mine], fans)]
-    return creators, np.sort(fans), np.column_stack([fo.fan[keep], fo.creator[keep]])
+    their_fans = fo.fan_of(mine)
+    fans = np.random.default_rng(model.steps).permutation(np.unique(their_fans))[:NETWORK_FANS]
+    keep = np.isin(their_fans, fans)
+    return creators, np.sort(fans), np.column_stack([their_fans[keep], fo.creator[mine[keep]]])
 
 
 CHARTS = [SalesByTier, Followers, BudgetByTier, Attention, Trust, Network]

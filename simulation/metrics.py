@@ -607,9 +607,10 @@ def _anchor_survey(model: CreatorEconomy) -> AnchorSurvey | None:
     anchor = model.live_eligible()[:, k]
     e = np.flatnonzero((fo.platform == k) & anchor[fo.creator])
     best = np.full(fs.n, cfg.purchase.stranger_trust, np.float32)
-    np.maximum.at(best, fo.fan[e], fo.trust[e])
+    fan = fo.fan_of(e)
+    np.maximum.at(best, fan, fo.trust[e])
     follows_anchor = np.zeros(fs.n, bool)
-    follows_anchor[fo.fan[e]] = True
+    follows_anchor[fan] = True
     brand_trust = fs.brand_trust.mean(axis=1, dtype=np.float32)
     live, affordable = np.ones(fs.n, bool), np.ones(fs.n)
     kw = {

@@ -133,12 +133,12 @@ class Follows:
     """Sparse follow edges fan -> creator on one platform, sorted by (fan, creator, platform).
 
     Each fan's edges are one contiguous block (``fan_ptr`` holds the blocks' CSR offsets),
-    so finding an edge scans a fan's handful of follows and the follower-feed algorithm
-    draws one followed creator per slot without searching.
+    so finding an edge scans a fan's handful of follows, the follower-feed algorithm
+    draws one followed creator per slot without searching, and an edge's fan need not be
+    stored (:meth:`fan_of`).
     """
 
-    _COLUMNS = (
-        ("fan", np.int32),
+    _COLUMNS = (  # a follow's fan is not stored: fan_ptr says whose block an edge is in
         ("creator", np.int32),
         ("platform", np.int8),
         ("trust", np.float32),
@@ -153,8 +153,12 @@ class Follows:
 
     @property
     def fan(self) -> np.ndarray:
-        """int32 follower of each edge."""
-        return self._buffers["fan"][: self.n]
+        """int32 follower of each edge (made from ``fan_ptr``; :meth:`fan_of` for a few edges)."""
+        return np.repeat(np.arange(self.n_fans, dtype=np.int32), np.diff(self.fan_ptr))
+
+    def fan_of(self, edge: np.ndarray) -> np.ndarray:
+        """int32 follower of each edge index in ``edge``: the fan whose block holds it."""
+        return (np.searchsorted(self.fan_ptr, edge, side="right") - 1).astype(np.int32)
 
     @property
     def creator(self) -> np.ndarray:
@@ -176,7 +180,7 @@ class Follows:
 
     def _reserve(self, size: int) -> None:
         """Room for ``size`` edges (a quarter more when the buffers must grow)."""
-        if size <= self._buffers["fan"].size:
+        if size <= self._buffers["creator"].size:
             return
         if size >= 2**31:  # edge indices travel as int32 (impressions, find)
             raise MemoryError(f"{size:,} follow edges: at most 2,147,483,647 are supported")
@@ -223,7 +227,7 @@ class Follows:
             return Insertion(at, before, c)
         self._reserve(self.n + at.size)
         bufs = self._buffers
-        columns = (("fan", f), ("creator", c), ("platform", p), ("trust", t))
+        columns = (("creator", c), ("platform", p), ("trust", t))
         jobs = [(bufs[k], self.n, at, v.astype(bufs[k].dtype)) for k, v in columns]
         blocks.run(kernels.insert_sorted, jobs, self.n)  # one column per thread
         self.n += at.size
@@ -247,7 +251,7 @@ class Follows:
             return np.zeros(0, np.int32)
         dropped = self.creator[drop]
         self.ended.add(self.trust[drop])
-        self.fan_ptr[1:] -= np.cumsum(np.bincount(self.fan[drop], minlength=self.n_fans))
+        self.fan_ptr[1:] -= np.cumsum(np.bincount(self.fan_of(drop), minlength=self.n_fans))
         buffers = [(buf, self.n, mask) for buf in self._buffers.values()]
         self.n = blocks.run(kernels.compact, buffers, self.n)[0]
         return dropped

@@ -63,7 +63,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
         fo.trust[e] *= np.float32(cfg.trust.trust_collapse)
         brand = cs.sponsor[fo.creator[e]]
         sponsored = brand >= 0
-        f, b = fo.fan[e][sponsored], brand[sponsored]
+        f, b = fo.fan_of(e[sponsored]), brand[sponsored]
         fs.brand_trust[f, b] *= fs.brand_trust.dtype.type(cfg.brands.brand_collapse)
         # Brands react: the deal ends and no brand signs the creator for a while.
         cs.view("sponsor")[hit] = -1
