@@ -493,8 +493,10 @@ def test_follows_add_find_keep():
     assert not_following[0] == -1
     fo.keep(fo.trust > 0.15)
     assert len(fo) == 7 and fo.follower_counts(10, 2)[4, 1] == 1  # 0.1 edge dropped
-    # the per-fan offsets follow every insertion and removal
-    np.testing.assert_array_equal(fo.fan_ptr, np.r_[0, np.cumsum(np.bincount(fo.fan, minlength=4))])
+    # the per-fan blocks (an edge's fan is its block's) follow every insertion and removal
+    assert fo.fan.tolist() == [0, 1, 1, 1, 1, 1, 3]
+    assert fo.creator.tolist() == [1, 0, 4, 5, 9, 9, 0]
+    np.testing.assert_array_equal(fo.fan_of(np.array([6, 0, 3])), [3, 0, 1])
 
 
 def test_small_world_graph_is_symmetric_with_expected_degree():
