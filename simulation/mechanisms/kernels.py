@@ -586,7 +586,7 @@ def stream_viewers(
     for k in range(n_keys):
         if number[k] >= 0:
             keys[number[k]] = k
-    sid = np.empty(rows.size, np.int64)
+    sid = np.empty(rows.size, np.int32)
     follower = np.empty(rows.size, np.bool_)
     viewer_trust = np.empty(rows.size, np.float32)
     for j in range(rows.size):

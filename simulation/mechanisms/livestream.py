@@ -41,7 +41,9 @@ def sessions(
 def watch_factor(watched: np.ndarray, *, conversion_minutes: float) -> np.ndarray:
     """Share of the full purchase chance a viewer reaches after watching so long."""
     x = np.asarray(watched)
-    return 1 - np.exp(x / -x.dtype.type(conversion_minutes))
+    factor = x / -x.dtype.type(conversion_minutes)
+    np.exp(factor, out=factor)  # in place: one array per live viewer instead of three
+    return np.subtract(1, factor, out=factor)
 
 
 def peak_concurrent(
@@ -56,7 +58,7 @@ def peak_concurrent(
     """Peak number of simultaneous viewers of each stream, on a grid of ``tick_minutes``."""
     n_ticks = int(np.ceil(stream_minutes / tick_minutes)) + 1
     return kernels.peak_concurrent(
-        np.asarray(stream, np.int64),
+        np.asarray(stream),  # the int32 stream numbers of the exposure phase, not a copy
         np.asarray(arrival, np.float32),
         np.asarray(watched, np.float32),
         tick_minutes,

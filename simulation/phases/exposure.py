@@ -44,6 +44,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
         audience_reference_real=cfg.creators.audience_reference_real,
         audience_elasticity=cfg.creators.audience_elasticity,
     )
+    _watch(model, day)  # first: its per-viewer arrays are gone before the chances are made
     chance = np.empty(fan.size, np.float32)
     blocks.rows(
         kernels.engagement_chances,
@@ -73,7 +74,6 @@ def run(model: CreatorEconomy, day: Day) -> None:
         ),
         chance,
     )
-    _watch(model, day)
     chance *= imp.watch  # a live viewer's chance grows with the minutes it stays
     imp.engaged = r.random(fan.size, dtype=np.float32) < chance
     del chance
@@ -142,7 +142,7 @@ def attribute(
 def _watch(model: CreatorEconomy, day: Day) -> None:
     """Live viewers' sessions: minutes watched, and each stream's peak audience."""
     imp, lc, n_p = day.impressions, model.config.live, len(model.platform_list)
-    rows = np.flatnonzero(imp.live)
+    rows = np.flatnonzero(imp.live).astype(np.int32)  # half the bytes while the sessions run
     streams, sid, follower, trust_in_host = kernels.stream_viewers(
         rows,
         imp.creator,
