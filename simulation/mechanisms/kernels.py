@@ -570,9 +570,9 @@ def stream_viewers(
 
     A stream is a (creator, platform) with a live impression; streams are numbered in
     the order of ``creator x n_platforms + platform`` (of ``n_keys``), and ``stream[i]``
-    gets the number of impression i's stream. Returns the streams' keys and, per live
-    row, its stream, whether the viewer follows the host, and its trust in the host (the
-    follow edge's, 0 when not following).
+    gets the number of impression i's stream. Returns the streams' keys, their viewers and
+    the viewers who follow the host, and, per live row, its stream, whether the viewer
+    follows the host, and its trust in the host (the follow edge's, 0 when not following).
     """
     number = np.full(n_keys, -1, np.int64)
     for i in rows:
@@ -586,16 +586,21 @@ def stream_viewers(
     for k in range(n_keys):
         if number[k] >= 0:
             keys[number[k]] = k
+    viewers = np.zeros(n_streams, np.int64)
+    following = np.zeros(n_streams, np.int64)
     sid = np.empty(rows.size, np.int32)
     follower = np.empty(rows.size, np.bool_)
     viewer_trust = np.empty(rows.size, np.float32)
     for j in range(rows.size):
         i = rows[j]
-        sid[j] = number[creator[i] * n_platforms + platform[i]]
-        stream[i] = sid[j]
+        s = number[creator[i] * n_platforms + platform[i]]
+        sid[j] = s
+        stream[i] = s
         follower[j] = edge[i] >= 0
         viewer_trust[j] = _trust_on(edge_trust, edge[i])
-    return keys, sid, follower, viewer_trust
+        viewers[s] += 1
+        following[s] += follower[j]
+    return keys, viewers, following, sid, follower, viewer_trust
 
 
 @_jit

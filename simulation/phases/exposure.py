@@ -143,7 +143,7 @@ def _watch(model: CreatorEconomy, day: Day) -> None:
     """Live viewers' sessions: minutes watched, and each stream's peak audience."""
     imp, lc, n_p = day.impressions, model.config.live, len(model.platform_list)
     rows = np.flatnonzero(imp.live).astype(np.int32)  # half the bytes while the sessions run
-    streams, sid, follower, trust_in_host = kernels.stream_viewers(
+    streams, viewers, following, sid, follower, trust_in_host = kernels.stream_viewers(
         rows,
         imp.creator,
         imp.platform,
@@ -173,8 +173,7 @@ def _watch(model: CreatorEconomy, day: Day) -> None:
         tick_minutes=lc.tick_minutes,
     )
     led.live_viewers = int(rows.size)
-    led.stream_viewers = np.bincount(sid, minlength=streams.size)
-    led.stream_following = np.bincount(sid[follower], minlength=streams.size)
+    led.stream_viewers, led.stream_following = viewers, following
     led.stream_units = np.zeros(streams.size, np.int64)
     led.stream_gmv = np.zeros(streams.size)
 
