@@ -11,7 +11,8 @@
 
 Run:  python benchmarks/bench_engine.py [--days 30] [--ratio-fans 20000] [--sizes ...]
 Or, for one market, milliseconds per day of each phase (``--phases FANS:CREATORS``) or of
-each kernel a phase runs in blocks (``--kernels FANS:CREATORS``).
+each kernel a phase runs in blocks (``--kernels FANS:CREATORS``), or the memory each phase
+holds at its peak above the day's start (``--memory FANS:CREATORS``, traced by tracemalloc).
 """
 
 from __future__ import annotations
@@ -88,6 +89,35 @@ def phases(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
     return {name: s * 1e3 / days for name, s in spent.items()}
 
 
+def memory(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
+    """Bytes per fan above the day's start at each phase's peak (tracemalloc), the most of
+    ``days`` days: where in a day the heap must be largest."""
+    import tracemalloc
+
+    from simulation.phases import PHASES
+
+    def collect(model, day) -> None:
+        model.datacollector.collect(model)
+
+    load_kernels()
+    model = market(n_fans, n_creators)
+    model.run_for(2)
+    tracemalloc.start()
+    model.run_for(1)  # traced, so that the next day's freeing of its arrays is counted
+    steps = [*PHASES, ("data collection", collect)]
+    peak = dict.fromkeys([name for name, _ in steps], 0)
+    for _ in range(days):  # CreatorEconomy.step, with the traced peak of each phase
+        model.steps += 1
+        model.day = day = model.new_day()
+        start = tracemalloc.get_traced_memory()[0]
+        for name, phase in steps:
+            tracemalloc.reset_peak()
+            phase(model, day)
+            peak[name] = max(peak[name], tracemalloc.get_traced_memory()[1] - start)
+    tracemalloc.stop()
+    return {name: b / n_fans for name, b in peak.items()}
+
+
 def kernels(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
     """Milliseconds per day of each kernel a phase runs over rows in blocks (``blocks.rows``)."""
     from simulation.mechanisms import blocks
@@ -139,7 +169,15 @@ def main() -> None:
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--phases", metavar="FANS:CREATORS", help="only time each phase")
     p.add_argument("--kernels", metavar="FANS:CREATORS", help="only time kernels run in blocks")
+    p.add_argument("--memory", metavar="FANS:CREATORS", help="only each phase's peak memory")
     args = p.parse_args()
+    if args.memory:
+        fans, creators = (int(x) for x in args.memory.split(":"))
+        peaks = memory(fans, creators, args.days)
+        for name, per_fan in peaks.items():
+            print(f"{name:>16} {per_fan:8.0f} B/fan")
+        print(f"{'whole day':>16} {max(peaks.values()):8.0f} B/fan")
+        return
     if args.kernels:
         fans, creators = (int(x) for x in args.kernels.split(":"))
         for name, ms in kernels(fans, creators, args.days).items():

@@ -54,7 +54,8 @@ def test_reference_model_agrees_with_the_engine():
 
 
 def test_the_engine_benchmark_times_every_phase_and_the_kernels_in_blocks():
-    """``bench_engine.py --phases`` and ``--kernels`` on a small market, as the README runs them."""
+    """``bench_engine.py --phases``, ``--memory`` and ``--kernels`` on a small market, as the
+    README runs them."""
     import subprocess
 
     from simulation.phases import PHASES
@@ -73,6 +74,9 @@ def test_the_engine_benchmark_times_every_phase_and_the_kernels_in_blocks():
     phases = bench("--phases")
     assert set(phases) == {name for name, _ in PHASES} | {"data collection", "whole day"}
     assert phases.pop("whole day") == pytest.approx(sum(phases.values()), abs=0.5)
+    memory = bench("--memory")
+    assert set(memory) == set(phases) | {"whole day"}
+    assert memory["distribution"] > 0 and memory.pop("whole day") == max(memory.values())
     kernels = bench("--kernels")
     assert {"fade", "shift_edges", "engagement_chances"} <= set(kernels)
     assert all(ms >= 0 for ms in [*phases.values(), *kernels.values()])
