@@ -171,25 +171,19 @@ def main() -> None:
     p.add_argument("--kernels", metavar="FANS:CREATORS", help="only time kernels run in blocks")
     p.add_argument("--memory", metavar="FANS:CREATORS", help="only each phase's peak memory")
     args = p.parse_args()
-    if args.memory:
-        fans, creators = (int(x) for x in args.memory.split(":"))
-        peaks = memory(fans, creators, args.days)
-        for name, per_fan in peaks.items():
-            print(f"{name:>16} {per_fan:8.0f} B/fan")
-        print(f"{'whole day':>16} {max(peaks.values()):8.0f} B/fan")
-        return
-    if args.kernels:
-        fans, creators = (int(x) for x in args.kernels.split(":"))
-        for name, ms in kernels(fans, creators, args.days).items():
-            print(f"{name:>20} {ms:8.1f} ms/day")
-        return
-    if args.phases:
-        fans, creators = (int(x) for x in args.phases.split(":"))
-        spent = phases(fans, creators, args.days)
-        for name, ms in spent.items():
-            print(f"{name:>16} {ms:8.1f} ms/day")
-        print(f"{'whole day':>16} {sum(spent.values()):8.1f} ms/day")
-        return
+    for option, measure, unit, whole_day in (  # one market: each phase's or kernel's share
+        ("memory", memory, "B/fan", max),
+        ("kernels", kernels, "ms/day", None),
+        ("phases", phases, "ms/day", sum),
+    ):
+        if getattr(args, option):
+            fans, creators = (int(x) for x in getattr(args, option).split(":"))
+            values = measure(fans, creators, args.days)
+            if whole_day is not None:
+                values["whole day"] = whole_day(values.values())
+            for name, value in values.items():
+                print(f"{name:>20} {value:8.{0 if unit == 'B/fan' else 1}f} {unit}")
+            return
     if args.one:
         fans, creators = (int(x) for x in args.one.split(":"))
         print(json.dumps(one(fans, creators, args.days)))
