@@ -28,7 +28,8 @@ def update_satisfaction(
     Where a fan saw nothing on a platform today, its satisfaction there is unchanged.
     """
     out = np.array(satisfaction, dtype=np.float32)
-    seen, reward = np.asarray(impressions), np.asarray(rewards, np.float32)
+    # The counts as they are (the day's are uint16): the blend divides them in float64.
+    seen, reward = np.asarray(impressions), np.asarray(rewards)
     blocks.rows(_blend, out.shape[0], out, seen, reward, satisfaction_memory)
     return out
 
