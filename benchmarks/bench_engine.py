@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import json
 import resource
 import subprocess
@@ -69,23 +70,28 @@ def one(n_fans: int, n_creators: int, days: int) -> dict:
     }
 
 
-def phases(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
-    """Milliseconds per day of each phase (and data collection) over days 0..days-1."""
+def day_by_day(model, days: int):
+    """CreatorEconomy.step's days taken apart: ``(day, name, run)`` for each phase and the
+    data collection, ``run()`` doing it, in the order a step does."""
     from simulation.phases import PHASES
 
-    load_kernels()
-    model = market(n_fans, n_creators)
-    spent = dict.fromkeys([name for name, _ in PHASES] + ["data collection"], 0.0)
-    for _ in range(days):  # CreatorEconomy.step, with a clock around each phase
+    for _ in range(days):
         model.steps += 1
         model.day = day = model.new_day()
         for name, phase in PHASES:
-            t0 = time.perf_counter()
-            phase(model, day)
-            spent[name] += time.perf_counter() - t0
+            yield day, name, functools.partial(phase, model, day)
+        yield day, "data collection", functools.partial(model.datacollector.collect, model)
+
+
+def phases(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
+    """Milliseconds per day of each phase (and data collection) over days 0..days-1."""
+    load_kernels()
+    model = market(n_fans, n_creators)
+    spent: collections.Counter[str] = collections.Counter()
+    for _, name, run in day_by_day(model, days):
         t0 = time.perf_counter()
-        model.datacollector.collect(model)
-        spent["data collection"] += time.perf_counter() - t0
+        run()
+        spent[name] += time.perf_counter() - t0
     return {name: s * 1e3 / days for name, s in spent.items()}
 
 
@@ -94,26 +100,19 @@ def memory(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
     ``days`` days: where in a day the heap must be largest."""
     import tracemalloc
 
-    from simulation.phases import PHASES
-
-    def collect(model, day) -> None:
-        model.datacollector.collect(model)
-
     load_kernels()
     model = market(n_fans, n_creators)
     model.run_for(2)
     tracemalloc.start()
     model.run_for(1)  # traced, so that the next day's freeing of its arrays is counted
-    steps = [*PHASES, ("data collection", collect)]
-    peak = dict.fromkeys([name for name, _ in steps], 0)
-    for _ in range(days):  # CreatorEconomy.step, with the traced peak of each phase
-        model.steps += 1
-        model.day = day = model.new_day()
-        start = tracemalloc.get_traced_memory()[0]
-        for name, phase in steps:
-            tracemalloc.reset_peak()
-            phase(model, day)
-            peak[name] = max(peak[name], tracemalloc.get_traced_memory()[1] - start)
+    peak: dict[str, int] = {}
+    today = start = None
+    for day, name, run in day_by_day(model, days):
+        if day is not today:  # a new day: yesterday's record is gone
+            today, start = day, tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        run()
+        peak[name] = max(peak.get(name, 0), tracemalloc.get_traced_memory()[1] - start)
     tracemalloc.stop()
     return {name: b / n_fans for name, b in peak.items()}
 
@@ -171,10 +170,10 @@ def main() -> None:
     p.add_argument("--kernels", metavar="FANS:CREATORS", help="only time kernels run in blocks")
     p.add_argument("--memory", metavar="FANS:CREATORS", help="only each phase's peak memory")
     args = p.parse_args()
-    for option, measure, unit, whole_day in (  # one market: each phase's or kernel's share
-        ("memory", memory, "B/fan", max),
-        ("kernels", kernels, "ms/day", None),
-        ("phases", phases, "ms/day", sum),
+    for option, measure, unit, decimals, whole_day in (  # one market, phase by phase
+        ("memory", memory, "B/fan", 0, max),
+        ("kernels", kernels, "ms/day", 1, None),
+        ("phases", phases, "ms/day", 1, sum),
     ):
         if getattr(args, option):
             fans, creators = (int(x) for x in getattr(args, option).split(":"))
@@ -182,7 +181,7 @@ def main() -> None:
             if whole_day is not None:
                 values["whole day"] = whole_day(values.values())
             for name, value in values.items():
-                print(f"{name:>20} {value:8.{0 if unit == 'B/fan' else 1}f} {unit}")
+                print(f"{name:>20} {value:8.{decimals}f} {unit}")
             return
     if args.one:
         fans, creators = (int(x) for x in args.one.split(":"))
