@@ -46,7 +46,7 @@ class Impressions:
     ad: np.ndarray  # bool: traffic a brand bought for its own account
     social: np.ndarray  # bool: shown because a friend engaged with it (social proof)
     live: np.ndarray  # bool: a live stream (else a post)
-    product: np.ndarray  # int32 brand featured, -1 none
+    product: np.ndarray  # int16 brand featured, -1 none
     format: np.ndarray  # int8 format index (simulation.scenario.FORMATS)
     edge: np.ndarray  # int32 follow edge fan -> creator on that platform, -1 not following
     sponsored: np.ndarray  # bool: content a running deal paid for (credited to the deal)

@@ -12,7 +12,7 @@ from simulation import metrics
 from simulation.agents import Brand, Creator, Fan, Platform
 from simulation.build import build_market
 from simulation.day import Day, FestivalRecord, Ledger, ScandalRecord, StreamHistory
-from simulation.mechanisms import content, engagement, events
+from simulation.mechanisms import blocks, content, engagement, events
 from simulation.phases import PHASES
 from simulation.rngs import Streams
 from simulation.scale import ScaleMapping
@@ -20,6 +20,7 @@ from simulation.scenario import BUDGET_ARMS, FLAT_PARAMS, FORMATS, TIERS, Scenar
 from simulation.state import EndedTrust
 
 LIVE = FORMATS.index("live_stream")
+HEAP_TRIM_DAYS = 30  # how often a step returns freed memory to the system
 
 
 class CreatorEconomy(mesa.Model):
@@ -89,12 +90,17 @@ class CreatorEconomy(mesa.Model):
            sign new deals; once a year they revise their total budget.
         9. data collection (``metrics.model_reporters``), except during a warm-up, whose
            days are not measured (:meth:`begin_measurement` starts the time series).
+
+        Every ``HEAP_TRIM_DAYS`` days the memory the day's arrays freed goes back to the
+        system (:func:`simulation.mechanisms.blocks.release_free_memory`); no value changes.
         """
         self.day = day = self.new_day()
         for _, phase in PHASES:
             phase(self, day)
         if not self.warming_up:
             self.datacollector.collect(self)
+        if self.steps % HEAP_TRIM_DAYS == 0:
+            blocks.release_free_memory()
 
     def begin_measurement(self) -> None:
         """Forget what the days so far recorded: a warm-up is simulated but not measured.

@@ -1,5 +1,7 @@
 """Unit tests of each rule, on hand-made arrays with known answers."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -130,6 +132,24 @@ def test_blocks_give_the_same_rows_on_any_number_of_threads(monkeypatch):
         np.testing.assert_array_equal(out, outs[0])
     hist = kernels.add_to_histogram(np.zeros(10, np.int64), trust, 0.0, 1.0)
     np.testing.assert_array_equal(hist, np.histogram(trust, 10, (0.0, 1.0))[0])
+
+
+@pytest.mark.skipif(blocks._malloc_trim is None, reason="glibc's malloc_trim only")
+def test_freed_memory_stays_resident_until_released():
+    """The heap keeps freed arrays' pages for reuse; release_free_memory hands them back."""
+
+    def resident_mb() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+    big = np.ones(100_000_000 // 8)  # 100 MB, every page touched
+    held = resident_mb()
+    del big
+    kept = resident_mb()
+    blocks.release_free_memory()
+    released = resident_mb()
+    assert kept > held - 20  # freeing alone returned (almost) nothing
+    assert released < kept - 80  # the trim returned the array's pages
 
 
 def test_masked_column_means_are_numpys_to_the_bit():

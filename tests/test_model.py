@@ -9,7 +9,9 @@ from conftest import run_phase, small_model
 from simulation import CreatorEconomy, metrics
 from simulation.agents import Brand, Fan, Platform
 from simulation.day import Sales
+from simulation.mechanisms import blocks
 from simulation.mechanisms.sicas import SENSE, SHARE
+from simulation.model import HEAP_TRIM_DAYS
 from simulation.scenario import TIERS
 
 
@@ -58,6 +60,13 @@ def test_a_phase_change_does_not_shift_other_phases_random_numbers():
     b = run(small_model(seed=5, share_prob=1.0), 1)
     assert a["purchases"].iloc[0] == b["purchases"].iloc[0]
     assert a["impressions_douyin"].iloc[0] == b["impressions_douyin"].iloc[0]
+
+
+def test_a_run_releases_freed_memory_every_heap_trim_days(monkeypatch):
+    calls = []
+    monkeypatch.setattr(blocks, "release_free_memory", lambda: calls.append(1))
+    CreatorEconomy(rng=3, n_fans=300, n_creators=20).run_for(2 * HEAP_TRIM_DAYS + 5)
+    assert len(calls) == 2
 
 
 def test_scandals_collapse_trust_and_lose_followers():

@@ -51,7 +51,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
     ad = np.zeros(fan.size, bool)
     ad[k:] = True
     n = fan.size
-    live, product = np.empty(n, bool), np.empty(n, np.int32)
+    live, product = np.empty(n, bool), np.empty(n, np.int16)  # n_brands <= 10,000
     fmt, sponsored = np.empty(n, np.int8), np.empty(n, bool)
     blocks.rows(
         kernels.describe,
