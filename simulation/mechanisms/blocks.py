@@ -77,9 +77,10 @@ def release_free_memory() -> None:
 
     The heap keeps what the day's arrays free so that tomorrow's reuse the pages, but some
     freed runs fit no later array and stay resident: at 1 M fans the resident memory at a
-    day's end rose from 830 MB on day 1 to 1,036 MB on day 720. Trimmed every 30 days, it
-    peaked at 967 MB by day 240 instead of 1,000 or more; a trim takes 5-25 ms and the
-    pages it returns are faulted in again once (``benchmarks/README.md``, thirteenth look).
+    day's end rose from 830 MB on day 1 to 1,036 MB on day 720. With a trim every 30 days
+    the 730-day run peaked at 984-1,018 bytes per fan instead of 998-1,040; a trim takes
+    5-25 ms and the pages it returns are faulted in again once, about 50 ms a month at
+    1 M fans (``benchmarks/README.md``, thirteenth look).
     """
     if _malloc_trim is not None:
         _malloc_trim(0)
