@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import functools
 import json
 import resource
 import subprocess
@@ -71,16 +70,12 @@ def one(n_fans: int, n_creators: int, days: int) -> dict:
 
 
 def day_by_day(model, days: int):
-    """CreatorEconomy.step's days taken apart: ``(day, name, run)`` for each phase and the
-    data collection, ``run()`` doing it, in the order a step does."""
-    from simulation.phases import PHASES
-
+    """``days`` steps taken apart: ``(day, name, run)`` for each part of each day, in the
+    order a step does them (``CreatorEconomy.day_parts``)."""
     for _ in range(days):
-        model.steps += 1
-        model.day = day = model.new_day()
-        for name, phase in PHASES:
-            yield day, name, functools.partial(phase, model, day)
-        yield day, "data collection", functools.partial(model.datacollector.collect, model)
+        model.steps += 1  # what Mesa's step wrapper does before a step
+        for name, run in model.day_parts():
+            yield model.day, name, run
 
 
 def phases(n_fans: int, n_creators: int, days: int) -> dict[str, float]:

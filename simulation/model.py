@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import mesa
@@ -94,13 +96,21 @@ class CreatorEconomy(mesa.Model):
         Every ``HEAP_TRIM_DAYS`` days the memory the day's arrays freed goes back to the
         system (:func:`simulation.mechanisms.blocks.release_free_memory`); no value changes.
         """
+        for _, run in self.day_parts():
+            run()
+
+    def day_parts(self) -> Iterator[tuple[str, Callable[[], object]]]:
+        """Today's work as :meth:`step` does it, part by part: ``(name, run)``, in order.
+
+        Starts a new day (``self.day``); the benchmarks time and trace each ``run()``.
+        """
         self.day = day = self.new_day()
-        for _, phase in PHASES:
-            phase(self, day)
+        for name, phase in PHASES:
+            yield name, functools.partial(phase, self, day)
         if not self.warming_up:
-            self.datacollector.collect(self)
+            yield "data collection", functools.partial(self.datacollector.collect, self)
         if self.steps % HEAP_TRIM_DAYS == 0:
-            blocks.release_free_memory()
+            yield "memory release", blocks.release_free_memory
 
     def begin_measurement(self) -> None:
         """Forget what the days so far recorded: a warm-up is simulated but not measured.

@@ -1,9 +1,8 @@
 """Unit tests of each rule, on hand-made arrays with known answers."""
 
-import os
-
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from simulation.mechanisms import (
     attention,
@@ -135,12 +134,10 @@ def test_blocks_give_the_same_rows_on_any_number_of_threads(monkeypatch):
 
 
 @pytest.mark.skipif(blocks._malloc_trim is None, reason="glibc's malloc_trim only")
-def test_freed_memory_stays_resident_until_released():
+def test_freed_memory_stays_resident_until_released(monkeypatch):
     """The heap keeps freed arrays' pages for reuse; release_free_memory hands them back."""
-
-    def resident_mb() -> float:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    monkeypatch.syspath_prepend(ROOT / "benchmarks")
+    from full_run import resident_mb  # the whole-run benchmark's reading of /proc
 
     big = np.ones(100_000_000 // 8)  # 100 MB, every page touched
     held = resident_mb()

@@ -33,7 +33,7 @@ _pool_threads = 0  # THREADS when the pool was made (tests change THREADS)
 _lock = threading.Lock()
 
 
-def _tune_malloc() -> None:
+def _tune_malloc() -> Callable[[int], int] | None:
     """One heap for every thread, kept mapped: the day's arrays reuse yesterday's pages (glibc).
 
     * One arena: glibc gives each thread that allocates its own, and memory freed in one
@@ -50,26 +50,24 @@ def _tune_malloc() -> None:
       a huge page on the fault (``defrag = madvise``), building 1 M fans took 5-9 s
       instead of 2.5.
 
-    Measured in ``benchmarks/README.md``.
+    Measured in ``benchmarks/README.md``. Returns glibc's ``malloc_trim`` (None elsewhere).
     """
     if not sys.platform.startswith("linux"):
-        return
+        return None
     set_hugepage = getattr(np._core.multiarray, "_set_madvise_hugepage", None)
     if set_hugepage is not None:  # what NUMPY_MADVISE_HUGEPAGE=0 does at NumPy's import
         set_hugepage(False)
-    global _malloc_trim
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(-8, 1)  # M_ARENA_MAX
         libc.mallopt(-4, 0)  # M_MMAP_MAX: no allocation is its own mapping
         libc.mallopt(-1, 2**31 - 1)  # M_TRIM_THRESHOLD: keep freed memory for reuse
-        _malloc_trim = libc.malloc_trim
+        return libc.malloc_trim
     except (OSError, AttributeError):  # not glibc: nothing to tune
-        pass
+        return None
 
 
-_malloc_trim: Callable[[int], int] | None = None  # glibc's, where _tune_malloc found it
-_tune_malloc()
+_malloc_trim = _tune_malloc()
 
 
 def release_free_memory() -> None:
