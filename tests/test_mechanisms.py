@@ -179,6 +179,7 @@ def test_distribution_is_the_same_on_any_number_of_threads(monkeypatch):
     live[2] = True  # followers of creator 2 may come to its stream
     graph = SocialGraph.small_world(n_fans, 4, 0.1, rng())
     monkeypatch.setattr(distribution, "FAN_BLOCK", 100)  # ten blocks
+    monkeypatch.setattr(blocks, "ROWS", 1000)  # handed to threads: 4,000 rows expected
     runs = []
     for threads in (1, 2, 4):
         monkeypatch.setattr(blocks, "THREADS", threads)
