@@ -186,18 +186,12 @@ class AttachmentCheck:
     popularity: list[np.ndarray]  # final followers per seed, popularity distribution
     interest: list[np.ndarray]  # the same population under interest-based distribution
     fits: list[dict[str, float]] = field(default_factory=list)  # of followers + a, per seed
-    raw_fits: list[dict[str, float]] = field(default_factory=list)  # of bare followers
     follows_per_entry: float = 0.0
 
     @property
     def alpha(self) -> float:
         """Mean MLE tail exponent over seeds."""
         return float(np.mean([f["alpha"] for f in self.fits]))
-
-    @property
-    def raw_alpha(self) -> float:
-        """Mean MLE tail exponent of bare follower counts (for comparison)."""
-        return float(np.mean([f["alpha"] for f in self.raw_fits]))
 
     @property
     def predicted_alpha(self) -> float:
@@ -242,7 +236,6 @@ def attachment_check(
         popularity=[r["followers"] for r in pop],
         interest=[r["followers"] for r in inter],
         fits=[tail_exponent(r["followers"] + scenario.creators.popularity_prior) for r in pop],
-        raw_fits=[tail_exponent(r["followers"]) for r in pop],
         follows_per_entry=float(np.mean([r["follows_per_entry"] for r in pop])),
     )
 
