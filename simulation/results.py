@@ -157,14 +157,14 @@ def write_json(path: Path, data: Any) -> None:
 
 def write_results(result: RunResult, out: str | Path, figures: bool = True) -> Path:
     """Write a results folder atomically; an existing folder at ``out`` is replaced."""
-    from simulation import plots  # matplotlib only when figures are written
-
     with atomic_folder(out) as tmp:
         write_json(tmp / "metadata.json", metadata(result))
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False, float_format="%.10g")
         result.creators.to_csv(tmp / "creators.csv", index=False, float_format="%.10g")
         write_json(tmp / "summary.json", summary(result))
         if figures:
+            from simulation import plots  # matplotlib (1 s to import) only for figures
+
             plots.save_all(result.timeseries, result.creators, tmp / "figures")
     return Path(out).resolve()
 
