@@ -149,7 +149,8 @@ def distribute(
     slots = np.empty(n, np.int64)
     # A fan's mean slots are at most ipd.max() (attention sums to one). Under blocks.ROWS rows
     # the blocks run on this thread: a 4,000-fan market's distribution took 3.9-4.2 ms a day
-    # on one thread and 4.8 on two, a 20,000-fan one 12.8-13.9 and 10.0-10.2 (benchmarks/).
+    # on one thread and 4.8 on two, a 20,000-fan one 12.8-13.9 and 10.0-10.2 (fourteenth look
+    # in benchmarks/README.md).
     expected_rows = int(n * ipd.max(initial=0.0))
     attend = np.zeros(len(fo), bool)
     joined = np.ones(n, bool) if joined is None else joined
