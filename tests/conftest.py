@@ -16,6 +16,18 @@ BASELINE = ROOT / "scenarios" / "baseline.toml"
 QUICKSTART = ROOT / "scenarios" / "quickstart.toml"  # the baseline market at 20,000 fans
 
 
+def pytest_configure(config):
+    """Compile the kernels once, before pytest-xdist starts its workers.
+
+    numba keeps compiled kernels on disk, but a fresh clone has none: each worker, and
+    each command a test starts meanwhile, would compile the same kernels side by side
+    (about 11 s of one core each). Three days of the small scenario call every kernel a
+    run calls; the workers then load them from the cache.
+    """
+    if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
+        CreatorEconomy.from_scenario(load_scenario(SMALL), rng=0).run_for(3)
+
+
 @pytest.fixture(scope="session")
 def small_scenario():
     return load_scenario(SMALL)
