@@ -1,4 +1,7 @@
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,24 +36,28 @@ def small_scenario():
     return load_scenario(SMALL)
 
 
+@contextmanager
+def shared_folder(tmp_path_factory, name: str) -> Iterator[Path]:
+    """``name``'s folder in this session's temporary folder, the same for every pytest-xdist
+    worker, held under a lock: the first worker to take it makes what the others read."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield root / name
+
+
 @pytest.fixture(scope="session")
 def quickstart_run(tmp_path_factory) -> Path:
     """``make run``'s folder: the quick start (seed 20261123) run by the CLI, once per suite.
 
-    The regression test and the README's account of this run read the same files. Two
-    pytest-xdist workers share one run: the first to take the lock runs it (a run's folder
-    appears whole or not at all), the other waits and reads it.
+    The regression test and the README's account of this run read the same files, from
+    whichever pytest-xdist worker (a run's folder appears whole or not at all).
     """
-    import fcntl
-
     from simulation.cli import main
 
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # the session's folder, above each worker's own
-    out = root / "quickstart-run"
-    with open(root / "quickstart-run.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with shared_folder(tmp_path_factory, "quickstart-run") as out:
         if not (out / "summary.json").exists():
             args = ["run", str(QUICKSTART), "--out", str(out), "--quiet", "--no-figures"]
             assert main(args) == 0

@@ -15,7 +15,7 @@ same question: a larger scandal-free share) stands about 3 standard errors from 
 """
 
 import pytest
-from conftest import QUICKSTART, ROOT
+from conftest import QUICKSTART, ROOT, shared_folder
 
 from simulation import compare, load_scenario
 
@@ -36,25 +36,19 @@ def _small(scenario, scandal_rate_factor: float = 1.0):
     return scenario.model_copy(update={"population": population, "run": run, "creators": creators})
 
 
-@pytest.fixture(scope="session")
-def runs_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("whatif-runs")  # the baseline's runs are shared
-
-
 @pytest.mark.parametrize("path", WHATIFS, ids=lambda p: p.stem)
-def test_whatif_moves_its_watched_indicator(path, runs_root):
+def test_whatif_moves_its_watched_indicator(path, tmp_path_factory):
     whatif = load_scenario(path)
     last_event = max([e.day for e in (*whatif.events.scandal, *whatif.events.festival)], default=0)
     steps = max(MIN_STEPS, last_event, whatif.whatif.days[1] if whatif.whatif.days else 0)
     factor = SCANDAL_RATE_FACTOR.get(path.stem, 1.0)
-    result = compare.compare(
-        _small(load_scenario(QUICKSTART), factor),
-        [_small(whatif, factor)],
-        replicates=SEEDS,
-        steps=steps,
-        seed=11,
-        runs_root=runs_root / f"scandal_rate_x{factor:g}",
-    )
+    baseline = _small(load_scenario(QUICKSTART), factor)
+    runs = {"replicates": SEEDS, "steps": steps, "seed": 11}
+    # The baseline's runs, made once for the what-ifs of this length on any xdist worker (a
+    # run's folder is named by scenario and seed: one folder per length and scandal rate).
+    with shared_folder(tmp_path_factory, f"whatif-runs-{steps}-days-x{factor:g}") as root:
+        compare.compare(baseline, [], **runs, runs_root=root)
+    result = compare.compare(baseline, [_small(whatif, factor)], **runs, runs_root=root)
     (d,) = [d for d in result.differences if d.watched]
     assert d.indicator == whatif.whatif.watch
     where = f"{path.stem}: {d.indicator} {d.difference:+.4g} [{d.low:+.4g}, {d.high:+.4g}]"
