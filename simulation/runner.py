@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.forkserver
 import signal
 import time
 import traceback
@@ -241,20 +240,26 @@ def worker_pool(processes: int) -> Iterator[Pool]:
 
 
 def _start_forkserver() -> None:
-    """Start the forkserver (once per process) with SIGINT blocked and the package imported.
+    """Have the forkserver ready, the package imported in it, with SIGINT held back meanwhile.
 
-    SIGINT stays blocked in this thread while the server starts, so a Ctrl-C meanwhile
-    waits and reaches this process when the mask is restored. The server imports the
-    package once (:mod:`simulation.forkserver`, which first makes it ignore Ctrl-C) and
-    every worker is a fork of it: a pool starts in hundredths of a second, where each
-    worker took two seconds to import the package, which a calibration paid at every rung
-    of every batch of candidates. The main module is not preloaded: each worker imports
-    it as it starts (``multiprocessing.spawn``), after the package, so at little cost.
+    The server imports the package once (:mod:`simulation.forkserver`, which first makes it
+    ignore Ctrl-C) and every worker is a fork of it that starts with Ctrl-C ignored: a pool
+    starts in hundredths of a second, where each worker took two seconds to import the
+    package, which a calibration paid at every rung of every batch of candidates. This waits
+    for one process forked by the server, so a pool never asks a server that is still
+    importing: a Ctrl-C that stopped this process then would leave the server forking, later,
+    a worker for a pool that no longer exists (a traceback about its lost semaphore). SIGINT
+    is blocked in this thread while it waits, about two seconds for a new server and
+    hundredths after: a Ctrl-C meanwhile reaches this process when the mask is restored.
+    The main module is not preloaded: each worker imports it as it starts
+    (``multiprocessing.spawn``), after the package, so at little cost.
     """
     multiprocessing.set_forkserver_preload(["simulation.forkserver"])
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        multiprocessing.forkserver.ensure_running()
+        ready = multiprocessing.get_context("forkserver").Process(target=int)
+        ready.start()
+        ready.join()
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 

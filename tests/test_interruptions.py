@@ -536,6 +536,60 @@ def test_ctrl_c_while_a_worker_waits_for_a_task_stops_at_once_and_leaves_no_work
         time.sleep(0.1)
 
 
+def test_ctrl_c_while_the_forkserver_imports_the_package_stops_quietly():
+    """The forkserver imports the package (seconds) before it forks a pool's workers; a
+    Ctrl-C to the group meanwhile must not print a KeyboardInterrupt from inside it."""
+    code = (
+        "from simulation.folders import stopping_on_signals\n"
+        "from simulation.runner import as_completed\n"
+        "with stopping_on_signals():\n"
+        "    print('starting', flush=True)\n"
+        "    try:\n"
+        "        list(as_completed(abs, [(-1,), (-2,)], workers=2))\n"
+        "        print('finished', flush=True)\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('stopped', flush=True)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().split() == ["starting"]
+        time.sleep(0.3)  # the server is importing NumPy, pandas, Mesa, numba and the model
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0 and out.split() in (["stopped"], ["finished"]), out + err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    deadline = time.time() + 10
+    while _session_alive(proc.pid):  # the server sees its parent gone and exits
+        assert time.time() < deadline, "the forkserver outlived the stopped parent"
+        time.sleep(0.1)
+
+
+def _sigint_handler(_: int) -> object:
+    return signal.getsignal(signal.SIGINT)
+
+
+def test_pool_workers_ignore_ctrl_c_from_their_start():
+    """Workers forked by the server start with SIGINT ignored, before their initializer
+    runs (a worker killed by Ctrl-C while it holds the task queue's lock hangs the pool)."""
+    import multiprocessing
+
+    from simulation import runner
+
+    runner._start_forkserver()
+    with multiprocessing.get_context("forkserver").Pool(1) as pool:  # no initializer
+        assert pool.map(_sigint_handler, [0]) == [signal.SIG_IGN]
+
+
 def test_after_the_command_ctrl_c_ends_the_process_instead_of_being_lost():
     """While Python shuts down it runs no signal handler; the console script leaves SIGINT
     to the operating system, so a late Ctrl-C kills the process rather than exit 0."""
