@@ -4,7 +4,7 @@
 processes (``simulation.runner.worker_pool``), and a calibration starts one at every rung
 of every batch of candidates. The runner's workers are forked from a forkserver that has
 imported the package once; the alternative is a fresh interpreter per worker that imports
-it itself (``spawn``, which is how the workers of ``mesa.batch_run`` and Dask start). In one
+it itself (``spawn``, which is how a Dask ``LocalCluster`` starts its workers). In one
 invocation, several times each, this prints the seconds until a pool of 2 workers has
 finished one tiny job each, the job a run's first step: importing the model.
 
