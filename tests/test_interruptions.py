@@ -490,6 +490,36 @@ def test_a_stop_swallowed_while_waiting_on_worker_processes_ends_the_wait():
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
 
 
+def _ctrl_c_while(code: str, first_line: str, wait: float) -> tuple[int, str, str, float]:
+    """Run ``python -c code`` in its own session; when it has printed ``first_line`` and
+    ``wait`` seconds more have passed, send SIGINT to its group, as Ctrl-C does. Returns its
+    exit code, output and errors and the seconds it took to end; every process of the
+    session must end by itself within 10 s."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == first_line
+        time.sleep(wait)
+        t0 = time.perf_counter()
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        took = time.perf_counter() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    deadline = time.time() + 10
+    while _session_alive(proc.pid):
+        assert time.time() < deadline, "processes outlived the stopped parent"
+        time.sleep(0.1)
+    return proc.returncode, out, err, took
+
+
 def test_ctrl_c_while_a_worker_waits_for_a_task_stops_at_once_and_leaves_no_worker():
     """Ctrl-C reaches the whole group; the parent alone stops the workers.
 
@@ -509,36 +539,17 @@ def test_ctrl_c_while_a_worker_waits_for_a_task_stops_at_once_and_leaves_no_work
         "    except KeyboardInterrupt:\n"
         "        print('stopped', flush=True)\n"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout.readline().split() == ["done", "0"]
-        time.sleep(1.0)  # the first worker is now waiting for a task
-        t0 = time.perf_counter()
-        os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-        took = time.perf_counter() - t0
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 0 and out.split() == ["stopped"], out + err
+    # 1 s after the first job: its worker is waiting for a task
+    rc, out, err, took = _ctrl_c_while(code, "done 0", wait=1.0)
+    assert rc == 0 and out.split() == ["stopped"], out + err
     assert took < 5.0
     assert "Traceback" not in err
-    deadline = time.time() + 10
-    while _session_alive(proc.pid):
-        assert time.time() < deadline, "worker processes outlived the stopped parent"
-        time.sleep(0.1)
 
 
 def test_ctrl_c_while_the_forkserver_imports_the_package_stops_quietly():
     """The forkserver imports the package (seconds) before it forks a pool's workers; a
-    Ctrl-C to the group meanwhile must not print a KeyboardInterrupt from inside it."""
+    Ctrl-C to the group meanwhile must not print a KeyboardInterrupt from inside it, nor
+    leave it to fork a worker for the stopped pool later."""
     code = (
         "from simulation.folders import stopping_on_signals\n"
         "from simulation.runner import as_completed\n"
@@ -550,28 +561,10 @@ def test_ctrl_c_while_the_forkserver_imports_the_package_stops_quietly():
         "    except KeyboardInterrupt:\n"
         "        print('stopped', flush=True)\n"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout.readline().split() == ["starting"]
-        time.sleep(0.3)  # the server is importing NumPy, pandas, Mesa, numba and the model
-        os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 0 and out.split() in (["stopped"], ["finished"]), out + err
+    # 0.3 s after the start: the server is importing NumPy, pandas, Mesa, numba and the model
+    rc, out, err, _ = _ctrl_c_while(code, "starting", wait=0.3)
+    assert rc == 0 and out.split() in (["stopped"], ["finished"]), out + err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
-    deadline = time.time() + 10
-    while _session_alive(proc.pid):  # the server sees its parent gone and exits
-        assert time.time() < deadline, "the forkserver outlived the stopped parent"
-        time.sleep(0.1)
 
 
 def _sigint_handler(_: int) -> object:
