@@ -24,7 +24,7 @@ def pytest_configure(config):
 
     numba keeps compiled kernels on disk, but a fresh clone has none: each worker, and
     each command a test starts meanwhile, would compile the same kernels side by side
-    (about 11 s of one core each). Three days of the small scenario call every kernel a
+    (about 14 s of one core each). Three days of the small scenario call every kernel a
     run calls; the workers then load them from the cache.
     """
     if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
