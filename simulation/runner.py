@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -239,6 +240,10 @@ def worker_pool(processes: int) -> Iterator[Pool]:
         pool.join()
 
 
+PACKAGE = Path(__file__).resolve().parent  # the package this process runs
+WRONG_PACKAGE = 3  # exit code of the forkserver's probe when its package is another one
+
+
 def _start_forkserver() -> None:
     """Have the forkserver ready, the package imported in it, with SIGINT held back meanwhile.
 
@@ -255,13 +260,32 @@ def _start_forkserver() -> None:
     (``multiprocessing.spawn``), after the package, so at little cost.
     """
     multiprocessing.set_forkserver_preload(["simulation.forkserver"])
+    here = str(PACKAGE)
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        ready = multiprocessing.get_context("forkserver").Process(target=int)
+        ready = multiprocessing.get_context("forkserver").Process(target=_exit_unless, args=(here,))
         ready.start()
         ready.join()
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    if ready.exitcode == WRONG_PACKAGE:
+        # The server finds the package on a fresh interpreter's path (Python 3.12 ignores the
+        # caller's ``sys.path`` there); a process that put another copy first on its own
+        # would have its runs made by that one.
+        raise RuntimeError(
+            f"worker processes would run the simulation package found by a new Python "
+            f"process here, not this process's ({here}): run from the project's folder, or "
+            "set PYTHONPATH to it, instead of changing sys.path"
+        )
+
+
+def _exit_unless(package: str) -> None:
+    """The forkserver's probe: exit with :data:`WRONG_PACKAGE` unless its workers run ``package``.
+
+    In the probe this module is the server's copy, so :data:`PACKAGE` is where it was found.
+    """
+    if str(PACKAGE) != package:
+        raise SystemExit(WRONG_PACKAGE)
 
 
 def run_model(

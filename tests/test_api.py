@@ -1,7 +1,11 @@
 """The public Python API: what a library user imports and calls."""
 
+import shutil
+import subprocess
+import sys
+
 import pytest
-from conftest import SMALL
+from conftest import ROOT, SMALL
 
 from simulation import CreatorEconomy, ScenarioError, load_scenario, run_model, run_scenario
 
@@ -32,3 +36,28 @@ def test_model_defaults_run():
     model = CreatorEconomy(rng=0, n_fans=300, n_creators=20, n_brands=2)
     model.run_for(3)
     assert model.steps == 3 and len(model.datacollector.get_model_vars_dataframe()) == 3
+
+
+def test_worker_processes_refuse_another_copy_of_the_package(tmp_path):
+    """Pools fork their workers from a server that imported the package a new Python process
+    finds here; a program that put another copy first on its ``sys.path`` gets a clear error
+    rather than runs made by the other copy."""
+    copy = tmp_path / "copy"
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "simulation", copy / "simulation", ignore=skip)
+    code = (
+        "from simulation.runner import as_completed\n"
+        "print(list(as_completed(abs, [(-1,), (-2,)], workers=2)))\n"
+    )
+
+    def python(program: str) -> subprocess.CompletedProcess:
+        run = [sys.executable, "-c", program]
+        return subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+    done = python(f"import sys\nsys.path.insert(0, {str(copy)!r})\n{code}")
+    assert done.returncode == 1 and done.stdout == "", done.stdout + done.stderr
+    assert "worker processes would run the simulation package" in done.stderr
+    assert str(copy / "simulation") in done.stderr
+    # The same program without the copy first on its path runs on its workers.
+    done = python(code)
+    assert done.returncode == 0 and done.stdout.split() == ["[(0,", "1),", "(1,", "2)]"], done
