@@ -12,7 +12,8 @@
 Run:  python benchmarks/bench_engine.py [--days 30] [--ratio-fans 20000] [--sizes ...]
 Or, for one market, milliseconds per day of each phase (``--phases FANS:CREATORS``) or of
 each kernel a phase runs in blocks (``--kernels FANS:CREATORS``), or the memory each phase
-holds at its peak above the day's start (``--memory FANS:CREATORS``, traced by tracemalloc).
+holds at its peak above the day's start (``--memory FANS:CREATORS``, traced by tracemalloc),
+or nanoseconds a fan and a slot of the distribution's two kernels (``--slots FANS:CREATORS``).
 """
 
 from __future__ import annotations
@@ -134,6 +135,82 @@ def kernels(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
     return {name: s * 1e3 / days for name, s in spent.most_common()}
 
 
+def slots(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
+    """Nanoseconds of the distribution's kernels for its first block of fans on day ``days``.
+
+    ``count_slots`` a fan and ``fill_slots`` a slot, each timed alone on copies of the
+    arguments it was given (its generator's state included; best of 5, one thread); then
+    ``fill_slots`` with every slot forced to one algorithm of the platforms' mix, and one
+    ``rng.random()`` in a compiled loop.
+    """
+    import copy
+
+    import numba
+    import numpy as np
+
+    from simulation.mechanisms import blocks, kernels
+
+    def fresh(args: tuple) -> tuple:
+        return tuple(copy.deepcopy(a) if isinstance(a, np.random.Generator | np.ndarray) else a
+                     for a in args)  # fmt: skip
+
+    def best(kernel, args: tuple) -> float:
+        times = []
+        for call in (fresh(args) for _ in range(5)):
+            t0 = time.perf_counter()
+            kernel(*call)
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    load_kernels()
+    blocks.THREADS = 1
+    model = market(n_fans, n_creators)
+    model.run_for(days)
+    seen: dict[str, tuple] = {}
+    originals = {name: getattr(kernels, name) for name in ("count_slots", "fill_slots")}
+
+    def capturing(name: str):
+        def kernel(*args):
+            seen.setdefault(name, fresh(args))
+            return originals[name](*args)
+
+        return kernel
+
+    for name in originals:
+        setattr(kernels, name, capturing(name))
+    try:
+        model.run_for(1)
+    finally:
+        for name, kernel in originals.items():
+            setattr(kernels, name, kernel)
+    count, fill = seen["count_slots"], seen["fill_slots"]
+    lo, hi, n_slots = count[9], count[10], int(fill[22][fill[20] : fill[21]].sum())
+    out = {
+        "count_slots, a fan": best(kernels.count_slots, count) / (hi - lo) * 1e9,
+        "fill_slots, a slot": best(kernels.fill_slots, fill) / n_slots * 1e9,
+    }
+    cdf = fill[3]  # (platforms, algorithms): cumulative shares of interest, follower, social
+    for a, name in enumerate(("interest", "follower", "social", "popularity")):
+        only = np.where(np.arange(cdf.shape[1]) < a, 0.0, 1.0) * np.ones_like(cdf)
+        out[f"  only {name}"] = (
+            best(kernels.fill_slots, (*fill[:3], only, *fill[4:])) / n_slots * 1e9
+        )
+
+    @numba.njit
+    def uniforms(g, n):  # pragma: no cover
+        s = 0.0
+        for _ in range(n):
+            s += g.random()
+        return s
+
+    g, n = np.random.default_rng(1), 10_000_000
+    uniforms(g, 1)
+    t0 = time.perf_counter()
+    uniforms(g, n)
+    out["rng.random()"] = (time.perf_counter() - t0) / n * 1e9
+    return out
+
+
 def ratio(n_fans: int, days: int) -> dict:
     """Seconds per fans' day: real engine vs the per-agent reference, same market."""
     sys.path.insert(0, str(Path(__file__).parent))
@@ -164,10 +241,12 @@ def main() -> None:
     p.add_argument("--phases", metavar="FANS:CREATORS", help="only time each phase")
     p.add_argument("--kernels", metavar="FANS:CREATORS", help="only time kernels run in blocks")
     p.add_argument("--memory", metavar="FANS:CREATORS", help="only each phase's peak memory")
+    p.add_argument("--slots", metavar="FANS:CREATORS", help="only the distribution's kernels")
     args = p.parse_args()
     for option, measure, unit, decimals, whole_day in (  # one market, phase by phase
         ("memory", memory, "B/fan", 0, max),
         ("kernels", kernels, "ms/day", 1, None),
+        ("slots", slots, "ns", 0, None),
         ("phases", phases, "ms/day", 1, sum),
     ):
         if getattr(args, option):

@@ -54,8 +54,8 @@ def test_reference_model_agrees_with_the_engine():
 
 
 def test_the_engine_benchmark_times_every_phase_and_the_kernels_in_blocks():
-    """``bench_engine.py --phases``, ``--memory`` and ``--kernels`` on a small market, as the
-    README runs them."""
+    """``bench_engine.py --phases``, ``--memory``, ``--kernels`` and ``--slots`` on a small
+    market, as the READMEs run them."""
     import subprocess
 
     from simulation.phases import PHASES
@@ -80,3 +80,7 @@ def test_the_engine_benchmark_times_every_phase_and_the_kernels_in_blocks():
     kernels = bench("--kernels")
     assert {"fade", "shift_edges", "engagement_chances"} <= set(kernels)
     assert all(ms >= 0 for ms in [*phases.values(), *kernels.values()])
+    slots = bench("--slots")
+    algorithms = {f"only {a}" for a in ("interest", "follower", "social", "popularity")}
+    assert set(slots) == {"count_slots, a fan", "fill_slots, a slot", "rng.random()"} | algorithms
+    assert all(ns > 0 for ns in slots.values())
