@@ -23,7 +23,7 @@ IMPRESSIONS, ENGAGEMENTS, UNITS, REVENUE, CONNECTS = range(len(OBSERVED))
 class SocialGraph:
     """Undirected friendship graph among fans in CSR form (WeChat's social graph, sharing)."""
 
-    indptr: np.ndarray  # (n_fans + 1,) int64: friends of fan i are indices[indptr[i]:indptr[i+1]]
+    indptr: np.ndarray  # (n_fans + 1,) int32: friends of fan i are indices[indptr[i]:indptr[i+1]]
     indices: np.ndarray  # (2 x edges,) int32: friend ids
 
     @classmethod
@@ -42,7 +42,7 @@ class SocialGraph:
         """
         half = max(degree // 2, 0)
         if half == 0 or n < 2:
-            return cls(np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32))
+            return cls(np.zeros(n + 1, dtype=np.int32), np.zeros(0, dtype=np.int32))
         ring = np.arange(n, dtype=np.int64) if order is None else np.asarray(order, np.int64)
         pos = np.repeat(np.arange(n, dtype=np.int64), half)
         src = ring[pos]
@@ -59,7 +59,9 @@ class SocialGraph:
         del src, dst, keep, rewired
         pairs.sort()
         pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
-        indptr = np.zeros(n + 1, dtype=np.int64)
+        if pairs.size >= 2**31:  # offsets are int32 (4 bytes a fan, not 8)
+            raise MemoryError(f"{pairs.size:,} friendships: at most 2,147,483,647 are supported")
+        indptr = np.zeros(n + 1, dtype=np.int32)
         np.cumsum(np.bincount(pairs // n, minlength=n), out=indptr[1:])
         return cls(indptr, (pairs % n).astype(np.int32))
 
@@ -148,7 +150,8 @@ class Follows:
         self.n_fans = n_fans
         self.n = 0  # edges in use; the buffers below hold spare room for new follows
         self._buffers = {name: np.zeros(0, dtype) for name, dtype in self._COLUMNS}
-        self.fan_ptr = np.zeros(n_fans + 1, np.int64)  # fan i's edges: fan_ptr[i]:fan_ptr[i+1]
+        # fan i's edges: fan_ptr[i]:fan_ptr[i+1] (int32: edges are at most 2**31 - 1, _reserve)
+        self.fan_ptr = np.zeros(n_fans + 1, np.int32)
         self.ended = EndedTrust()  # relationships dropped since measurement began
 
     @property
@@ -158,6 +161,8 @@ class Follows:
 
     def fan_of(self, edge: np.ndarray) -> np.ndarray:
         """int32 follower of each edge index in ``edge``: the fan whose block holds it."""
+        # In fan_ptr's int32, so that searchsorted does not copy it to int64 (edges < 2**31).
+        edge = np.asarray(edge).astype(np.int32, copy=False)
         return (np.searchsorted(self.fan_ptr, edge, side="right") - 1).astype(np.int32)
 
     @property
@@ -222,7 +227,7 @@ class Follows:
             new = self.find(f, c, p) < 0
             f, c, p, t = f[new], c[new], p[new], t[new]
         at = kernels.insertion_points(self.fan_ptr, self.creator, self.platform, f, c, p)
-        before = np.zeros(self.n_fans + 1, np.int64)
+        before = np.zeros(self.n_fans + 1, np.int32)
         if at.size == 0:
             return Insertion(at, before, c)
         self._reserve(self.n + at.size)
@@ -231,7 +236,7 @@ class Follows:
         jobs = [(bufs[k], self.n, at, v.astype(bufs[k].dtype)) for k, v in columns]
         blocks.run(kernels.insert_sorted, jobs, self.n)  # one column per thread
         self.n += at.size
-        np.cumsum(np.bincount(f, minlength=self.n_fans), out=before[1:])
+        kernels.offsets(before, f)
         self.fan_ptr += before
         return Insertion(at, before, c)
 
@@ -251,7 +256,10 @@ class Follows:
             return np.zeros(0, np.int32)
         dropped = self.creator[drop]
         self.ended.add(self.trust[drop])
-        self.fan_ptr[1:] -= np.cumsum(np.bincount(self.fan_of(drop), minlength=self.n_fans))
+        dropped_before = np.empty_like(self.fan_ptr)  # dropped edges of the fans before f
+        kernels.offsets(dropped_before, self.fan_of(drop))
+        self.fan_ptr -= dropped_before
+        del dropped_before
         buffers = [(buf, self.n, mask) for buf in self._buffers.values()]
         self.n = blocks.run(kernels.compact, buffers, self.n)[0]
         return dropped

@@ -109,6 +109,20 @@ def count_pairs(out, row, col):  # pragma: no cover
 
 
 @_jit
+def offsets(out, rows):  # pragma: no cover
+    """CSR offsets in place: ``out[i]`` is how many entries of ``rows`` are below i.
+
+    ``out`` has one entry more than there are rows (fans, say) and keeps its dtype: no
+    temporary of 8 bytes a row, as ``cumsum(bincount(rows))`` would make.
+    """
+    out[:] = 0
+    for r in rows:
+        out[r + 1] += 1
+    for i in range(1, out.size):
+        out[i] += out[i - 1]
+
+
+@_jit
 def masked_column_means(a, mask):  # pragma: no cover
     """Mean of each column of ``a`` over the rows where ``mask`` is True (NaN if none).
 
