@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.mechanisms import blocks, kernels
-from simulation.mechanisms.sicas import NONE, STAGE_NAMES
+from simulation.mechanisms.sicas import NONE, STAGE_NAMES, packed_stages
 
 # What a brand observes of a deal or of its bought traffic during a budget period.
 OBSERVED = ("impressions", "engagements", "units", "revenue", "connects")
@@ -279,7 +279,9 @@ class FanState:
     attention: np.ndarray  # (fans, platforms) float32 share of attention on each platform
     budget: np.ndarray  # (fans,) float32 yuan a day the fan sets aside for shopping
     wallet: np.ndarray  # (fans,) float32 yuan saved up and available for a purchase
-    stage: np.ndarray  # (fans, brands) int8 SICAS stage (simulation.mechanisms.sicas)
+    # (fans, (brands + 1) // 2) uint8 SICAS stages, two brands a byte: read them with
+    # sicas.stages_of or sicas.unpack (kernels.stage_of in compiled loops)
+    stage: np.ndarray
     stage_counts: np.ndarray  # (stages,) int64 number of (fan, brand) pairs at each stage
     # (fans, brands) float16 trust in each brand, 0..1: it moves only in large steps (a
     # purchase, a scandal), so three significant digits are plenty and 1 M fans x 50
@@ -315,7 +317,7 @@ class FanState:
             attention=attention.astype(np.float32),
             budget=budget.astype(np.float32),
             wallet=np.zeros(n, np.float32),
-            stage=np.full((n, n_brands), NONE, dtype=np.int8),
+            stage=packed_stages(n, n_brands),
             stage_counts=counts,
             brand_trust=np.full((n, n_brands), brand_trust, dtype=np.float16),
             last_engaged=np.full(n, -1, dtype=np.int32),

@@ -469,13 +469,33 @@ def test_a_candidate_purchase_uses_the_trust_that_speaks_for_the_product():
 
 
 def test_stages_only_advance():
-    stage = np.zeros((2, 2), dtype=np.int8)
+    stage = sicas.packed_stages(2, 2)
     counts = np.zeros(6, np.int64)
     counts[0] = 4
     sicas.advance(stage, counts, np.array([0, 0]), np.array([1, 1]), sicas.ACTION)
     sicas.advance(stage, counts, np.array([0]), np.array([1]), sicas.SENSE)
-    assert stage.tolist() == [[0, sicas.ACTION], [0, 0]]
+    assert sicas.unpack(stage, 2).tolist() == [[0, sicas.ACTION], [0, 0]]
     assert counts.tolist() == [3, 0, 0, 0, 1, 0]  # pairs per stage follow the moves
+
+
+def test_packed_stages_hold_what_a_table_of_one_byte_a_pair_would():
+    """Two brands a byte (an odd count too): every read agrees with a plain int8 table."""
+    r = rng(8)
+    n_fans, n_brands = 40, 7
+    stage, plain = sicas.packed_stages(n_fans, n_brands), np.zeros((n_fans, n_brands), np.int8)
+    counts = np.zeros(6, np.int64)
+    counts[0] = n_fans * n_brands
+    assert stage.shape == (40, 4) and stage.dtype == np.uint8
+    for to in (sicas.SENSE, sicas.CONNECT, sicas.INTEREST, sicas.SHARE, sicas.ACTION):
+        fans, brands = r.integers(0, n_fans, 60), r.integers(-1, n_brands, 60)
+        sicas.advance(stage, counts, fans, brands, to)
+        for f, b in zip(fans, brands, strict=True):
+            if b >= 0:
+                plain[f, b] = max(plain[f, b], to)
+    np.testing.assert_array_equal(sicas.unpack(stage, n_brands), plain)
+    f, b = r.integers(0, n_fans, 100), r.integers(0, n_brands, 100)
+    np.testing.assert_array_equal(sicas.stages_of(stage, f, b), plain[f, b])
+    assert counts.tolist() == np.bincount(plain.ravel(), minlength=6).tolist()
 
 
 def test_one_purchase_per_fan_per_day():

@@ -9,7 +9,7 @@ from conftest import run_phase, small_model
 from simulation import CreatorEconomy, metrics
 from simulation.agents import Brand, Fan, Platform
 from simulation.day import Sales
-from simulation.mechanisms import blocks
+from simulation.mechanisms import blocks, sicas
 from simulation.mechanisms.sicas import SENSE, SHARE
 from simulation.model import HEAP_TRIM_DAYS
 from simulation.scenario import TIERS
@@ -105,11 +105,11 @@ def test_scandal_of_a_sponsored_creator_hurts_the_brand_among_its_followers():
 def test_sharing_puts_friends_into_sense():
     model = small_model(seed=6, share_prob=1.0, share_reach=1.0)
     friends = model.fan_state.friends.friends_of(0)
-    model.fan_state.stage[:, 2] = 0
+    model.fan_state.stage[:, 1] &= 0xF0  # brand 2's stage (low four bits): none
     record = model.new_day()
     record.ledger.sales = Sales(fan=np.array([0]), brand=np.array([2]), good=np.array([True]))
     run_phase(model, "sharing", 0, record)
-    stage = model.fan_state.stage[:, 2]
+    stage = sicas.unpack(model.fan_state.stage, model.fan_state.brand_trust.shape[1])[:, 2]
     assert stage[0] == SHARE and (stage[friends] == SENSE).all()
     assert (np.delete(stage, np.r_[0, friends]) == 0).all()
 

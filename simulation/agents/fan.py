@@ -5,7 +5,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from simulation.mechanisms.sicas import STAGE_NAMES
+from simulation.mechanisms.sicas import STAGE_NAMES, unpack
 
 
 class Fan(mesa.Agent):
@@ -54,7 +54,9 @@ class Fan(mesa.Agent):
     @property
     def stages(self) -> dict[int, str]:
         """SICAS stage per brand index."""
-        return {b: STAGE_NAMES[s] for b, s in enumerate(self.model.fan_state.stage[self.index])}
+        fs = self.model.fan_state
+        row = unpack(fs.stage[self.index : self.index + 1], fs.brand_trust.shape[1])[0]
+        return {b: STAGE_NAMES[s] for b, s in enumerate(row.tolist())}
 
     @property
     def friends(self) -> list[int]:

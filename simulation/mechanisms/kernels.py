@@ -84,19 +84,32 @@ def _column(row, u):  # pragma: no cover
 
 
 @_jit
+def stage_of(stage, f, b):  # pragma: no cover
+    """SICAS stage of fan ``f`` for brand ``b`` in the packed table (two brands a byte).
+
+    ``stage[f, b // 2]`` holds brand b's stage (0-5) in its low four bits for an even b,
+    in its high four bits for an odd one (``simulation.state.FanState.stage``).
+    """
+    return (stage[f, b >> 1] >> ((b & 1) << 2)) & 15
+
+
+@_jit
 def advance_stage(stage, counts, fan, brand, to):  # pragma: no cover
     """Move each (fan, brand) to at least stage ``to`` and keep per-stage pair counts.
 
-    ``counts[s]`` is the number of (fan, brand) pairs at stage ``s``; it is updated as pairs
-    move, so population shares are read without scanning the (fans, brands) table.
-    Entries whose brand is -1 (nothing featured) are skipped.
+    ``stage`` is the packed table (:func:`stage_of`). ``counts[s]`` is the number of
+    (fan, brand) pairs at stage ``s``; it is updated as pairs move, so population shares
+    are read without scanning the (fans, brands) table. Entries whose brand is -1
+    (nothing featured) are skipped.
     """
     for i in range(fan.size):
-        if brand[i] < 0:  # no product featured
+        f, b = fan[i], brand[i]
+        if b < 0:  # no product featured
             continue
-        s = stage[fan[i], brand[i]]
+        s = stage_of(stage, f, b)
         if s < to:
-            stage[fan[i], brand[i]] = to
+            shift = (b & 1) << 2
+            stage[f, b >> 1] = (stage[f, b >> 1] & (0xF0 >> shift)) | (to << shift)
             counts[s] -= 1
             counts[to] += 1
 
@@ -561,7 +574,7 @@ def engagement_chances(  # pragma: no cover
         appeal = quality[c] * format_appeal[fmt[i]] * audience[c, platform[i]]
         t = niche[c]
         interest = interest_cdf[f, t] - (interest_cdf[f, t - 1] if t > 0 else 0.0)
-        aware = b >= 0 and stage[f, b] >= sense
+        aware = b >= 0 and stage_of(stage, f, b) >= sense
         chance[i] = engagement.engage_chance(
             appeal,
             engagement.relevance(interest, n_topics),

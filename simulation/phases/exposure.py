@@ -114,7 +114,7 @@ def run(model: CreatorEconomy, day: Day) -> None:
     connect = e >= 0
     connect[connect] = fo.trust[e[connect]] >= cfg.purchase.connect_trust
     hit = hit[connect]
-    hit = hit[fs.stage[fan[hit], product[hit]] < sicas.CONNECT]
+    hit = hit[sicas.stages_of(fs.stage, fan[hit], product[hit]) < sicas.CONNECT]
     sicas.advance(fs.stage, counts, fan[hit], product[hit], sicas.CONNECT)
     paid = np.flatnonzero(imp.sponsored | imp.ad)  # what deals and bought traffic paid for
     attribute(model, imp, paid, IMPRESSIONS)
