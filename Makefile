@@ -18,8 +18,11 @@ $(VENV)/.created:
 	$(PY) -m pip install --quiet --upgrade pip
 	touch $@
 
+# Installing also compiles the numba kernels into their cache (about 10 s), so that no run
+# pays it: the first quick start would take 7 s longer, and each test worker would compile.
 $(VENV)/.installed: $(VENV)/.created pyproject.toml
 	$(PY) -m pip install --quiet -e .
+	$(PY) -c 'from simulation.runner import compile_kernels; compile_kernels()'
 	touch $@
 
 $(VENV)/.installed-viz: $(VENV)/.installed

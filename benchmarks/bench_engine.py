@@ -43,9 +43,9 @@ def market(n_fans: int, n_creators: int):
 
 def load_kernels() -> None:
     """Run a tiny market first, so no timing includes loading the compiled kernels."""
-    from simulation import CreatorEconomy
+    from simulation.runner import compile_kernels
 
-    CreatorEconomy(rng=0, n_fans=200, n_creators=20).run_for(2)
+    compile_kernels()
 
 
 def one(n_fans: int, n_creators: int, days: int) -> dict:

@@ -12,6 +12,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("CREATOR_SIM_THREADS", "1")
 
 from simulation import CreatorEconomy, load_scenario
+from simulation.runner import compile_kernels
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "data" / "small.toml"
@@ -24,11 +25,11 @@ def pytest_configure(config):
 
     numba keeps compiled kernels on disk, but a fresh clone has none: each worker, and
     each command a test starts meanwhile, would compile the same kernels side by side
-    (about 14 s of one core each). Three days of the small scenario call every kernel a
-    run calls; the workers then load them from the cache.
+    (about 14 s of one core each). ``make`` has compiled them when it installed the
+    package; otherwise this does, and the workers then load them from the cache.
     """
     if getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
-        CreatorEconomy.from_scenario(load_scenario(SMALL), rng=0).run_for(3)
+        compile_kernels()
 
 
 @pytest.fixture(scope="session")
