@@ -56,8 +56,9 @@ def compile_kernels() -> None:
     ``make`` calls this when it installs the package, so that the first run does not pay
     the compilation (about 7 s of the quick start's first run on this machine), and the
     test suite before it starts its workers. Three days of a market of 2,000 fans call
-    all 51 compiled functions that a year and more of the quick start calls (counted in
-    numba's cache): 9-10 s with an empty cache, under a second with a full one.
+    every compiled function that a year of the baseline's rules calls, warm-up included
+    (``tests/test_api.py`` checks it in numba's cache): 9-10 s with an empty cache, under
+    a second with a full one.
     """
     CreatorEconomy(rng=0, n_fans=2_000, n_creators=120, n_brands=6).run_for(3)
 

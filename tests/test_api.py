@@ -1,5 +1,6 @@
 """The public Python API: what a library user imports and calls."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -61,3 +62,28 @@ def test_worker_processes_refuse_another_copy_of_the_package(tmp_path):
     # The same program without the copy first on its path runs on its workers.
     done = python(code)
     assert done.returncode == 0 and done.stdout.split() == ["[(0,", "1),", "(1,", "2)]"], done
+
+
+def test_install_compiles_every_function_a_run_compiles(tmp_path):
+    """``make`` compiles the kernels when it installs (``runner.compile_kernels``): a run of
+    the baseline's rules afterwards, warm-up and yearly review included, adds no compiled
+    function to numba's cache (at most another signature of one already there)."""
+    cache = tmp_path / "numba-cache"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+
+    def python(*args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def compiled() -> set[str]:  # one index file per compiled function
+        return {p.name for p in cache.rglob("*.nbi")}
+
+    python("-c", "from simulation.runner import compile_kernels; compile_kernels()")
+    installed = compiled()
+    assert len(installed) > 30  # the kernels and the rules compiled for them
+    scenario = tmp_path / "small_year.toml"
+    scenario.write_text(f'extends = "{SMALL}"\n[run]\nwarmup_days = 30\nsteps = 400\n')
+    python("-m", "simulation", "run", str(scenario), "--quiet", "--out", str(tmp_path / "out"))
+    assert compiled() == installed
