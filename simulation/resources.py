@@ -3,7 +3,7 @@
 The estimate is the peak resident memory of one run process, measured on this code
 (``resource.getrusage`` after building the market and stepping it): a 730-day run of
 1 M fans peaked at 1,014 bytes per fan, follow lists fully grown and 49,800 creators
-entered (``benchmarks/full_run.py``, 2026-12-02; 941 since 2026-12-04, and the estimate
+entered (``benchmarks/full_run.py``, 2026-12-02; 941-992 since 2026-12-04, and the estimate
 is kept with that margin); 100,000 creators instead of 10,000 add 1.2 KB each
 (``benchmarks/bench_engine.py``):
 
