@@ -133,6 +133,37 @@ def test_blocks_give_the_same_rows_on_any_number_of_threads(monkeypatch):
     np.testing.assert_array_equal(hist, np.histogram(trust, 10, (0.0, 1.0))[0])
 
 
+def test_blocks_share_jobs_with_the_calling_thread_and_wait_for_all_before_raising(monkeypatch):
+    """Each job runs once, the caller takes some, and an error waits for the other jobs."""
+    import threading
+    import time
+
+    monkeypatch.setattr(blocks, "THREADS", 2)
+    caller, done = threading.get_ident(), []
+
+    def job(i: int) -> int:
+        time.sleep(0.002)  # long enough for both threads to take jobs
+        done.append((i, threading.get_ident() == caller))
+        return -i
+
+    assert blocks.run(job, [(i,) for i in range(40)]) == [-i for i in range(40)]
+    assert sorted(i for i, _ in done) == list(range(40))  # every job, once
+    assert {by_caller for _, by_caller in done} == {True, False}  # both threads worked
+    done.clear()
+
+    def failing(i: int) -> None:
+        time.sleep(0.002)
+        if i == 3:
+            raise ValueError("job 3")
+        done.append(i)
+
+    with pytest.raises(ValueError, match="job 3"):
+        blocks.run(failing, [(i,) for i in range(20)])
+    settled = len(done)
+    time.sleep(0.05)
+    assert len(done) == settled == 19  # the others finished before the error came out
+
+
 @pytest.mark.skipif(blocks._malloc_trim is None, reason="glibc's malloc_trim only")
 def test_freed_memory_stays_resident_until_released(monkeypatch):
     """The heap keeps freed arrays' pages for reuse; release_free_memory hands them back."""
