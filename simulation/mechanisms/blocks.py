@@ -104,11 +104,12 @@ def run(fn: Callable, jobs: Sequence[tuple], rows: int | None = None) -> list:
     """``fn(*job)`` for every job, on up to ``THREADS`` threads; results in the jobs' order.
 
     This thread works too, beside ``THREADS - 1`` pool threads: each takes the next job
-    nobody has taken until none is left, so a slow block does not hold up the rest, and a
-    call hands work to one thread fewer (waking a pool thread costs about 30 us here: 8
-    small jobs took 111 us through ``pool.map``, 32 us this way). ``rows`` (the work's
-    size, if known) below ``ROWS`` runs the jobs in this thread: handing them to others
-    would cost more than it saves.
+    nobody has taken until none is left, so a slow block does not hold up the rest, and
+    this thread neither sleeps nor is woken. Handing every job to a pool of ``THREADS``
+    and waiting made the quick start's simulation 15% slower (13.3-13.8 s against
+    11.3-11.7, three pairs of runs; benchmarks/README.md, nineteenth look). ``rows`` (the
+    work's size, if known) below ``ROWS`` runs the jobs in this thread: handing them to
+    others would cost more than it saves.
     """
     global _pool, _pool_threads
     if THREADS <= 1 or len(jobs) <= 1 or (rows is not None and rows < ROWS):
