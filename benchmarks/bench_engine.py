@@ -27,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+from simulation.runner import compile_kernels
 from simulation.scenario import FIXED_MARKET
 
 SIZES = ((10_000, 100), (100_000, 1_000), (1_000_000, 10_000), (1_000_000, 100_000))
@@ -41,16 +42,9 @@ def market(n_fans: int, n_creators: int):
     return CreatorEconomy(rng=1, n_fans=n_fans, n_creators=n_creators, n_brands=50, **FIXED_MARKET)
 
 
-def load_kernels() -> None:
-    """Run a tiny market first, so no timing includes loading the compiled kernels."""
-    from simulation.runner import compile_kernels
-
-    compile_kernels()
-
-
 def one(n_fans: int, n_creators: int, days: int) -> dict:
     """Build and run one market in this process; return its timings and peak memory."""
-    load_kernels()
+    compile_kernels()  # no timing includes compiling or loading the kernels
     t0 = time.perf_counter()
     model = market(n_fans, n_creators)
     build = time.perf_counter() - t0
@@ -81,7 +75,7 @@ def day_by_day(model, days: int):
 
 def phases(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
     """Milliseconds per day of each phase (and data collection) over days 0..days-1."""
-    load_kernels()
+    compile_kernels()  # no timing includes compiling or loading the kernels
     model = market(n_fans, n_creators)
     spent: collections.Counter[str] = collections.Counter()
     for _, name, run in day_by_day(model, days):
@@ -96,7 +90,7 @@ def memory(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
     ``days`` days: where in a day the heap must be largest."""
     import tracemalloc
 
-    load_kernels()
+    compile_kernels()  # no timing includes compiling or loading the kernels
     model = market(n_fans, n_creators)
     model.run_for(2)
     tracemalloc.start()
@@ -117,7 +111,7 @@ def kernels(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
     """Milliseconds per day of each kernel a phase runs over rows in blocks (``blocks.rows``)."""
     from simulation.mechanisms import blocks
 
-    load_kernels()
+    compile_kernels()  # no timing includes compiling or loading the kernels
     model = market(n_fans, n_creators)
     spent: collections.Counter[str] = collections.Counter()
     rows = blocks.rows
@@ -162,7 +156,7 @@ def slots(n_fans: int, n_creators: int, days: int) -> dict[str, float]:
             times.append(time.perf_counter() - t0)
         return min(times)
 
-    load_kernels()
+    compile_kernels()  # no timing includes compiling or loading the kernels
     blocks.THREADS = 1
     model = market(n_fans, n_creators)
     model.run_for(days)

@@ -24,7 +24,6 @@ import numpy as np
 
 from simulation import CreatorEconomy
 from simulation.day import Impressions
-from simulation.mechanisms import sicas
 from simulation.phases import content
 from simulation.phases.exposure import record_engagement
 from simulation.scenario import FORMATS
@@ -53,7 +52,7 @@ class RefFan(mesa.Agent):
         self.attention = fs.attention[index].tolist()
         self.satisfaction = fs.satisfaction[index].tolist()
         self.budget, self.wallet = float(fs.budget[index]), float(fs.wallet[index])
-        self.stage = sicas.unpack(fs.stage[index : index + 1], fs.brand_trust.shape[1])[0].tolist()
+        self.stage = fs.unpacked_stages(slice(index, index + 1))[0].tolist()
         self.brand_trust = fs.brand_trust[index].tolist()
         self.last_engaged = int(fs.last_engaged[index])
         self.friends = fs.friends.friends_of(index).tolist()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.mechanisms import blocks, kernels
-from simulation.mechanisms.sicas import NONE, STAGE_NAMES, packed_stages
+from simulation.mechanisms.sicas import NONE, STAGE_NAMES, packed_stages, unpack
 
 # What a brand observes of a deal or of its bought traffic during a budget period.
 OBSERVED = ("impressions", "engagements", "units", "revenue", "connects")
@@ -336,6 +336,10 @@ class FanState:
         """Interest share of each listed fan in each listed topic."""
         below = np.where(topics > 0, self.interest_cdf[fans, np.maximum(topics - 1, 0)], 0.0)
         return self.interest_cdf[fans, topics] - below
+
+    def unpacked_stages(self, fans: slice = slice(None)) -> np.ndarray:
+        """(fans, brands) int8 SICAS stages of the fans in ``fans`` (all by default), unpacked."""
+        return unpack(self.stage[fans], self.brand_trust.shape[1])
 
 
 _CREATOR_FIELDS: dict[str, tuple[type, float]] = {

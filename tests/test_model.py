@@ -9,7 +9,7 @@ from conftest import run_phase, small_model
 from simulation import CreatorEconomy, metrics
 from simulation.agents import Brand, Fan, Platform
 from simulation.day import Sales
-from simulation.mechanisms import blocks, sicas
+from simulation.mechanisms import blocks
 from simulation.mechanisms.sicas import SENSE, SHARE
 from simulation.model import HEAP_TRIM_DAYS
 from simulation.scenario import TIERS
@@ -109,7 +109,7 @@ def test_sharing_puts_friends_into_sense():
     record = model.new_day()
     record.ledger.sales = Sales(fan=np.array([0]), brand=np.array([2]), good=np.array([True]))
     run_phase(model, "sharing", 0, record)
-    stage = sicas.unpack(model.fan_state.stage, model.fan_state.brand_trust.shape[1])[:, 2]
+    stage = model.fan_state.unpacked_stages()[:, 2]
     assert stage[0] == SHARE and (stage[friends] == SENSE).all()
     assert (np.delete(stage, np.r_[0, friends]) == 0).all()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from simulation.mechanisms.sicas import STAGE_NAMES, unpack
+from simulation.mechanisms.sicas import STAGE_NAMES
 
 
 class Fan(mesa.Agent):
@@ -54,8 +54,7 @@ class Fan(mesa.Agent):
     @property
     def stages(self) -> dict[int, str]:
         """SICAS stage per brand index."""
-        fs = self.model.fan_state
-        row = unpack(fs.stage[self.index : self.index + 1], fs.brand_trust.shape[1])[0]
+        row = self.model.fan_state.unpacked_stages(slice(self.index, self.index + 1))[0]
         return {b: STAGE_NAMES[s] for b, s in enumerate(row.tolist())}
 
     @property

@@ -43,7 +43,7 @@ def _talk(model: CreatorEconomy, day: Day) -> None:
     wom = model.config.word_of_mouth
     if wom.discovery_rate <= 0 and wom.talk_rate <= 0:
         return
-    bought = sicas.unpack(fs.stage, bs.price.size) >= sicas.ACTION
+    bought = fs.unpacked_stages() >= sicas.ACTION
     talk = word_of_mouth.conversations(
         r, bought, fs.friends, talk_rate=wom.talk_rate, talk_mixing=wom.talk_mixing
     )
