@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import faulthandler
+import gc
 import shlex
 import signal
 import sys
@@ -27,6 +28,10 @@ def _run(args: argparse.Namespace) -> int:
     from simulation.results import write_results
     from simulation.runner import run_scenario
 
+    # What the imports made (numba's types, pandas, Mesa) lives as long as the process:
+    # out of the collector's sight, its full collections took 0.09 s instead of 0.24 in a
+    # quick start (benchmarks/README.md, twentieth look).
+    gc.freeze()
     scenario = load_scenario(args.scenario)
     out = Path(args.out) if args.out else inside("results", scenario.name)
     check_memory([scenario])
