@@ -258,15 +258,11 @@ FIGURES = {
 }
 
 
-def save_all(ts: pd.DataFrame, creators: pd.DataFrame, folder: Path) -> list[Path]:
-    """Write every figure as PNG into ``folder``; returns the paths."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, make in FIGURES.items():
-        path = folder / f"{name}.png"
-        make(ts, creators).savefig(path, dpi=110)
-        paths.append(path)
-    return paths
+def save(name: str, ts: pd.DataFrame, creators: pd.DataFrame, folder: Path) -> Path:
+    """Write figure ``name`` of :data:`FIGURES` as PNG into the existing ``folder``."""
+    path = folder / f"{name}.png"
+    FIGURES[name](ts, creators).savefig(path, dpi=110)
+    return path
 
 
 # ------------------------------------------------------------------ comparison figures

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import __version__
+from simulation.figure_helper import FIGURES, FigureHelper, draw_figures
 from simulation.folders import atomic_folder, replace_file
 from simulation.runner import RunResult, finite
 from simulation.scenario import Scenario
@@ -74,6 +75,7 @@ PRESENTATION = frozenset(
         "cli.py",
         "compare.py",
         "counterfactuals.py",
+        "figure_helper.py",
         "indicators.py",
         "limits.py",
         "plots.py",
@@ -155,17 +157,28 @@ def write_json(path: Path, data: Any) -> None:
     replace_file(path, lambda tmp: tmp.write_text(text))
 
 
-def write_results(result: RunResult, out: str | Path, figures: bool = True) -> Path:
-    """Write a results folder atomically; an existing folder at ``out`` is replaced."""
+def write_results(
+    result: RunResult,
+    out: str | Path,
+    figures: bool = True,
+    helper: FigureHelper | None = None,
+) -> Path:
+    """Write a results folder atomically; an existing folder at ``out`` is replaced.
+
+    The figures are drawn from the written files, with ``helper`` drawing half of them
+    beside this process when one is given.
+    """
     with atomic_folder(out) as tmp:
         write_json(tmp / "metadata.json", metadata(result))
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False, float_format="%.10g")
         result.creators.to_csv(tmp / "creators.csv", index=False, float_format="%.10g")
         write_json(tmp / "summary.json", summary(result))
         if figures:
-            from simulation import plots  # matplotlib (1 s to import) only for figures
-
-            plots.save_all(result.timeseries, result.creators, tmp / "figures")
+            (tmp / FIGURES).mkdir()
+            if helper is not None:
+                helper.draw(tmp)
+            else:
+                draw_figures(tmp)
     return Path(out).resolve()
 
 

@@ -138,7 +138,7 @@ def test_failed_run_leaves_nothing_half_written(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full while plotting")
 
-    monkeypatch.setattr(plots, "save_all", broken)
+    monkeypatch.setattr(plots, "save", broken)
     out = tmp_path / "x"
     with pytest.raises(RuntimeError, match="disk full"):
         cli.main(["run", str(SMALL), "--steps", "2", "--out", str(out), "--quiet"])

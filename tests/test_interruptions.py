@@ -88,6 +88,9 @@ def interrupt(proc: subprocess.Popen, sig: int, delay: float) -> bool:
         return False
     except subprocess.TimeoutExpired:
         pass
+    if proc.poll() is not None:  # it ended after the wait: no signal to send
+        proc.log.unlink()
+        return False
     if sig == signal.SIGINT:
         os.killpg(proc.pid, sig)
     else:
@@ -162,6 +165,39 @@ def test_a_killed_run_leaves_a_complete_folder_or_none_and_the_next_run_complete
         f"run: 6 kills (SIGINT, SIGTERM, SIGKILL x 2) left {outcomes['none']} no folder, "
         f"{outcomes['previous']} the previous complete one, {outcomes['new']} the new one; "
         f"{leftovers} SIGKILL leftover(s) recovered by the next run, which was byte-identical"
+    )
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_drawing_figures_leaves_no_helper_and_no_half_folder(tmp_path, tried):
+    """Kills late in a run with figures, the figure helper's part among them."""
+    run = ["run", SMALL, "--steps", 5, "--seed", 1]
+    span = timed(*run, "--out", tmp_path / "new")
+    figures = {p.name for p in (tmp_path / "new" / "figures").iterdir()}
+    rng = random.Random(23)
+    outcomes = {"none": 0, "new": 0}
+    for i, sig in enumerate(SIGNALS):
+        parent = tmp_path / f"k{i}"
+        out = parent / "out"
+        upper = span
+        while True:
+            shutil.rmtree(parent, ignore_errors=True)
+            parent.mkdir()
+            # interrupt() waits for every process of the command's session: the helper too.
+            delay = rng.uniform(0.6, 0.95) * upper
+            if interrupt(start(*run, "--out", out, cwd=parent), sig, delay):
+                break
+            upper *= 0.9  # this run ended before the kill: the next kill comes earlier
+        if out.exists():
+            assert {p.name for p in out.iterdir()} == RUN_FILES | {"figures"}
+            assert {p.name for p in (out / "figures").iterdir()} == figures
+            assert same_run(out, tmp_path / "new")
+        outcomes["new" if out.exists() else "none"] += 1
+        if sig != signal.SIGKILL:
+            assert hidden(parent) == [], "SIGINT and SIGTERM clean up their temporaries"
+    tried(
+        f"run with figures: 3 kills (SIGINT, SIGTERM, SIGKILL) late in the run left "
+        f"{outcomes['none']} no folder and {outcomes['new']} the complete one, no helper"
     )
 
 
