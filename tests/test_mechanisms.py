@@ -129,6 +129,17 @@ def test_blocks_give_the_same_rows_on_any_number_of_threads(monkeypatch):
     assert (outs[0] >= 0).all()  # every row written, once
     for out in outs[1:]:
         np.testing.assert_array_equal(out, outs[0])
+    # Fewer than ROWS rows are split among the threads once each thread gets SPLIT_ROWS.
+    monkeypatch.setattr(blocks, "ROWS", 32_768)
+    monkeypatch.setattr(blocks, "THREADS", 2)
+    for n, expected in (
+        (3 * blocks.SPLIT_ROWS, [(0, 12_288), (12_288, 24_576)]),
+        (2 * blocks.SPLIT_ROWS - 1, [(0, 16_383)]),
+        (blocks.ROWS + 5, [(0, 32_768), (32_768, 32_773)]),
+    ):
+        spans = []
+        blocks.rows(lambda lo, hi, spans=spans: spans.append((lo, hi)), n)
+        assert sorted(spans) == expected
     hist = kernels.add_to_histogram(np.zeros(10, np.int64), trust, 0.0, 1.0)
     np.testing.assert_array_equal(hist, np.histogram(trust, 10, (0.0, 1.0))[0])
 

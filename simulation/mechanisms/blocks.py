@@ -28,6 +28,7 @@ THREADS = int(os.environ.get("CREATOR_SIM_THREADS", 0)) or os.cpu_count() or 1
 # 100,000-fan market's fan kernels use every core (49 instead of 54 ms a day on 2 cores,
 # benchmarks/README.md), large enough that handing a block to a thread costs little.
 ROWS = 32_768
+SPLIT_ROWS = 8_192  # fewer rows a thread than this and :func:`rows` keeps a block whole
 
 _pool: ThreadPoolExecutor | None = None
 _pool_threads = 0  # THREADS when the pool was made (tests change THREADS)
@@ -138,8 +139,15 @@ def run(fn: Callable, jobs: Sequence[tuple], rows: int | None = None) -> list:
 
 
 def rows(kernel: Callable, n: int, *args) -> None:
-    """``kernel(*args, lo, hi)`` over blocks of ``0..n``: for kernels that fill rows in place."""
-    run(lambda lo, hi: kernel(*args, lo, hi), spans(n))
+    """``kernel(*args, lo, hi)`` over blocks of ``0..n``: for kernels that fill rows in place.
+
+    Blocks of ``ROWS`` rows; fewer rows are split among the threads once each thread gets
+    ``SPLIT_ROWS``: at 20,000 fans the attention's replicator step took 0.36 ms on two
+    threads instead of 0.58 on one, and a quick start's day 0.3 ms less
+    (benchmarks/README.md, twentieth look).
+    """
+    size = ROWS if n >= ROWS else -(-n // max(1, min(THREADS, n // SPLIT_ROWS)))
+    run(lambda lo, hi: kernel(*args, lo, hi), spans(n, size))
 
 
 def together(*calls: Callable[[], object], rows: int | None = None) -> list:
