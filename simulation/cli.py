@@ -27,7 +27,8 @@ from simulation.scenario import RunError, ScenarioError, load_scenario
 
 def _run(args: argparse.Namespace) -> int:
     # Forked first, while this process has no thread: it imports matplotlib during the run
-    # and draws half of the figures at the end (the quick start's took 0.6 s instead of 1.3).
+    # and draws half of the figures at the end (the quick start's took 0.66-0.69 s instead
+    # of 1.18-1.28 with the import; benchmarks/README.md, twentieth look).
     helper = None if args.no_figures else FigureHelper.start()
     with helper or contextlib.nullcontext():
         from simulation.results import write_results
