@@ -21,7 +21,7 @@ import itertools
 import multiprocessing
 import os
 import signal
-import threading
+import sys
 import traceback
 from functools import partial
 from multiprocessing.sharedctypes import Synchronized
@@ -68,13 +68,15 @@ class FigureHelper:
 
     @classmethod
     def start(cls) -> FigureHelper | None:
-        """Fork the helper; None where this process has threads already or cannot fork.
+        """Fork the helper on Linux; None where this process has threads already, or elsewhere.
 
         A fork copies only the calling thread, and a lock another thread held stays held
         in the copy forever (Python warns): the helper is forked before anything else runs,
-        NumPy included (OpenBLAS starts its threads when NumPy is imported).
+        NumPy included (OpenBLAS starts its threads when NumPy is imported). macOS's system
+        libraries are not safe to use in a forked child at all, and Windows cannot fork:
+        there the command draws every figure itself.
         """
-        if not hasattr(os, "fork") or _threads() > 1:
+        if not sys.platform.startswith("linux") or _threads() > 1:
             return None
         counter = multiprocessing.Value("i", 0)  # the next figure to take, in both processes
         tasks_r, tasks_w = os.pipe()
@@ -132,11 +134,8 @@ class FigureHelper:
 
 
 def _threads() -> int:
-    """This process's threads, its Python ones where the system does not list them all."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return threading.active_count()
+    """This process's threads (Linux lists them in ``/proc``), Python's or not."""
+    return len(os.listdir("/proc/self/task"))
 
 
 def _serve(tasks: int, replies: int, counter: Synchronized) -> None:
