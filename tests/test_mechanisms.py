@@ -787,6 +787,20 @@ def test_platforms_adopt_formats_that_out_engage_their_content():
     assert set(post[:, 0]) == {0, 1} and post.shape == (1000, 2)
 
 
+def test_a_post_takes_one_of_the_formats_its_platform_carries_each_as_likely():
+    carries = np.array([[True, False, True, True], [False, True, False, False], [False] * 4])
+    n = 6000
+    drawn = formats.draw_formats(rng(3), carries, n)
+    # The inverse of each platform's cumulative distribution at the same uniforms.
+    u = rng(3).random((n, 3))
+    cum = np.cumsum(carries / np.maximum(carries.sum(1, keepdims=True), 1), axis=1)
+    inverse = np.stack([np.searchsorted(cum[p], u[:, p]) for p in range(3)], axis=1)
+    np.testing.assert_array_equal(drawn, np.minimum(inverse, 3))
+    assert set(drawn[:, 0]) == {0, 2, 3} and (drawn[:, 1] == 1).all()
+    share = np.bincount(drawn[:, 0], minlength=4)[[0, 2, 3]] / n
+    np.testing.assert_allclose(share, 1 / 3, atol=4 * np.sqrt(2 / 9 / n))  # 4 binomial sd
+
+
 def test_creators_move_toward_attention_and_leave_dead_platforms():
     posts_on = np.array([[True, True, False]] * 1000)
     followers = np.array([[5, 0, 0]] * 1000)
