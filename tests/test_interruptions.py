@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,32 @@ def same_run(a: Path, b: Path) -> bool:
     return all((a / f).read_bytes() == (b / f).read_bytes() for f in SAME)
 
 
+def killed_run(
+    run: list,
+    parent: Path,
+    sig: int,
+    span: float,
+    delay: Callable[[float], float],
+    setup: Callable[[Path], object] | None = None,
+) -> Path:
+    """``run`` in a fresh folder ``parent``, killed with ``sig`` after ``delay(upper)`` seconds.
+
+    ``upper`` starts at ``span`` (the run's timed length); a run that ended before its kill
+    was faster than the timed one, so the next try comes earlier, until a kill lands.
+    ``setup(out)`` prepares each try's output folder. Returns it (``parent/out``).
+    """
+    out = parent / "out"
+    upper = span
+    while True:
+        shutil.rmtree(parent, ignore_errors=True)
+        parent.mkdir()
+        if setup is not None:
+            setup(out)
+        if interrupt(start(*run, "--out", out, cwd=parent), sig, delay(upper)):
+            return out
+        upper = max(1.0, 0.7 * upper)
+
+
 # ------------------------------------------------------------------ run
 @pytest.mark.slow
 def test_a_killed_run_leaves_a_complete_folder_or_none_and_the_next_run_completes(tmp_path, tried):
@@ -137,17 +164,9 @@ def test_a_killed_run_leaves_a_complete_folder_or_none_and_the_next_run_complete
     leftovers = 0
     for i, sig in enumerate([*SIGNALS, *SIGNALS]):
         parent = tmp_path / f"k{i}"
-        out = parent / "out"
-        upper = span
-        while True:
-            shutil.rmtree(parent, ignore_errors=True)
-            parent.mkdir()
-            if i % 2:  # half the time the run replaces an earlier complete result
-                shutil.copytree(tmp_path / "old", out)
-            if interrupt(start(*run, "--out", out, cwd=parent), sig, rng.uniform(0.5, upper)):
-                break
-            # This run was faster than the timed one and ended first: kill the next earlier.
-            upper = max(1.0, 0.7 * upper)
+        # Half the time the run replaces an earlier complete result.
+        earlier = (lambda out: shutil.copytree(tmp_path / "old", out)) if i % 2 else None
+        out = killed_run(run, parent, sig, span, lambda upper: rng.uniform(0.5, upper), earlier)
         if out.exists():
             assert {p.name for p in out.iterdir()} == RUN_FILES
             state = "new" if same_run(out, tmp_path / "new") else "previous"
@@ -178,16 +197,8 @@ def test_a_run_killed_while_drawing_figures_leaves_no_helper_and_no_half_folder(
     outcomes = {"none": 0, "new": 0}
     for i, sig in enumerate(SIGNALS):
         parent = tmp_path / f"k{i}"
-        out = parent / "out"
-        upper = span
-        while True:
-            shutil.rmtree(parent, ignore_errors=True)
-            parent.mkdir()
-            # interrupt() waits for every process of the command's session: the helper too.
-            delay = rng.uniform(0.6, 0.95) * upper
-            if interrupt(start(*run, "--out", out, cwd=parent), sig, delay):
-                break
-            upper *= 0.9  # this run ended before the kill: the next kill comes earlier
+        # interrupt() waits for every process of the command's session: the helper too.
+        out = killed_run(run, parent, sig, span, lambda upper: rng.uniform(0.6, 0.95) * upper)
         if out.exists():
             assert {p.name for p in out.iterdir()} == RUN_FILES | {"figures"}
             assert {p.name for p in (out / "figures").iterdir()} == figures
