@@ -26,9 +26,13 @@ from simulation.scenario import RunError, ScenarioError, load_scenario
 
 
 def _run(args: argparse.Namespace) -> int:
-    # Forked first, while this process has no thread: it imports matplotlib during the run
-    # and draws half of the figures at the end (the quick start's took 0.66-0.69 s instead
-    # of 1.18-1.28 with the import; benchmarks/README.md, twentieth look).
+    scenario = load_scenario(args.scenario)  # bad input is reported before anything starts
+    out = Path(args.out) if args.out else inside("results", scenario.name)
+    check_memory([scenario])
+    # Forked while this process has no thread (nothing so far imported NumPy): it imports
+    # matplotlib during the run and draws half of the figures at the end (the quick
+    # start's took 0.66-0.69 s instead of 1.18-1.28 with the import; benchmarks/README.md,
+    # twentieth look).
     helper = None if args.no_figures else FigureHelper.start()
     with helper or contextlib.nullcontext():
         from simulation.results import write_results
@@ -38,9 +42,6 @@ def _run(args: argparse.Namespace) -> int:
         # out of the collector's sight, its full collections took 0.09 s instead of 0.24 in
         # a quick start (benchmarks/README.md, twentieth look).
         gc.freeze()
-        scenario = load_scenario(args.scenario)
-        out = Path(args.out) if args.out else inside("results", scenario.name)
-        check_memory([scenario])
         result = run_scenario(
             scenario,
             seed=args.seed,

@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SMALL
+from conftest import ROOT, SMALL
 
 from simulation import cli, plots
 from simulation.figure_helper import FIGURES, draw_figures
+
+QUICKSTART = ROOT / "scenarios" / "quickstart.toml"
 
 # Draws a results folder's figures with a helper; every figure drawn is logged with the
 # process that drew it. With "fail", the helper's drawing raises. The logging needs the
@@ -129,10 +131,32 @@ def test_the_helper_ends_with_its_command(sig):
 
 
 def test_the_command_forks_before_any_thread():
-    """``creator-sim run`` forks its helper after importing the command line, with one thread."""
-    check = "import simulation.cli, simulation.figure_helper as f\nprint(f._threads())"
+    """``creator-sim run`` forks its helper after reading the scenario, with one thread."""
+    check = (
+        "import simulation.cli, simulation.figure_helper as f\n"
+        "from simulation.resources import check_memory\n"
+        "from simulation.scenario import load_scenario\n"
+        f"check_memory([load_scenario({str(QUICKSTART)!r})])\n"
+        "print(f._threads())"
+    )
     proc = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["1"], proc.stderr
+
+
+def test_bad_input_is_reported_without_a_helper(tmp_path):
+    """A scenario file that cannot be read fails at once: no helper was forked to wait for.
+
+    ``-X importtime`` lists every import on standard error, a forked helper's too.
+    """
+    missing = tmp_path / "none.toml"
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "simulation", "run", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "scenario file not found" in proc.stderr
+    assert "matplotlib" not in proc.stderr and "numpy" not in proc.stderr
 
 
 def test_the_command_runs_with_a_helper_and_writes_every_figure(tmp_path):
