@@ -2,8 +2,8 @@
 
 Drawing the eleven figures of a results folder took a second on one core, after a quarter
 of a second importing matplotlib, while the machine's other core had nothing to do. The
-helper is forked when the command starts, before the run makes any thread, and imports
-matplotlib while the model runs. Once the folder's files are written, it and this process
+helper is forked once the command has read its scenario, before anything makes a thread,
+and imports matplotlib while the model runs. Once the folder's files are written, it and this process
 take the figures one at a time from a shared counter, as the engine's threads take blocks
 (:mod:`simulation.mechanisms.blocks`), until none is left.
 
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from simulation.scenario import RunError
 
-FIGURES = "figures"  # the results folder's subfolder of figures
+FIGURE_FOLDER = "figures"  # the results folder's subfolder of figures
 
 
 def draw_figures(folder: Path, counter: Synchronized | None = None) -> None:
@@ -47,7 +47,7 @@ def draw_figures(folder: Path, counter: Synchronized | None = None) -> None:
     names = list(plots.FIGURES)
     take = itertools.count().__next__ if counter is None else partial(_take, counter)
     while (i := take()) < len(names):
-        plots.save(names[i], ts, creators, folder / FIGURES)
+        plots.save(names[i], ts, creators, folder / FIGURE_FOLDER)
 
 
 def _take(counter: Synchronized) -> int:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import __version__
-from simulation.figure_helper import FIGURES, FigureHelper, draw_figures
+from simulation.figure_helper import FIGURE_FOLDER, FigureHelper, draw_figures
 from simulation.folders import atomic_folder, replace_file
 from simulation.runner import RunResult, finite
 from simulation.scenario import Scenario
@@ -174,7 +174,7 @@ def write_results(
         result.creators.to_csv(tmp / "creators.csv", index=False, float_format="%.10g")
         write_json(tmp / "summary.json", summary(result))
         if figures:
-            (tmp / FIGURES).mkdir()
+            (tmp / FIGURE_FOLDER).mkdir()
             if helper is not None:
                 helper.draw(tmp)
             else:

@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, SMALL
 
 from simulation import cli, plots
-from simulation.figure_helper import FIGURES, draw_figures
+from simulation.figure_helper import FIGURE_FOLDER, draw_figures
 
 QUICKSTART = ROOT / "scenarios" / "quickstart.toml"
 
@@ -65,7 +65,7 @@ def written(tmp_path_factory):
 def fresh(written: Path, where: Path) -> Path:
     folder = where / "run"
     shutil.copytree(written, folder)
-    (folder / FIGURES).mkdir()
+    (folder / FIGURE_FOLDER).mkdir()
     return folder
 
 
@@ -89,7 +89,7 @@ def test_both_processes_draw_and_every_figure_is_the_one_drawn_alone(written, tm
     alone = fresh(written, tmp_path / "alone")
     draw_figures(alone)
     for name in plots.FIGURES:
-        png = f"{FIGURES}/{name}.png"
+        png = f"{FIGURE_FOLDER}/{name}.png"
         assert (folder / png).read_bytes() == (alone / png).read_bytes(), name
 
 
@@ -170,5 +170,5 @@ def test_the_command_runs_with_a_helper_and_writes_every_figure(tmp_path):
         env=os.environ | {"PYTHONFAULTHANDLER": "1"},
     )
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.stem for p in (out / FIGURES).iterdir()) == sorted(plots.FIGURES)
+    assert sorted(p.stem for p in (out / FIGURE_FOLDER).iterdir()) == sorted(plots.FIGURES)
     assert "Traceback" not in proc.stderr and "Warning" not in proc.stderr, proc.stderr
