@@ -3,9 +3,9 @@
 Drawing the eleven figures of a results folder took a second on one core, after a quarter
 of a second importing matplotlib, while the machine's other core had nothing to do. The
 helper is forked once the command has read its scenario, before anything makes a thread,
-and imports matplotlib while the model runs. Once the folder's files are written, it and this process
-take the figures one at a time from a shared counter, as the engine's threads take blocks
-(:mod:`simulation.mechanisms.blocks`), until none is left.
+and imports matplotlib while the model runs. Once the folder's files are written, it and
+this process take the figures one at a time from a shared counter, as the engine's threads
+take blocks (:mod:`simulation.mechanisms.blocks`), until none is left.
 
 Both processes draw from the written ``timeseries.csv`` and ``creators.csv``, so every
 figure is the same, byte for byte, whichever process drew it, and the same as without a
