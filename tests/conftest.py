@@ -65,6 +65,15 @@ def quickstart_run(tmp_path_factory) -> Path:
     return out
 
 
+def process_fields(pid: int | str) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the command's name (state first, session at
+    index 3), or None once the process is gone; the name may hold spaces and parentheses."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def run_phase(model: CreatorEconomy, name: str, day: int, record=None):
     """Run one phase of the day (``simulation.phases.PHASES``) on a fresh or given day record."""
     from simulation.phases import PHASES

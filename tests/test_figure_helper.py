@@ -13,12 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SMALL
+from conftest import QUICKSTART, SMALL, process_fields
 
 from simulation import cli, plots
 from simulation.figure_helper import FIGURE_FOLDER, draw_figures
-
-QUICKSTART = ROOT / "scenarios" / "quickstart.toml"
 
 # Draws a results folder's figures with a helper; every figure drawn is logged with the
 # process that drew it. With "fail", the helper's drawing raises. The logging needs the
@@ -101,11 +99,8 @@ def test_a_failing_helper_fails_the_command_with_its_traceback(written, tmp_path
 
 
 def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+    fields = process_fields(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])

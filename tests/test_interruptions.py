@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SMALL
+from conftest import ROOT, SMALL, process_fields
 from test_sweeps import TINY as _TINY
 
 from simulation import model as model_module
@@ -68,12 +68,9 @@ def start(*args, cwd=ROOT) -> subprocess.Popen:
 
 
 def _session_alive(sid: int) -> bool:
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid and fields[0] != "Z":
+    for proc in Path("/proc").glob("[0-9]*"):
+        fields = process_fields(proc.name)
+        if fields is not None and int(fields[3]) == sid and fields[0] != "Z":
             return True
     return False
 
