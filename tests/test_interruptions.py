@@ -75,11 +75,20 @@ def _session_alive(sid: int) -> bool:
     return False
 
 
-def interrupt(proc: subprocess.Popen, sig: int, delay: float) -> bool:
+def interrupt(
+    proc: subprocess.Popen, sig: int, delay: float, finished: Callable[[], bool] | None = None
+) -> bool:
     """Send ``sig`` after ``delay`` s; wait for every process of the session to end.
 
     SIGINT goes to the process group, as Ctrl-C in a terminal does; SIGTERM and SIGKILL go
     to the main process only. Returns whether the command was still running.
+
+    ``finished()``, asked just before the signal is sent, says whether the command's work
+    is all written. A signal sent then can land after the command has put back the
+    previous handlers, while the interpreter shuts down and runs no handler (a SIGINT did,
+    and the command exited 0, once in a fresh clone's ``make test``): that command counts as
+    one that ended before its signal. A command that exits 0 after a signal sent before its
+    work was written still fails.
     """
     try:
         proc.wait(timeout=delay)
@@ -89,6 +98,7 @@ def interrupt(proc: subprocess.Popen, sig: int, delay: float) -> bool:
     if proc.poll() is not None:  # it ended after the wait: no signal to send
         proc.log.unlink()
         return False
+    done = finished is not None and finished()
     if sig == signal.SIGINT:
         os.killpg(proc.pid, sig)
     else:
@@ -100,6 +110,8 @@ def interrupt(proc: subprocess.Popen, sig: int, delay: float) -> bool:
         time.sleep(0.1)
     err = proc.log.read_text()
     proc.log.unlink()
+    if done and proc.returncode == 0:
+        return False
     if sig != signal.SIGKILL:  # stopped cleanly, or before the command line was up
         assert proc.returncode in (128 + sig, -sig), err
         assert proc.returncode == -sig or "Traceback" not in err, err
@@ -123,9 +135,18 @@ def same_run(a: Path, b: Path) -> bool:
     return all((a / f).read_bytes() == (b / f).read_bytes() for f in SAME)
 
 
+def holds(out: Path, new: Path) -> bool:
+    """Whether ``out`` holds the complete run ``new`` holds (not while it is being moved in)."""
+    try:
+        return same_run(out, new)
+    except OSError:
+        return False
+
+
 def killed_run(
     run: list,
     parent: Path,
+    new: Path,
     sig: int,
     span: float,
     delay: Callable[[float], float],
@@ -134,8 +155,9 @@ def killed_run(
     """``run`` in a fresh folder ``parent``, killed with ``sig`` after ``delay(upper)`` seconds.
 
     ``upper`` starts at ``span`` (the run's timed length); a run that ended before its kill
-    was faster than the timed one, so the next try comes earlier, until a kill lands.
-    ``setup(out)`` prepares each try's output folder. Returns it (``parent/out``).
+    (had written ``new``'s results, :func:`interrupt`) was faster than the timed one, so the
+    next try comes earlier, until a kill lands. ``setup(out)`` prepares each try's output
+    folder. Returns it (``parent/out``).
     """
     out = parent / "out"
     upper = span
@@ -144,7 +166,8 @@ def killed_run(
         parent.mkdir()
         if setup is not None:
             setup(out)
-        if interrupt(start(*run, "--out", out, cwd=parent), sig, delay(upper)):
+        proc = start(*run, "--out", out, cwd=parent)
+        if interrupt(proc, sig, delay(upper), finished=lambda: holds(out, new)):
             return out
         upper = max(1.0, 0.7 * upper)
 
@@ -163,7 +186,9 @@ def test_a_killed_run_leaves_a_complete_folder_or_none_and_the_next_run_complete
         parent = tmp_path / f"k{i}"
         # Half the time the run replaces an earlier complete result.
         earlier = (lambda out: shutil.copytree(tmp_path / "old", out)) if i % 2 else None
-        out = killed_run(run, parent, sig, span, lambda upper: rng.uniform(0.5, upper), earlier)
+        out = killed_run(
+            run, parent, tmp_path / "new", sig, span, lambda upper: rng.uniform(0.5, upper), earlier
+        )
         if out.exists():
             assert {p.name for p in out.iterdir()} == RUN_FILES
             state = "new" if same_run(out, tmp_path / "new") else "previous"
@@ -195,7 +220,9 @@ def test_a_run_killed_while_drawing_figures_leaves_no_helper_and_no_half_folder(
     for i, sig in enumerate(SIGNALS):
         parent = tmp_path / f"k{i}"
         # interrupt() waits for every process of the command's session: the helper too.
-        out = killed_run(run, parent, sig, span, lambda upper: rng.uniform(0.6, 0.95) * upper)
+        out = killed_run(
+            run, parent, tmp_path / "new", sig, span, lambda upper: rng.uniform(0.6, 0.95) * upper
+        )
         if out.exists():
             assert {p.name for p in out.iterdir()} == RUN_FILES | {"figures"}
             assert {p.name for p in (out / "figures").iterdir()} == figures
